@@ -1,0 +1,36 @@
+#include "cpu_families.h"
+
+#include <map>
+#include <tuple>
+
+namespace concbench {
+namespace {
+
+using Key = std::tuple<CpuJob, int64_t, int64_t>;
+
+Key MakeKey(CpuJob job, int64_t tasks, int64_t n) {
+  return {job, tasks, job == CpuJob::kCpuIntensivo ? n : 0};
+}
+
+}  // namespace
+
+const CpuBatch& CachedCpuBatch(CpuJob job, int64_t tasks, int64_t n) {
+  static std::map<Key, CpuBatch> cache;
+  const Key key = MakeKey(job, tasks, n);
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(key, MakeCpuBatch(job, tasks, n)).first;
+  return it->second;
+}
+
+const Calibration& CachedCalibration(CpuJob job, int64_t tasks, int64_t n) {
+  static std::map<Key, Calibration> cache;
+  const Key key = MakeKey(job, tasks, n);
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    const CpuBatch& b = CachedCpuBatch(job, tasks, n);
+    it = cache.emplace(key, Calibrate(b.inputs, b.task, 3, 0.2)).first;
+  }
+  return it->second;
+}
+
+}  // namespace concbench

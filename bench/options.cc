@@ -1,0 +1,164 @@
+#include "options.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+namespace concbench {
+namespace {
+
+constexpr size_t kMaxListValues = 64;
+
+constexpr std::array<ArgSpec, 11> kArgs{{
+    {"tasks", 1, 1'000'000, "tasks per batch"},
+    {"workers", 1, 4'096, "worker threads or processes"},
+    {"sleep_ms", 0, 60'000, "simulated I/O per task, milliseconds"},
+    {"sleep_us", 0, 60'000'000, "simulated I/O per task, microseconds"},
+    {"chunksize", 1, 1'000'000, "tasks per message to a worker"},
+    {"n", 0, 1'000'000'000, "CPU work size (cpu_intensivo's n)"},
+    {"payload", 0, 16 << 20, "bytes per task crossing a process or socket boundary"},
+    {"threads", 1, 4'096, "threads incrementing a shared counter"},
+    {"increments", 1, 100'000'000, "increments per thread"},
+    {"delay_ms", 0, 60'000, "echo server's delay before answering, milliseconds"},
+    {"stack_kib", 16, 1 << 20, "thread stack size, KiB"},
+}};
+
+std::string Quote(std::string_view s) {
+  std::string q;
+  q.reserve(s.size() + 2);
+  q.push_back('\'');
+  q.append(s);
+  q.push_back('\'');
+  return q;
+}
+
+std::string Allowed(const ArgSpec& spec) {
+  return "expected a comma-separated list of integers in [" + std::to_string(spec.min) + ", " +
+         std::to_string(spec.max) + "] (" + std::string(spec.meaning) + ")";
+}
+
+}  // namespace
+
+std::string_view SuiteName(Suite s) {
+  switch (s) {
+    case Suite::kNotebook: return "notebook";
+    case Suite::kSmoke: return "smoke";
+    case Suite::kSweep: return "sweep";
+  }
+  return "?";
+}
+
+std::span<const ArgSpec> KnownArgs() { return kArgs; }
+
+const ArgSpec* FindArg(std::string_view name) {
+  for (const ArgSpec& a : kArgs) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+std::optional<std::string> ParseValueList(std::string_view value, const ArgSpec& spec,
+                                          std::vector<int64_t>* out) {
+  const std::string flag = "--" + std::string(spec.name);
+  auto fail = [&](const std::string& what) {
+    return std::optional<std::string>(flag + ": " + what + "; " + Allowed(spec));
+  };
+  if (value.empty()) return fail("empty value");
+  std::vector<int64_t> values;
+  size_t pos = 0;
+  while (true) {
+    const size_t comma = value.find(',', pos);
+    const std::string_view item =
+        value.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    if (item.empty()) return fail("empty item in " + Quote(value));
+    int64_t v = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (ec == std::errc::result_out_of_range) return fail(Quote(item) + " is out of range");
+    if (ec != std::errc() || end != item.data() + item.size()) {
+      return fail(Quote(item) + " is not an integer");
+    }
+    if (v < spec.min || v > spec.max) return fail(Quote(item) + " is out of range");
+    if (std::find(values.begin(), values.end(), v) != values.end()) {
+      return fail(Quote(item) + " is repeated");
+    }
+    values.push_back(v);
+    if (values.size() > kMaxListValues) {
+      return fail("more than " + std::to_string(kMaxListValues) + " values");
+    }
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  *out = std::move(values);
+  return std::nullopt;
+}
+
+std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
+  int kept = 1;
+  for (int i = 1; i < *argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.substr(0, 2) != "--" || arg.substr(0, 12) == "--benchmark_" || arg == "--help" ||
+        arg.substr(0, 4) == "--v=") {
+      argv[kept++] = argv[i];
+      continue;
+    }
+    const size_t eq = arg.find('=');
+    const std::string_view key = arg.substr(2, eq == std::string_view::npos ? arg.npos : eq - 2);
+    const bool has_value = eq != std::string_view::npos;
+    const std::string_view value = has_value ? arg.substr(eq + 1) : std::string_view();
+    if (key == "suite") {
+      if (!has_value) return "--suite needs a value: --suite=notebook|smoke|sweep";
+      if (value == "notebook") {
+        out->suite = Suite::kNotebook;
+      } else if (value == "smoke") {
+        out->suite = Suite::kSmoke;
+      } else if (value == "sweep") {
+        out->suite = Suite::kSweep;
+      } else {
+        return "--suite: unknown suite " + Quote(value) + "; expected one of notebook, smoke, sweep";
+      }
+      continue;
+    }
+    if (const ArgSpec* spec = FindArg(key)) {
+      if (!has_value) return "--" + std::string(key) + " needs a value; " + Allowed(*spec);
+      std::vector<int64_t> values;
+      if (auto err = ParseValueList(value, *spec, &values)) return err;
+      out->overrides[std::string(key)] = std::move(values);
+      continue;
+    }
+    // Not ours: Google Benchmark reports it as unrecognised.
+    argv[kept++] = argv[i];
+  }
+  *argc = kept;
+  argv[kept] = nullptr;
+  return std::nullopt;
+}
+
+std::string OwnFlagsHelp() {
+  std::string s =
+      "concbench flags:\n"
+      "  --suite=notebook|smoke|sweep   argument grids to register (default: notebook)\n"
+      "      notebook: the notebook's own parameters; smoke: tiny, seconds; sweep: wide\n"
+      "  grid overrides (comma-separated integers, replace the suite's values for every\n"
+      "  family that has the argument):\n";
+  for (const ArgSpec& a : kArgs) {
+    std::string line = "  --" + std::string(a.name) + "=LIST";
+    line.resize(std::max<size_t>(line.size() + 1, 34), ' ');
+    s += line + std::string(a.meaning) + ", " + std::to_string(a.min) + ".." +
+         std::to_string(a.max) + "\n";
+  }
+  return s;
+}
+
+std::string DescribeOptions(const Options& o) {
+  std::string s = "suite=" + std::string(SuiteName(o.suite));
+  for (const auto& [key, values] : o.overrides) {
+    s += " " + key + "=";
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i) s += ",";
+      s += std::to_string(values[i]);
+    }
+  }
+  return s;
+}
+
+}  // namespace concbench

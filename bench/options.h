@@ -1,0 +1,59 @@
+// concbench's own command-line flags, parsed before Google Benchmark sees argv.
+//
+// --suite=notebook|smoke|sweep picks the argument grids every family registers; a grid override
+// such as --tasks=1,4,16 replaces the suite's values of that argument for every family that has
+// it. Each value is checked against the argument's allowed range: an empty list, a non-number,
+// a value out of range or a repeated value is an error that names the flag, the value and what
+// is allowed. Flags that are not concbench's are left in argv for benchmark::Initialize.
+//
+//   concbench::Options opt;
+//   if (auto err = concbench::ParseOwnFlags(&argc, argv, &opt)) { std::cerr << *err; return 2; }
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace concbench {
+
+enum class Suite { kNotebook, kSmoke, kSweep };
+
+std::string_view SuiteName(Suite s);
+
+// One benchmark argument (an ArgName in the result schema) and the values a user may give it.
+struct ArgSpec {
+  std::string_view name;
+  int64_t min;
+  int64_t max;
+  std::string_view meaning;
+};
+
+// Every argument name a family may use, with its allowed range.
+std::span<const ArgSpec> KnownArgs();
+const ArgSpec* FindArg(std::string_view name);
+
+struct Options {
+  Suite suite = Suite::kNotebook;
+  // Argument name → values replacing the suite's values for that argument.
+  std::map<std::string, std::vector<int64_t>, std::less<>> overrides;
+};
+
+// Parses "v1,v2,..." for `spec`. Returns an error message, or nothing on success.
+std::optional<std::string> ParseValueList(std::string_view value, const ArgSpec& spec,
+                                          std::vector<int64_t>* out);
+
+// Consumes concbench's flags from argv (compacting it and updating *argc) and fills *out.
+// Returns the first error as a one-line message, or nothing on success.
+std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out);
+
+// The flags this parser knows, one per line, for --help.
+std::string OwnFlagsHelp();
+
+// "suite=notebook tasks=1,4" — the options as a reader would retype them.
+std::string DescribeOptions(const Options& o);
+
+}  // namespace concbench

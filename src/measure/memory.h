@@ -1,0 +1,38 @@
+// A snapshot of the process's memory, read from the kernel: the notebook's `get_memory_info`.
+//
+// Sources: getrusage(RUSAGE_SELF).ru_maxrss (peak resident set, KiB on Linux) and, on Linux,
+// the VmRSS (resident now), VmHWM (peak resident) and VmSize (virtual) lines of
+// /proc/self/status. A source that is missing or unreadable leaves its field empty rather than
+// failing; ToString() says "unavailable" for it.
+//
+//   auto m = concbench::MemorySnapshot::Take();
+//   if (m.vm_rss_kib) std::cout << *m.vm_rss_kib << " KiB resident\n";
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace concbench {
+
+struct MemorySnapshot {
+  std::optional<int64_t> ru_maxrss_kib;
+  std::optional<int64_t> vm_rss_kib;
+  std::optional<int64_t> vm_hwm_kib;
+  std::optional<int64_t> vm_size_kib;
+
+  static MemorySnapshot Take();
+
+  // "ru_maxrss: 134472 KiB | VmRSS: 68328 KiB | VmHWM: ... | VmSize: ..."
+  std::string ToString() const;
+};
+
+// Fills the Vm* fields from the text of a /proc/<pid>/status file; lines it does not know are
+// ignored and malformed values leave the field empty.
+void ParseProcStatus(std::string_view text, MemorySnapshot* out);
+
+// Reads one "Key:   123 kB" field of /proc/<pid>/status (pid 0 means self); empty if absent.
+std::optional<int64_t> ReadProcStatusKib(std::string_view key, int pid = 0);
+
+}  // namespace concbench

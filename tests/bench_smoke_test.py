@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Smoke run of the concbench binary: --suite=smoke must finish, write well-formed JSON whose
+names follow the schema's grammar and whose counters are present and verified, and bad flags
+must fail with a clear message and a non-zero exit."""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BINARY = None  # set from argv
+
+# <model>[.<variant>]/<workload>/<arg>:<value>/.../[iterations:N/]real_time
+NAME_RE = re.compile(
+    r"^[a-z][a-z_]*(\.[a-z_]+)?/[a-z][a-z_]*(/[a-z_]+:\d+)*(/iterations:\d+)?/real_time$")
+MODEL_COUNTERS = ("ideal_s", "overhead_s", "efficiency", "checksum", "cpu_util", "ctx_switches")
+# Workloads whose every row carries the full model counter set.
+MODEL_WORKLOADS = {"sleep", "cpu", "trabajo", "tarea_normal", "echo"}
+
+
+def python_checksum(workload, args):
+    """The checksum the notebook's own Python would compute for a CPU family."""
+    tasks = args["tasks"]
+    if workload == "cpu":
+        return tasks * sum((i * i) % 97 for i in range(args["n"]))
+    if workload == "trabajo":
+        return sum(sum((x + i) % 97 for i in range(50_000)) for x in range(tasks))
+    if workload == "tarea_normal":
+        return sum(sum((x + i) % 101 for i in range(300_000)) for x in range(tasks))
+    return None
+
+
+def parse_name(name):
+    parts = name.split("/")
+    args = {}
+    for p in parts[2:]:
+        if ":" in p:
+            k, v = p.split(":", 1)
+            args[k] = int(v)
+    return parts[0], parts[1], args
+
+
+def run(*flags, timeout=240):
+    return subprocess.run([BINARY, *flags], capture_output=True, text=True, timeout=timeout)
+
+
+class SmokeRun(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.out = os.path.join(cls.tmp.name, "smoke.json")
+        cls.proc = run("--suite=smoke", f"--benchmark_out={cls.out}", "--benchmark_out_format=json")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_exits_zero(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr + self.proc.stdout)
+
+    def load(self):
+        with open(self.out) as f:
+            return json.load(f)
+
+    def test_context_names_the_run(self):
+        ctx = self.load()["context"]
+        for key in ("concbench_version", "concbench_git_commit", "concbench_build_type",
+                    "concbench_suite", "libuv_version", "usable_cores", "hostname"):
+            self.assertIn(key, ctx)
+        self.assertEqual(ctx["concbench_suite"], "smoke")
+
+    def test_names_follow_the_grammar(self):
+        rows = self.load()["benchmarks"]
+        self.assertGreater(len(rows), 0)
+        for r in rows:
+            self.assertRegex(r["name"], NAME_RE)
+
+    def test_no_errors_and_model_counters_present(self):
+        for r in self.load()["benchmarks"]:
+            self.assertFalse(r.get("error_occurred", False), r)
+            _, workload, _ = parse_name(r["name"])
+            if workload in MODEL_WORKLOADS:
+                for c in MODEL_COUNTERS:
+                    self.assertIn(c, r, r["name"])
+                self.assertGreater(r["efficiency"], 0, r["name"])
+                self.assertGreaterEqual(r["ideal_s"], 0, r["name"])
+
+    def test_cpu_checksums_match_python(self):
+        checked = 0
+        for r in self.load()["benchmarks"]:
+            _, workload, args = parse_name(r["name"])
+            want = python_checksum(workload, args)
+            if want is not None:
+                self.assertEqual(int(r["checksum"]), want, r["name"])
+                checked += 1
+        self.assertGreater(checked, 0)
+
+    def test_sleep_checksums_count_every_task(self):
+        for r in self.load()["benchmarks"]:
+            _, workload, args = parse_name(r["name"])
+            if workload == "sleep" and "tasks" in args:
+                t = args["tasks"]
+                self.assertEqual(int(r["checksum"]), t * (t + 1) // 2, r["name"])
+
+
+class BadInput(unittest.TestCase):
+    def assert_fails(self, *flags, mentions):
+        p = run(*flags, timeout=60)
+        self.assertNotEqual(p.returncode, 0, flags)
+        for m in mentions:
+            self.assertIn(m, p.stderr + p.stdout, flags)
+
+    def test_bad_suite(self):
+        self.assert_fails("--suite=fast", mentions=["--suite", "'fast'", "notebook, smoke, sweep"])
+
+    def test_bad_grid_override(self):
+        self.assert_fails("--suite=smoke", "--tasks=0", mentions=["--tasks", "'0'"])
+        self.assert_fails("--suite=smoke", "--workers=abc", mentions=["--workers", "'abc'"])
+
+    def test_unknown_flag(self):
+        self.assert_fails("--suite=smoke", "--no_such_flag=1", mentions=["no_such_flag"])
+
+    def test_filter_matching_nothing(self):
+        self.assert_fails("--suite=smoke", "--benchmark_filter=^nothing_matches$",
+                          mentions=["no benchmark matched"])
+
+    def test_override_changes_the_names(self):
+        p = run("--suite=smoke", "--benchmark_filter=^sync/sleep", "--tasks=3", "--sleep_ms=0",
+                "--benchmark_list_tests=true", timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("sync/sleep/tasks:3/sleep_ms:0/", p.stdout)
+
+
+if __name__ == "__main__":
+    BINARY = sys.argv.pop(1)
+    unittest.main(verbosity=2)

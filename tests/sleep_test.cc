@@ -1,0 +1,34 @@
+#include "workload/sleep.h"
+
+#include <gtest/gtest.h>
+
+#include "measure/timer.h"
+
+namespace concbench {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(SleepTest, BlocksForAtLeastTheDuration) {
+  Stopwatch w;
+  blocking_sleep(20ms);
+  const double s = w.ElapsedSeconds();
+  EXPECT_GE(s, 0.020);
+  EXPECT_LT(s, 2.0);  // wide: a loaded machine may oversleep, never by seconds
+}
+
+TEST(SleepTest, NonPositiveDurationReturnsAtOnce) {
+  Stopwatch w;
+  blocking_sleep(0ms);
+  blocking_sleep(-5ms);
+  EXPECT_LT(w.ElapsedSeconds(), 0.5);
+}
+
+TEST(SleepTest, SleepTaskReturnsIndexPlusOne) {
+  EXPECT_EQ(sleep_task(0, 0ms), 1);
+  EXPECT_EQ(sleep_task(41, 1ms), 42);
+  EXPECT_EQ(sleep_task_result(41), 42);
+}
+
+}  // namespace
+}  // namespace concbench
