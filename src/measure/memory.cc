@@ -33,14 +33,17 @@ std::optional<int64_t> FindField(std::string_view text, std::string_view key) {
   return std::nullopt;
 }
 
-std::optional<std::string> ReadStatus(int pid) {
-  const std::string path = pid == 0 ? "/proc/self/status" : "/proc/" + std::to_string(pid) + "/status";
+std::optional<std::string> ReadProcFile(int pid, const char* name) {
+  const std::string path =
+      (pid == 0 ? std::string("/proc/self/") : "/proc/" + std::to_string(pid) + "/") + name;
   std::ifstream in(path);
   if (!in) return std::nullopt;
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
+
+std::optional<std::string> ReadStatus(int pid) { return ReadProcFile(pid, "status"); }
 
 void Append(std::string* s, const char* name, const std::optional<int64_t>& v) {
   if (!s->empty()) *s += " | ";
@@ -59,6 +62,12 @@ void ParseProcStatus(std::string_view text, MemorySnapshot* out) {
 
 std::optional<int64_t> ReadProcStatusKib(std::string_view key, int pid) {
   const auto text = ReadStatus(pid);
+  if (!text) return std::nullopt;
+  return FindField(*text, key);
+}
+
+std::optional<int64_t> ReadSmapsRollupKib(std::string_view key, int pid) {
+  const auto text = ReadProcFile(pid, "smaps_rollup");
   if (!text) return std::nullopt;
   return FindField(*text, key);
 }

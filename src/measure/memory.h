@@ -35,4 +35,10 @@ void ParseProcStatus(std::string_view text, MemorySnapshot* out);
 // Reads one "Key:   123 kB" field of /proc/<pid>/status (pid 0 means self); empty if absent.
 std::optional<int64_t> ReadProcStatusKib(std::string_view key, int pid = 0);
 
+// Reads one field ("Rss", "Pss", "Pss_Anon", ...) of /proc/<pid>/smaps_rollup (Linux ≥ 4.14;
+// pid 0 means self); empty if the file or the field is missing. PSS divides every shared page
+// among the processes that map it, so the PSS of forked children counts copy-on-write sharing
+// honestly where RSS counts shared pages once per process.
+std::optional<int64_t> ReadSmapsRollupKib(std::string_view key, int pid = 0);
+
 }  // namespace concbench

@@ -1,0 +1,186 @@
+// Memory and scale: what one more concurrent task costs each model, read from the kernel.
+//
+//   sync/alloc/n:N                               notebook section 6: a vector of N int64 created and
+//                                                released (mmap-backed); rss before / after / after release
+//   threads.per_task/memory/tasks:T/stack_kib:K  T threads alive at once, each blocked
+//   processes.per_task/memory/tasks:T            T forked children alive at once, each blocked
+//
+// One iteration starts the T tasks, waits until all are alive, reads memory (timing paused),
+// releases them and joins or reaps them, so real_time / T is the start-up plus completion time per
+// task. Counters (per task, from the last iteration):
+//   rss_kib            resident memory of this process while the T tasks were alive, minus before
+//   rss_kib_per_task   rss_kib / T
+//   vm_kib_per_task    virtual size added per task (threads: the reserved stack)
+//   pss_kib_per_task   children: mean proportional set size of one child (/proc/<pid>/smaps_rollup;
+//                      copy-on-write pages shared with the parent are divided among the sharers)
+//   child_rss_kib_per_task  children: mean RSS of one child (shared pages counted in full)
+//   checksum           Σ task results (index + 1), verified
+#include <sys/mman.h>
+#include <sys/types.h>
+
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "counters.h"
+#include "measure/memory.h"
+#include "models/hold.h"
+#include "registry.h"
+
+namespace concbench {
+namespace {
+
+int64_t RssKib() { return ReadProcStatusKib("VmRSS").value_or(0); }
+int64_t VmKib() { return ReadProcStatusKib("VmSize").value_or(0); }
+
+// Memory straight from mmap and back to the kernel on release. With malloc, what "released"
+// shows would depend on the allocator's history in this process (glibc raises its mmap threshold
+// after the first large free and then keeps freed memory in the heap), not on the program.
+template <typename T>
+struct MmapAllocator {
+  using value_type = T;
+  MmapAllocator() = default;
+  template <typename U>
+  MmapAllocator(const MmapAllocator<U>&) {}
+  T* allocate(size_t n) {
+    void* p = mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t n) { munmap(p, n * sizeof(T)); }
+  friend bool operator==(const MmapAllocator&, const MmapAllocator&) { return true; }
+};
+
+// Section 6: `data = [i for i in range(n)]`, then `del data`.
+void SyncAlloc(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  const int64_t expected = n * (n - 1) / 2;
+  int64_t before = 0, after = 0, released = 0, mismatches = 0, wrong = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    before = RssKib();
+    state.ResumeTiming();
+    std::vector<int64_t, MmapAllocator<int64_t>> data(static_cast<size_t>(n));
+    std::iota(data.begin(), data.end(), 0);
+    benchmark::DoNotOptimize(data.data());
+    state.PauseTiming();
+    after = RssKib();
+    const int64_t sum = std::accumulate(data.begin(), data.end(), int64_t{0});
+    if (sum != expected) ++mismatches, wrong = sum;
+    state.ResumeTiming();
+    data = {};
+    data.shrink_to_fit();
+    state.PauseTiming();
+    released = RssKib();
+    state.ResumeTiming();
+  }
+  if (!VerifyChecksums(state, mismatches, wrong, expected)) return;
+  state.counters["checksum"] = static_cast<double>(expected);
+  state.counters["rss_before_kib"] = static_cast<double>(before);
+  state.counters["rss_after_kib"] = static_cast<double>(after);
+  state.counters["rss_released_kib"] = static_cast<double>(released);
+  state.counters["rss_kib"] = static_cast<double>(after - before);
+  state.counters["bytes_per_item"] = n > 0 ? static_cast<double>(after - before) * 1024 / n : 0;
+}
+
+void SetPerTask(benchmark::State& state, int64_t tasks, const char* name, double total) {
+  state.counters[name] = tasks > 0 ? total / static_cast<double>(tasks) : 0;
+}
+
+void ThreadsPerTaskMemory(benchmark::State& state) {
+  const int64_t tasks = state.range(0);
+  const int64_t stack_kib = state.range(1);
+  const int64_t expected = tasks * (tasks + 1) / 2;
+  int64_t rss = 0, vm = 0, mismatches = 0, wrong = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const int64_t rss0 = RssKib(), vm0 = VmKib();
+    state.ResumeTiming();
+    int64_t sum = 0;
+    try {
+      sum = HoldThreads(tasks, stack_kib, [&] {
+        state.PauseTiming();
+        rss = RssKib() - rss0;
+        vm = VmKib() - vm0;
+        state.ResumeTiming();
+      });
+    } catch (const std::exception& e) {
+      Fail(state, e.what());
+      break;
+    }
+    if (sum != expected) ++mismatches, wrong = sum;
+  }
+  if (state.error_occurred() || !VerifyChecksums(state, mismatches, wrong, expected)) return;
+  state.counters["checksum"] = static_cast<double>(expected);
+  state.counters["rss_kib"] = static_cast<double>(rss);
+  SetPerTask(state, tasks, "rss_kib_per_task", static_cast<double>(rss));
+  SetPerTask(state, tasks, "vm_kib_per_task", static_cast<double>(vm));
+  state.SetItemsProcessed(state.iterations() * tasks);
+}
+
+void ProcessesPerTaskMemory(benchmark::State& state) {
+  const int64_t tasks = state.range(0);
+  const int64_t expected = tasks * (tasks + 1) / 2;
+  int64_t rss = 0, pss_total = 0, child_rss_total = 0, mismatches = 0, wrong = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const int64_t rss0 = RssKib();
+    state.ResumeTiming();
+    int64_t sum = 0;
+    try {
+      sum = HoldChildren(tasks, [&](std::span<const pid_t> pids) {
+        state.PauseTiming();
+        rss = RssKib() - rss0;
+        pss_total = child_rss_total = 0;
+        for (pid_t p : pids) {
+          const auto pss = ReadSmapsRollupKib("Pss", p);
+          const auto crss = ReadSmapsRollupKib("Rss", p);
+          if (!pss || !crss) throw std::runtime_error("cannot read /proc/" + std::to_string(p) + "/smaps_rollup");
+          pss_total += *pss;
+          child_rss_total += *crss;
+        }
+        state.ResumeTiming();
+      });
+    } catch (const std::exception& e) {
+      Fail(state, e.what());
+      break;
+    }
+    if (sum != expected) ++mismatches, wrong = sum;
+  }
+  if (state.error_occurred() || !VerifyChecksums(state, mismatches, wrong, expected)) return;
+  state.counters["checksum"] = static_cast<double>(expected);
+  state.counters["rss_kib"] = static_cast<double>(rss);
+  SetPerTask(state, tasks, "rss_kib_per_task", static_cast<double>(rss));
+  SetPerTask(state, tasks, "pss_kib_per_task", static_cast<double>(pss_total));
+  SetPerTask(state, tasks, "child_rss_kib_per_task", static_cast<double>(child_rss_total));
+  state.SetItemsProcessed(state.iterations() * tasks);
+}
+
+void RegisterMemory(const Options& o) {
+  benchmark::AddCustomContext("task_limits", DescribeTaskLimits());
+  RegisterFamily(o, "sync/alloc",
+                 {.notebook = {{{"n", {300'000}}}},  // section 6
+                  .smoke = {{{"n", {1'000}}}},
+                  .sweep = {{{"n", {300'000, 3'000'000, 30'000'000}}}}},
+                 SyncAlloc, [](auto* b, auto) { b->Unit(benchmark::kMicrosecond); });
+  // Thread creation costs tens of microseconds, a fork a few hundred: bound each family's time.
+  RegisterFamily(o, "threads.per_task/memory",
+                 {.notebook = {{{"tasks", {100}}, {"stack_kib", {8192}}}},
+                  .smoke = {{{"tasks", {4}}, {"stack_kib", {64}}}},
+                  .sweep = {{{"tasks", {1, 10, 100, 1'000, 10'000}}, {"stack_kib", {64, 8192}}}}},
+                 ThreadsPerTaskMemory, [](auto* b, std::span<const int64_t> a) {
+                   BoundIterations(b, static_cast<double>(a[0]) * 50e-6, 0.3);
+                 });
+  RegisterFamily(o, "processes.per_task/memory",
+                 {.notebook = {{{"tasks", {100}}}},
+                  .smoke = {{{"tasks", {3}}}},
+                  .sweep = {{{"tasks", {1, 10, 100, 1'000}}}}},
+                 ProcessesPerTaskMemory, [](auto* b, std::span<const int64_t> a) {
+                   BoundIterations(b, static_cast<double>(a[0]) * 300e-6, 0.3);
+                 });
+}
+
+const bool kRegistered = AddFamilyGroup("memory", RegisterMemory);
+
+}  // namespace
+}  // namespace concbench

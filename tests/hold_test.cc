@@ -1,0 +1,140 @@
+#include "models/hold.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <functional>
+#include <string>
+
+#include "measure/memory.h"
+#include "measure/timer.h"
+
+namespace concbench {
+namespace {
+
+int CountFds() {
+  int n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+  closedir(d);
+  return n - 1;  // the DIR's own descriptor
+}
+
+bool NoChildrenLeft() {
+  int status;
+  return waitpid(-1, &status, WNOHANG) < 0 && errno == ECHILD;
+}
+
+// Runs `body` in a forked child (so limits can be lowered without touching the test process) and
+// returns its exit status; the child exits 0 when every check passed.
+int RunInChild(const std::function<int()>& body) {
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) _exit(body());
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST(HoldTest, ThreadsAreAllAliveAtOnceAndEveryResultCounts) {
+  int64_t alive_threads = 0, vm_during = 0;
+  const int64_t vm_before = *ReadProcStatusKib("VmSize");
+  const int64_t sum = HoldThreads(50, 1024, [&] {
+    alive_threads = *ReadProcStatusKib("Threads");
+    vm_during = *ReadProcStatusKib("VmSize");
+  });
+  EXPECT_EQ(sum, 50 * 51 / 2);
+  EXPECT_GE(alive_threads, 51);
+  EXPECT_GE(vm_during - vm_before, 50 * 1024);  // every thread reserved its 1 MiB stack
+  EXPECT_EQ(*ReadProcStatusKib("Threads"), 1);  // all joined
+}
+
+TEST(HoldTest, ZeroTasksIsANoOp) {
+  EXPECT_EQ(HoldThreads(0, 64, nullptr), 0);
+  EXPECT_EQ(HoldChildren(0, nullptr), 0);
+  EXPECT_THROW(HoldThreads(1, 8, nullptr), std::invalid_argument);
+}
+
+TEST(HoldTest, ThreadLimitIsReportedAndEverythingIsJoined) {
+  const int rc = RunInChild([] {
+    // Leave room for 64 MiB of stacks only: the 100th 1 MiB thread cannot be created.
+    const int64_t vm = *ReadProcStatusKib("VmSize");
+    rlimit rl{static_cast<rlim_t>((vm + 64 * 1024) * 1024), static_cast<rlim_t>((vm + 64 * 1024) * 1024)};
+    if (setrlimit(RLIMIT_AS, &rl) != 0) return 10;
+    try {
+      HoldThreads(1000, 1024, nullptr);
+      return 11;  // the limit was not hit
+    } catch (const LimitError& e) {
+      const std::string what = e.what();
+      if (what.find("pthread_create failed after") == std::string::npos) return 12;
+      if (what.find("RLIMIT_NPROC=") == std::string::npos) return 13;
+    }
+    if (*ReadProcStatusKib("Threads") != 1) return 14;  // nothing leaked
+    return HoldThreads(3, 64, nullptr) == 6 ? 0 : 15;  // and the process is still healthy
+  });
+  EXPECT_EQ(rc, 0);
+}
+
+TEST(HoldTest, ChildrenAreAllAliveAtOnceAndReapedAfterwards) {
+  const int fds = CountFds();
+  int64_t pss_read = 0;
+  size_t seen = 0;
+  const int64_t sum = HoldChildren(20, [&](std::span<const pid_t> pids) {
+    seen = pids.size();
+    for (pid_t p : pids) {
+      ASSERT_EQ(kill(p, 0), 0);  // alive
+      pss_read += ReadSmapsRollupKib("Pss", p).has_value();
+    }
+  });
+  EXPECT_EQ(sum, 20 * 21 / 2);
+  EXPECT_EQ(seen, 20u);
+  EXPECT_EQ(pss_read, 20);
+  EXPECT_TRUE(NoChildrenLeft());
+  EXPECT_EQ(CountFds(), fds);
+}
+
+TEST(HoldTest, AChildKilledWhileAliveIsReportedWithinBoundedTime) {
+  const int fds = CountFds();
+  Stopwatch w;
+  try {
+    HoldChildren(5, [](std::span<const pid_t> pids) {
+      kill(pids[2], SIGKILL);
+    }, std::chrono::seconds(10));
+    FAIL() << "the killed child was not reported";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("killed by signal 9"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(w.ElapsedSeconds(), 10.0);
+  EXPECT_TRUE(NoChildrenLeft());
+  EXPECT_EQ(CountFds(), fds);
+}
+
+TEST(HoldTest, ForkLimitIsReportedAndEveryChildIsReaped) {
+  const int rc = RunInChild([] {
+    // RLIMIT_NPROC does not bind root: become an unprivileged user first when we are root.
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) return 20;
+    rlimit rl{};
+    getrlimit(RLIMIT_NPROC, &rl);
+    rl.rlim_cur = 8;  // counts every process of this uid, so the exact cut-off may vary
+    if (setrlimit(RLIMIT_NPROC, &rl) != 0) return 21;
+    const int fds = CountFds();
+    try {
+      HoldChildren(200, nullptr);
+      return 22;
+    } catch (const LimitError& e) {
+      if (std::string(e.what()).find("fork failed after") == std::string::npos) return 23;
+    }
+    if (!NoChildrenLeft()) return 24;
+    if (CountFds() != fds) return 25;
+    return 0;
+  });
+  EXPECT_EQ(rc, 0);
+}
+
+}  // namespace
+}  // namespace concbench
