@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <initializer_list>
 
 namespace concbench {
 namespace {
@@ -35,6 +36,60 @@ std::string Quote(std::string_view s) {
 std::string Allowed(const ArgSpec& spec) {
   return "expected a comma-separated list of integers in [" + std::to_string(spec.min) + ", " +
          std::to_string(spec.max) + "] (" + std::string(spec.meaning) + ")";
+}
+
+bool OneOf(std::string_view v, std::initializer_list<std::string_view> choices) {
+  for (std::string_view c : choices) {
+    if (v == c) return true;
+  }
+  return false;
+}
+
+std::optional<double> ParseDouble(std::string_view v) {
+  double d = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+  if (ec != std::errc() || end != v.data() + v.size()) return std::nullopt;
+  return d;
+}
+
+// Google Benchmark 1.7.1 prints its usage and exits 0 on some bad values (a format or time unit
+// it does not know), crashes on others (a negative repetition count) and silently accepts the
+// rest (a zero or negative minimum time, a boolean spelled "maybe"). Check the values before it
+// sees them; flags not listed here are left to it.
+std::optional<std::string> CheckBenchmarkFlag(std::string_view arg) {
+  const size_t eq = arg.find('=');
+  if (eq == std::string_view::npos) return std::nullopt;  // "--benchmark_list_tests" means true
+  const std::string_view key = arg.substr(2, eq - 2);
+  const std::string_view v = arg.substr(eq + 1);
+  auto bad = [&](std::string_view allowed) {
+    return "--" + std::string(key) + ": invalid value " + Quote(v) + "; expected " + std::string(allowed);
+  };
+  if (key == "benchmark_format" || key == "benchmark_out_format") {
+    if (!OneOf(v, {"console", "json", "csv"})) return bad("one of console, json, csv");
+  } else if (key == "benchmark_time_unit") {
+    if (!OneOf(v, {"ns", "us", "ms", "s"})) return bad("one of ns, us, ms, s");
+  } else if (key == "benchmark_repetitions") {
+    int64_t n = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 10'000) {
+      return bad("an integer in [1, 10000]");
+    }
+  } else if (key == "benchmark_min_time") {
+    const auto d = ParseDouble(v);
+    if (!d || !(*d > 0) || *d > 3600) return bad("seconds, a number in (0, 3600]");
+  } else if (key == "benchmark_min_warmup_time") {
+    const auto d = ParseDouble(v);
+    if (!d || !(*d >= 0) || *d > 3600) return bad("seconds, a number in [0, 3600]");
+  } else if (key == "benchmark_list_tests" || key == "benchmark_enable_random_interleaving" ||
+             key == "benchmark_report_aggregates_only" || key == "benchmark_display_aggregates_only" ||
+             key == "benchmark_counters_tabular") {
+    if (!OneOf(v, {"true", "false", "1", "0", "yes", "no"})) return bad("true or false");
+  } else if (key == "benchmark_color") {
+    if (!OneOf(v, {"auto", "true", "false", "1", "0", "yes", "no"})) return bad("auto, true or false");
+  } else if (key == "benchmark_out") {
+    if (v.empty()) return bad("a file name");
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -96,6 +151,9 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
   int kept = 1;
   for (int i = 1; i < *argc; ++i) {
     const std::string_view arg = argv[i];
+    if (arg.substr(0, 12) == "--benchmark_") {
+      if (auto err = CheckBenchmarkFlag(arg)) return err;
+    }
     if (arg.substr(0, 2) != "--" || arg.substr(0, 12) == "--benchmark_" || arg == "--help" ||
         arg.substr(0, 4) == "--v=") {
       argv[kept++] = argv[i];

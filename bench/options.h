@@ -4,7 +4,9 @@
 // such as --tasks=1,4,16 replaces the suite's values of that argument for every family that has
 // it. Each value is checked against the argument's allowed range: an empty list, a non-number,
 // a value out of range or a repeated value is an error that names the flag, the value and what
-// is allowed. Flags that are not concbench's are left in argv for benchmark::Initialize.
+// is allowed. Flags that are not concbench's are left in argv for benchmark::Initialize, after
+// the values of Google Benchmark's own flags are checked the same way (its 1.7.1 parser exits 0
+// or crashes on some bad values).
 //
 //   concbench::Options opt;
 //   if (auto err = concbench::ParseOwnFlags(&argc, argv, &opt)) { std::cerr << *err; return 2; }

@@ -119,6 +119,12 @@ class BadInput(unittest.TestCase):
         self.assert_fails("--suite=smoke", "--tasks=0", mentions=["--tasks", "'0'"])
         self.assert_fails("--suite=smoke", "--workers=abc", mentions=["--workers", "'abc'"])
 
+    def test_bad_google_benchmark_flag_value(self):
+        self.assert_fails("--suite=smoke", "--benchmark_repetitions=-3",
+                          mentions=["--benchmark_repetitions", "'-3'"])
+        self.assert_fails("--suite=smoke", "--benchmark_format=xml",
+                          mentions=["--benchmark_format", "'xml'"])
+
     def test_unknown_flag(self):
         self.assert_fails("--suite=smoke", "--no_such_flag=1", mentions=["no_such_flag"])
 

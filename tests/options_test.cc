@@ -68,6 +68,23 @@ TEST(OptionsTest, RejectsEveryKindOfBadValue) {
   }
 }
 
+TEST(OptionsTest, ChecksGoogleBenchmarksOwnFlagValues) {
+  for (const char* bad : {"--benchmark_format=xml", "--benchmark_out_format=", "--benchmark_time_unit=h",
+                          "--benchmark_repetitions=0", "--benchmark_repetitions=-3",
+                          "--benchmark_repetitions=abc", "--benchmark_min_time=0",
+                          "--benchmark_min_time=-1", "--benchmark_min_time=nan",
+                          "--benchmark_min_warmup_time=-1", "--benchmark_list_tests=maybe",
+                          "--benchmark_out="}) {
+    const Parsed p = Parse({bad});
+    EXPECT_NE(p.error, "") << bad;
+    EXPECT_NE(p.error.find("invalid value"), std::string::npos) << p.error;
+  }
+  const Parsed ok = Parse({"--benchmark_format=json", "--benchmark_repetitions=3",
+                           "--benchmark_min_time=0.01", "--benchmark_list_tests", "--benchmark_list_tests=true"});
+  EXPECT_EQ(ok.error, "");
+  EXPECT_EQ(ok.rest.size(), 5u);
+}
+
 TEST(OptionsTest, ErrorSaysWhatIsAllowed) {
   const Parsed p = Parse({"--workers=abc"});
   EXPECT_EQ(p.error,
