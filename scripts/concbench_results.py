@@ -1,0 +1,377 @@
+"""Reading concbench's results: Google Benchmark 1.7.1 JSON in, benchmarks grouped by their names.
+
+A concbench benchmark name is  <model>[.<variant>]/<workload>/<key>:<value>/.../real_time
+(possibly with Google Benchmark's own `iterations:N/` or `repeats:N/` parts). Names are parsed by
+their key:value parts, never by position. One `Bench` gathers every row of one benchmark: its
+per-repetition rows, its aggregate rows (_mean, _median, _stddev, _cv) and its errors.
+
+    results = load("results/2026-11-25T181500Z_vm_notebook/results.json")
+    for b in results.ok():
+        print(b.label(), b.time_s().mean, b.counter("efficiency"))
+
+Everything here computes; nothing prints or draws. A file that is not concbench's JSON raises
+ResultsError with a one-line message meant for the user.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+
+UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+# Name parts that are Google Benchmark's, not the benchmark's arguments.
+GB_NAME_KEYS = {"iterations", "repeats", "min_time", "min_warmup_time"}
+GB_NAME_WORDS = {"real_time", "process_time", "manual_time"}
+
+# Arguments that say what one task does (a chart facets on them: different work is never
+# overplotted), and arguments that say how the tasks are run (they tell series apart).
+SIZE_KEYS = ("sleep_ms", "sleep_us", "n", "delay_ms", "payload", "increments")
+RUN_KEYS = ("tasks", "workers", "chunksize", "threads", "stack_kib")
+
+# The model counters every row of these workloads carries (DESIGN.md).
+MODEL_COUNTERS = ("ideal_s", "overhead_s", "efficiency", "checksum", "cpu_util", "ctx_switches")
+MODEL_WORKLOADS = ("sleep", "cpu", "trabajo", "tarea_normal", "echo")
+
+MODEL_ORDER = ("sync", "threads", "async", "processes")
+
+_MODEL_RE = re.compile(r"^([a-z][a-z0-9_]*)(?:\.([a-z][a-z0-9_]*))?$")
+_WORKLOAD_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_KV_RE = re.compile(r"^([a-z_][a-z0-9_]*):(-?\d+)$")
+
+
+class ResultsError(Exception):
+    """A user-facing problem with a results file: the message is one line, ready to print."""
+
+
+@dataclass
+class Stat:
+    """Mean and sample standard deviation over repetitions (sd is 0 with one repetition)."""
+    mean: float
+    sd: float
+    n: int
+
+    @staticmethod
+    def of(values: list[float]) -> "Stat":
+        n = len(values)
+        mean = sum(values) / n
+        sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+        return Stat(mean, sd, n)
+
+
+@dataclass
+class ParsedName:
+    model: str
+    variant: str | None
+    workload: str
+    args: dict[str, int]
+
+    @property
+    def model_full(self) -> str:
+        return f"{self.model}.{self.variant}" if self.variant else self.model
+
+
+def parse_name(run_name: str) -> ParsedName | None:
+    """Parses '<model>[.<variant>]/<workload>/<key>:<value>/...'; None if it is not one."""
+    parts = run_name.split("/")
+    if len(parts) < 2:
+        return None
+    m = _MODEL_RE.match(parts[0])
+    if not m or not _WORKLOAD_RE.match(parts[1]):
+        return None
+    args: dict[str, int] = {}
+    for p in parts[2:]:
+        if p in GB_NAME_WORDS:
+            continue
+        kv = _KV_RE.match(p)
+        if not kv:
+            return None
+        key, value = kv.group(1), int(kv.group(2))
+        if key in GB_NAME_KEYS:
+            continue
+        args[key] = value
+    return ParsedName(m.group(1), m.group(2), parts[1], args)
+
+
+def format_arg(key: str, value: int) -> str:
+    """'sleep_ms', 500 -> 'sleep 500 ms': arguments as a reader would say them."""
+    if key == "payload":
+        return f"payload {format_bytes(value)}"
+    fmt = {
+        "tasks": "{:,} tasks", "workers": "{:,} workers", "sleep_ms": "sleep {} ms",
+        "sleep_us": "sleep {} µs", "chunksize": "chunksize {}", "n": "n={:,}",
+        "threads": "{} threads", "increments": "{:,} increments", "delay_ms": "delay {} ms",
+        "stack_kib": "stack {} KiB",
+    }.get(key)
+    if fmt is None:
+        return f"{key}={value}"
+    if key == "tasks" and value == 1:
+        return "1 task"
+    if key == "workers" and value == 1:
+        return "1 worker"
+    return fmt.format(value)
+
+
+def format_bytes(n: float) -> str:
+    for unit, size in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size and n % size == 0:
+            return f"{int(n // size)} {unit}"
+    return f"{int(n)} B"
+
+
+def format_args(args: dict[str, int], keys=None) -> str:
+    keys = list(args) if keys is None else [k for k in keys if k in args]
+    return ", ".join(format_arg(k, args[k]) for k in keys)
+
+
+def format_seconds(s: float) -> str:
+    """A time with a unit a person reads easily: 2.51 s, 503 ms, 12.3 µs."""
+    a = abs(s)
+    if a >= 1:
+        return f"{s:.3g} s" if a < 100 else f"{s:.0f} s"
+    if a >= 1e-3:
+        return f"{s * 1e3:.3g} ms"
+    if a >= 1e-6:
+        return f"{s * 1e6:.3g} µs"
+    if a == 0:
+        return "0 s"
+    return f"{s * 1e9:.3g} ns"
+
+
+@dataclass
+class Bench:
+    """Every row of one benchmark (one run_name)."""
+    run_name: str
+    parsed: ParsedName
+    order: int
+    reps: list[dict] = field(default_factory=list)
+    aggregates: dict[str, dict] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def model(self) -> str:
+        return self.parsed.model
+
+    @property
+    def variant(self) -> str | None:
+        return self.parsed.variant
+
+    @property
+    def model_full(self) -> str:
+        return self.parsed.model_full
+
+    @property
+    def workload(self) -> str:
+        return self.parsed.workload
+
+    @property
+    def args(self) -> dict[str, int]:
+        return self.parsed.args
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+    def label(self) -> str:
+        a = format_args(self.args)
+        return f"{self.model_full}/{self.workload}" + (f" ({a})" if a else "")
+
+    def _values(self, getter) -> Stat | None:
+        vals = [v for v in (getter(r) for r in self.reps) if v is not None]
+        if vals:
+            return Stat.of(vals)
+        mean = self.aggregates.get("mean")
+        if mean is not None:
+            m = getter(mean)
+            if m is None:
+                return None
+            sd_row = self.aggregates.get("stddev")
+            sd = getter(sd_row) if sd_row is not None else None
+            return Stat(m, sd or 0.0, int(mean.get("repetitions", 1) or 1))
+        return None
+
+    def time_s(self) -> Stat | None:
+        """Wall time of one iteration, in seconds, over the repetitions."""
+        def get(row):
+            t = row.get("real_time")
+            unit = UNIT_SECONDS.get(row.get("time_unit", "ns"))
+            if not isinstance(t, (int, float)) or unit is None:
+                return None
+            return float(t) * unit
+        return self._values(get)
+
+    def counter(self, key: str) -> Stat | None:
+        def get(row):
+            v = row.get(key)
+            return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+        return self._values(get)
+
+    def has_counter(self, key: str) -> bool:
+        rows = self.reps or list(self.aggregates.values())
+        return any(isinstance(r.get(key), (int, float)) for r in rows)
+
+    def counter_names(self) -> list[str]:
+        """User counters present in this benchmark's rows (not Google Benchmark's own fields)."""
+        own = {"family_index", "per_family_instance_index", "repetitions", "repetition_index",
+               "threads", "iterations", "real_time", "cpu_time"}
+        names: list[str] = []
+        for r in self.reps or list(self.aggregates.values()):
+            for k, v in r.items():
+                if k not in own and isinstance(v, (int, float)) and not isinstance(v, bool) \
+                        and k not in names:
+                    names.append(k)
+        return names
+
+    def repetitions(self) -> int:
+        t = self.time_s()
+        return t.n if t else 0
+
+
+@dataclass
+class Results:
+    path: str
+    context: dict
+    benches: list[Bench]
+    ignored_names: list[str]
+
+    def ok(self) -> list[Bench]:
+        """Benchmarks that ran without error and have a time: the only ones ever charted."""
+        return [b for b in self.benches if not b.failed and b.time_s() is not None]
+
+    def failed(self) -> list[Bench]:
+        return [b for b in self.benches if b.failed]
+
+    def workloads(self) -> list[str]:
+        seen: list[str] = []
+        for b in self.benches:
+            if b.workload not in seen:
+                seen.append(b.workload)
+        return seen
+
+    def find(self, model_full: str, workload: str, args: dict[str, int]) -> list[Bench]:
+        """Benchmarks of that model and workload whose arguments include `args`."""
+        return [b for b in self.ok()
+                if b.model_full == model_full and b.workload == workload
+                and all(b.args.get(k) == v for k, v in args.items())]
+
+
+def resolve_path(path: str) -> str:
+    """A results folder stands for the results.json (or results.partial.json) inside it."""
+    if os.path.isdir(path):
+        for name in ("results.json", "results.partial.json"):
+            p = os.path.join(path, name)
+            if os.path.isfile(p):
+                return p
+        raise ResultsError(f"{path}: folder has no results.json")
+    return path
+
+
+def load(path: str) -> Results:
+    """Reads and groups a results file; raises ResultsError with a one-line reason."""
+    path = resolve_path(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise ResultsError(f"{path}: cannot read: {e.strerror or e}") from None
+    if not raw.strip():
+        raise ResultsError(f"{path}: file is empty (did the benchmark run finish?)")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path}: not a text file (expected Google Benchmark JSON)") from None
+    except json.JSONDecodeError as e:
+        raise ResultsError(f"{path}: malformed JSON at line {e.lineno}, column {e.colno}: "
+                           f"{e.msg} (truncated or interrupted run?)") from None
+    return from_json(data, path)
+
+
+def from_json(data, path: str = "<json>") -> Results:
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list) \
+            or not isinstance(data.get("context"), dict):
+        raise ResultsError(f"{path}: not Google Benchmark JSON (expected an object with "
+                           f"'context' and 'benchmarks')")
+    benches: dict[str, Bench] = {}
+    ignored: list[str] = []
+    for row in data["benchmarks"]:
+        if not isinstance(row, dict) or not isinstance(row.get("name"), str):
+            raise ResultsError(f"{path}: a benchmark row has no name; not Google Benchmark JSON")
+        run_name = row.get("run_name") if isinstance(row.get("run_name"), str) else row["name"]
+        parsed = parse_name(run_name)
+        if parsed is None:
+            if run_name not in ignored:
+                ignored.append(run_name)
+            continue
+        b = benches.get(run_name)
+        if b is None:
+            b = benches[run_name] = Bench(run_name, parsed, len(benches))
+        if row.get("error_occurred"):
+            b.errors.append(str(row.get("error_message") or "error (no message)"))
+        elif row.get("run_type") == "aggregate":
+            b.aggregates[str(row.get("aggregate_name", "?"))] = row
+        else:
+            b.reps.append(row)
+    if not benches:
+        if ignored:
+            raise ResultsError(f"{path}: no concbench benchmarks in it (names like "
+                               f"'{ignored[0]}' are not <model>/<workload>/<key>:<value>/...)")
+        raise ResultsError(f"{path}: no benchmarks in it")
+    return Results(path, data["context"], list(benches.values()), ignored)
+
+
+# --- grouping ------------------------------------------------------------------------------
+
+def model_rank(model_full: str) -> tuple:
+    base, _, variant = model_full.partition(".")
+    r = MODEL_ORDER.index(base) if base in MODEL_ORDER else len(MODEL_ORDER)
+    return (r, base, variant)
+
+
+def facet_of(b: Bench, exclude=()) -> tuple:
+    """The arguments that say what one task does (plus any unknown ones): one facet each."""
+    return tuple((k, v) for k, v in b.args.items() if k not in RUN_KEYS and k not in exclude)
+
+
+def series_of(b: Bench, exclude=()) -> tuple:
+    """Model and the arguments that say how the tasks are run: one line each."""
+    return (b.model_full,) + tuple((k, b.args[k]) for k in RUN_KEYS
+                                   if k in b.args and k not in exclude)
+
+
+def series_label(key: tuple) -> str:
+    model, *rest = key
+    return model + (" · " + ", ".join(format_arg(k, v) for k, v in rest) if rest else "")
+
+
+def facet_label(key: tuple) -> str:
+    return ", ".join(format_arg(k, v) for k, v in key)
+
+
+def group(benches, key_fn) -> dict:
+    out: dict = {}
+    for b in benches:
+        out.setdefault(key_fn(b), []).append(b)
+    return out
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+def write_atomic(path: str, data: bytes | str) -> None:
+    """Writes a file whole or not at all: a temporary file in the same folder, then rename."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                               dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,253 @@
+"""Writes report.md and the charts (PNG) for one concbench results folder.
+
+    scripts/report results/<run>/results.json [-o report.md]
+
+The report holds, in this order: failed benchmarks (if any, first, never charted as zeros), an
+unfinished sweep's missing runs, the notebook's cells next to concbench's C++ times, every chart
+(or the one line saying why it was skipped), a table of every benchmark's key numbers, and the
+run context. Everything is written atomically: a failure leaves no half-written file.
+`scripts/run` calls this after every successful run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import concbench_results as cr
+import plot
+
+# Counters shown in their own table columns; any other counter goes to the last column.
+COLUMNS = ("ideal_s", "overhead_s", "efficiency", "checksum", "cpu_util", "ctx_switches")
+HIDDEN = {"items_per_second", "bytes_per_second"}
+
+CONTEXT_KEYS = ("concbench_suite", "concbench_options", "date", "hostname", "kernel", "num_cpus",
+                "usable_cores", "mhz_per_cpu", "cpu_scaling_enabled", "load_avg",
+                "concbench_version", "concbench_git_commit", "concbench_build_type",
+                "concbench_compiler", "concbench_sanitize", "library_build_type",
+                "libuv_version", "uv_threadpool_size", "rlimit_nofile", "rlimit_nproc",
+                "executable")
+
+COUNTER_HELP = [
+    ("wall time", "wall-clock time of one iteration (one batch of tasks), mean ± sample standard "
+     "deviation over the repetitions"),
+    ("ideal", "`ideal_s`: the best this model could do for these arguments (e.g. the makespan "
+     "of the tasks on the workers)"),
+    ("overhead", "`overhead_s`: measured − ideal, per batch"),
+    ("efficiency", "`efficiency`: ideal / measured (100 % = the model reached its ideal)"),
+    ("checksum", "`checksum`: the sum of the task results, verified on every iteration"),
+    ("cpu util", "`cpu_util`: CPU seconds (this process and its children) / wall seconds; "
+     "2.0 = two cores busy"),
+    ("ctx sw", "`ctx_switches`: voluntary + involuntary context switches per batch"),
+]
+
+
+def md_escape(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def fmt_stat_seconds(s: cr.Stat | None) -> str:
+    if s is None:
+        return "–"
+    if s.n > 1 and s.sd > 0:
+        return f"{cr.format_seconds(s.mean)} ± {cr.format_seconds(s.sd)}"
+    return cr.format_seconds(s.mean)
+
+
+def fmt_counter(b: cr.Bench, key: str) -> str:
+    s = b.counter(key)
+    if s is None:
+        return "–"
+    v = s.mean
+    if key in ("ideal_s", "overhead_s"):
+        return cr.format_seconds(v)
+    if key == "efficiency":
+        return f"{v * 100:.1f} %"
+    if key == "checksum":
+        return f"{v:,.0f}"
+    if key == "cpu_util":
+        return f"{v:.2f}" if abs(v) >= 0.01 or v == 0 else f"{v:.1g}"
+    return fmt_number(v)
+
+
+def fmt_number(v: float) -> str:
+    if v == int(v) and abs(v) < 1e15:
+        return f"{int(v):,}"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
+
+
+def table(header: list[str], rows: list[list[str]], align: str = "") -> list[str]:
+    align = align or "l" + "r" * (len(header) - 1)
+    sep = ["---:" if a == "r" else "---" for a in align]
+    out = ["| " + " | ".join(header) + " |", "| " + " | ".join(sep) + " |"]
+    out += ["| " + " | ".join(md_escape(c) for c in r) + " |" for r in rows]
+    return out
+
+
+def section_failed(results: cr.Results) -> list[str]:
+    failed = results.failed()
+    if not failed:
+        return []
+    out = [f"## ⚠ Failed benchmarks ({len(failed)})", "",
+           "These benchmarks reported an error and produced no measurement. They are left out "
+           "of every chart and table below (a failure is not a zero).", ""]
+    out += table(["benchmark", "error"], [[f"`{b.run_name}`", "; ".join(dict.fromkeys(b.errors))]
+                                          for b in failed], "ll")
+    return out + [""]
+
+
+def section_sweep(results: cr.Results) -> list[str]:
+    ctx = results.context
+    status = ctx.get("concbench_sweep_status")
+    if not status:
+        return []
+    out = ["## Sweep status", "", f"**{md_escape(status)}**", ""]
+    plan = ctx.get("concbench_sweep_plan")
+    if plan:
+        out += [f"Plan: `{md_escape(plan)}`", ""]
+    unfinished = ctx.get("concbench_sweep_unfinished")
+    if unfinished:
+        out += ["Runs that did not finish (their benchmarks are not in this folder):", ""]
+        out += [f"- `{md_escape(u)}`" for u in unfinished.split(";") if u]
+        out.append("")
+    return out
+
+
+def section_notebook(results: cr.Results, charts: dict) -> list[str]:
+    out = ["## The notebook, cell by cell", ""]
+    chart = charts.get("notebook.png")
+    if chart is None:
+        out += ["*No cell of the notebook has a matching benchmark in these results.*", ""]
+        return out
+    out += ["Each notebook cell's time as its Python printed it, next to concbench's C++ time "
+            "for the same work (mean ± sd over the repetitions).", "",
+            "![The notebook's cells: Python vs C++](notebook.png)", ""]
+    rows = []
+    for (sec, what, py, model, workload, args), b in plot.notebook_matches(results):
+        if b is None:
+            rows.append([sec, what, cr.format_seconds(py), "not in these results", "–", "–"])
+            continue
+        t = b.time_s()
+        rows.append([sec, what, cr.format_seconds(py), f"`{b.run_name}`", fmt_stat_seconds(t),
+                     f"{py / t.mean:,.1f}×" if t.mean > 0 else "–"])
+    out += table(["§", "cell", "Python", "concbench benchmark", "C++", "Python / C++"], rows,
+                 "llrlrr")
+    return out + [""]
+
+
+def section_charts(chart_list: list) -> list[str]:
+    out = ["## Charts", ""]
+    skipped = []
+    for c in chart_list:
+        if c.filename == "notebook.png" or (c.title.startswith("The notebook") and not c.error):
+            continue
+        if c.filename:
+            out += [f"### {c.title}", "", f"![{c.title}]({c.filename})", ""]
+        else:
+            word = "**Not drawn (error)**" if c.error else "Skipped"
+            skipped.append(f"- {word}: {c.title} — {c.reason}.")
+    if skipped:
+        out += ["Charts not drawn for this run:", ""] + skipped + [""]
+    return out
+
+
+def section_results(results: cr.Results) -> list[str]:
+    out = ["## All results", ""]
+    for workload in results.workloads():
+        benches = [b for b in results.ok() if b.workload == workload]
+        if not benches:
+            continue
+        benches.sort(key=lambda b: (cr.model_rank(b.model_full), b.order))
+        present = [k for k in COLUMNS if any(b.has_counter(k) for b in benches)]
+        rows = []
+        for b in benches:
+            others = [k for k in b.counter_names() if k not in COLUMNS and k not in HIDDEN]
+            extra = ", ".join(f"{k}={fmt_number(b.counter(k).mean)}" for k in others
+                              if b.counter(k) is not None)
+            rows.append([f"`{b.model_full}`", cr.format_args(b.args) or "–", str(b.repetitions()),
+                         fmt_stat_seconds(b.time_s())] + [fmt_counter(b, k) for k in present]
+                        + [extra or "–"])
+        header = ["model", "arguments", "reps", "wall time"] + [
+            {"ideal_s": "ideal", "overhead_s": "overhead", "efficiency": "efficiency",
+             "checksum": "checksum", "cpu_util": "cpu util", "ctx_switches": "ctx sw"}[k]
+            for k in present] + ["other counters"]
+        out += [f"### {workload}: {plot.workload_title(workload)}", ""]
+        out += table(header, rows, "llrr" + "r" * len(present) + "l")
+        out.append("")
+    out += ["Columns: " + "; ".join(f"**{k}** — {v}" for k, v in COUNTER_HELP) + ".", ""]
+    if results.ignored_names:
+        out += [f"Rows not in concbench's naming scheme, ignored: "
+                f"{', '.join('`' + n + '`' for n in results.ignored_names[:10])}"
+                + (" …" if len(results.ignored_names) > 10 else ""), ""]
+    return out
+
+
+def section_context(results: cr.Results) -> list[str]:
+    ctx = results.context
+    keys = [k for k in CONTEXT_KEYS if k in ctx]
+    keys += sorted(k for k in ctx if k not in keys and k != "caches"
+                   and not k.startswith("concbench_sweep"))
+    rows = [[k, ", ".join(map(str, ctx[k])) if isinstance(ctx[k], list) else str(ctx[k])]
+            for k in keys]
+    return ["## Run context", ""] + table(["key", "value"], rows, "ll") + [""]
+
+
+def build_report(results: cr.Results, chart_list: list, json_name: str) -> str:
+    ctx = results.context
+    suite = ctx.get("concbench_suite", "?")
+    models = sorted({b.model for b in results.benches}, key=cr.model_rank)
+    reps = sorted({b.repetitions() for b in results.ok()})
+    charts = {c.filename: c for c in chart_list if c.filename}
+    head = [f"# concbench results — {suite} suite, {ctx.get('date', '?')}, "
+            f"host {ctx.get('hostname', ctx.get('host_name', '?'))}", "",
+            f"Written by `scripts/report` from [`{json_name}`]({json_name}): "
+            f"{len(results.benches)} benchmarks of models {', '.join(models)}; "
+            f"{'/'.join(map(str, reps)) or '0'} repetition(s) each; "
+            f"options `{ctx.get('concbench_options', '?')}`; build "
+            f"{ctx.get('concbench_build_type', '?')} at commit "
+            f"`{ctx.get('concbench_git_commit', '?')}`.", ""]
+    failed = results.failed()
+    if failed:
+        head += [f"**⚠ {len(failed)} benchmark(s) failed — see below.**", ""]
+    body = (section_failed(results) + section_sweep(results) + section_notebook(results, charts)
+            + section_charts(chart_list) + section_results(results) + section_context(results))
+    return "\n".join(head + body).rstrip() + "\n"
+
+
+def create_parser():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("results", help="a results.json (or a results folder holding one)")
+    p.add_argument("-o", "--output", help="report file (default: report.md next to the JSON; "
+                   "the charts go beside it)")
+    return p
+
+
+def main(argv=None) -> int:
+    args = create_parser().parse_args(argv)
+    try:
+        results = cr.load(args.results)
+        out = args.output or os.path.join(os.path.dirname(os.path.abspath(results.path)),
+                                          "report.md")
+        outdir = os.path.dirname(os.path.abspath(out))
+        os.makedirs(outdir, exist_ok=True)
+        charts = plot.make_charts(results, outdir)
+        json_name = os.path.relpath(os.path.abspath(results.path), outdir)
+        cr.write_atomic(out, build_report(results, charts, json_name))
+    except cr.ResultsError as e:
+        print(f"fatal: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"fatal: cannot write the report: {e}", file=sys.stderr)
+        return 2
+    errors = [c for c in charts if c.error]
+    for c in errors:
+        print(f"report: chart {c.title} not drawn: {c.reason}", file=sys.stderr)
+    print(out)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

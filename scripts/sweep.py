@@ -1,0 +1,437 @@
+"""Runs a parameter sweep through the concbench binary and writes a new results folder.
+
+    scripts/sweep                                   # the sweep suite, every model
+    scripts/sweep --models=threads,processes --workloads=cpu --workers=1,2,4,8 --tasks=16
+    scripts/sweep models=async workloads=sleep tasks=1,10,100,1000 sleep_ms=10
+    scripts/sweep --suite=notebook --repetitions=3 --dry-run
+
+A sweep is one suite's grids (default: sweep), narrowed to some models and workloads, with any
+argument's values replaced (`--tasks=1,4,16`, or `tasks=1,4,16`: the keys are the binary's grid
+flags, listed by `build/release/concbench --help`). Everything is checked before anything runs:
+an unknown model, workload or key, a value out of range, or a key that none of the selected
+benchmarks takes is rejected with one line naming it and what is allowed.
+
+The sweep runs one benchmark family (<model>/<workload>) at a time, showing which run, how many
+are left and the time so far, and writes results/<UTC date>_<host>_sweep/ holding results.json
+(every family's rows merged, with the run context and the sweep's status), sweep.log (the
+binary's output), the charts and report.md. Interrupted (Ctrl-C, SIGTERM), it keeps the families
+that finished, lists those that did not in the report and exits 130. A family that fails keeps
+its rows (errors included) and the sweep goes on; the exit status is then 1.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import concbench_results as cr
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_BINARY = os.path.join(REPO, "build", "release", "concbench")
+SUITES = ("notebook", "smoke", "sweep")
+_HELP_FLAG_RE = re.compile(r"^\s+--([a-z_][a-z0-9_]*)=LIST\s+(.*?),\s*(-?\d+)\.\.(-?\d+)\s*$")
+
+
+class UsageError(Exception):
+    """A mistake in the command line: one line, printed as is."""
+
+
+class Interrupted(Exception):
+    pass
+
+
+def fail(msg: str, code: int = 2):
+    print(f"sweep: {msg}", file=sys.stderr)
+    return code
+
+
+# --- the plan --------------------------------------------------------------------------------
+
+def grid_keys(binary: str) -> dict[str, tuple[int, int, str]]:
+    """The binary's grid flags from its --help: key -> (min, max, meaning)."""
+    try:
+        p = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=60)
+    except OSError as e:
+        raise UsageError(f"cannot run {binary}: {e.strerror or e}") from None
+    keys = {}
+    for line in p.stdout.splitlines():
+        m = _HELP_FLAG_RE.match(line)
+        if m:
+            keys[m.group(1)] = (int(m.group(3)), int(m.group(4)), m.group(2))
+    if not keys:
+        raise UsageError(f"{binary} --help lists no grid flags (--KEY=LIST); is it concbench?")
+    return keys
+
+
+def parse_values(key: str, text: str, spec) -> list[int]:
+    lo, hi, meaning = spec
+    values = []
+    for item in text.split(","):
+        item = item.strip()
+        if not re.fullmatch(r"-?\d+", item):
+            raise UsageError(f"{key}: '{item}' is not an integer; expected a comma-separated "
+                             f"list of integers in [{lo}, {hi}] ({meaning})")
+        v = int(item)
+        if not lo <= v <= hi:
+            raise UsageError(f"{key}: {v} is out of range; expected integers in [{lo}, {hi}] "
+                             f"({meaning})")
+        if v in values:
+            raise UsageError(f"{key}: {v} is repeated")
+        values.append(v)
+    return values
+
+
+def split_grid_args(tokens: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Separates 'key=v1,v2' and '--key=v1,v2' grid tokens from the sweep's own options."""
+    own, grid = [], {}
+    for t in tokens:
+        body = t[2:] if t.startswith("--") else t
+        key, eq, value = body.partition("=")
+        if t.startswith("--") and key in ("suite", "models", "workloads", "repetitions",
+                                          "binary", "out-root", "dry-run", "help"):
+            own.append(t)
+        elif t.startswith("-") and not t.startswith("--"):
+            own.append(t)
+        elif key in ("models", "workloads", "suite", "repetitions"):
+            own.append("--" + body)
+        elif eq and re.fullmatch(r"[a-z_][a-z0-9_]*", key):
+            if key in grid:
+                raise UsageError(f"{key} is given twice")
+            grid[key] = value
+        else:
+            own.append(t)
+    return own, grid
+
+
+def list_benchmarks(binary: str, suite: str, overrides: list[str]) -> list[str]:
+    cmd = [binary, f"--suite={suite}", *overrides, "--benchmark_list_tests=true"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        lines = [x for x in (p.stderr + p.stdout).splitlines() if x.strip()]
+        raise UsageError(f"{os.path.basename(binary)} rejected the grid: "
+                         f"{lines[0] if lines else f'exit {p.returncode}'}")
+    return [x.strip() for x in p.stdout.splitlines() if x.strip()]
+
+
+def select(names: list[str], models: list[str] | None, workloads: list[str] | None):
+    """Benchmarks grouped by family, in the binary's order, narrowed to the models (a base
+    model selects its variants too) and workloads asked for."""
+    parsed = [(n, cr.parse_name(n)) for n in names]
+    parsed = [(n, p) for n, p in parsed if p is not None]
+    all_models = list(dict.fromkeys(p.model_full for _, p in parsed))
+    bases = list(dict.fromkeys(p.model for _, p in parsed))
+    all_workloads = list(dict.fromkeys(p.workload for _, p in parsed))
+    for m in models or []:
+        if m not in all_models and m not in bases:
+            raise UsageError(f"unknown model '{m}'; this suite has: "
+                             f"{', '.join(dict.fromkeys(bases + all_models))}")
+    for w in workloads or []:
+        if w not in all_workloads:
+            raise UsageError(f"unknown workload '{w}'; this suite has: {', '.join(all_workloads)}")
+    families: dict[str, list] = {}
+    for n, p in parsed:
+        if models and p.model_full not in models and p.model not in models:
+            continue
+        if workloads and p.workload not in workloads:
+            continue
+        families.setdefault(f"{p.model_full}/{p.workload}", []).append((n, p))
+    if not families:
+        raise UsageError(f"no benchmark has model {'/'.join(models or ['any'])} and workload "
+                         f"{'/'.join(workloads or ['any'])} in this suite")
+    return families
+
+
+def check_keys_used(families, grid: dict):
+    taken = set()
+    for members in families.values():
+        for _, p in members:
+            taken.update(p.args)
+    for key in grid:
+        if key not in taken:
+            raise UsageError(f"'{key}' matches none of the selected benchmarks; they take: "
+                             f"{', '.join(sorted(taken)) or 'no arguments'}")
+
+
+def build_release() -> str:
+    """Builds build/release/concbench the way scripts/run does."""
+    os.chdir(REPO)
+    subprocess.run(["scripts/setup"], check=True)
+    jobs = str(os.cpu_count() or 2)
+    subprocess.run(["cmake", "--preset", "release"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["cmake", "--build", "--preset", "release", "-j", jobs, "--target",
+                    "concbench"], check=True, stdout=subprocess.DEVNULL)
+    return DEFAULT_BINARY
+
+
+# --- running ---------------------------------------------------------------------------------
+
+def new_folder(root: str) -> str:
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+    host = socket.gethostname().split(".")[0] or "host"
+    base = os.path.join(root, f"{stamp}_{host}_sweep")
+    out, n = base, 1
+    while True:
+        try:
+            os.makedirs(out)
+            return out
+        except FileExistsError:
+            out = f"{base}-{n}"
+            n += 1
+
+
+def fmt_elapsed(s: float) -> str:
+    s = int(s)
+    if s >= 3600:
+        return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+    return f"{s // 60}:{s % 60:02d}"
+
+
+_RESULT_LINE_RE = re.compile(r"^([a-z][a-z0-9_.]*/\S+?)(_mean|_median|_stddev|_cv)?\s+"
+                             r"(\S+ \S+)\s")
+
+
+def run_family(cmd: list[str], log, count: int, repetitions: int) -> int:
+    """Runs one family, copying its output to the log and a short line per finished benchmark
+    to stdout. Raises Interrupted (after stopping the child) on SIGINT/SIGTERM."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            bufsize=1, start_new_session=True)
+    done = 0
+    try:
+        for line in proc.stdout:
+            log.write(line)
+            m = _RESULT_LINE_RE.match(line)
+            if not m:
+                if "ERROR OCCURRED" in line or line.startswith("concbench:"):
+                    print("    " + line.rstrip(), flush=True)
+                continue
+            if (repetitions == 1 and m.group(2) is None) or m.group(2) == "_mean":
+                done += 1
+                what = "mean " if m.group(2) else ""
+                print(f"    [{done}/{count}] {m.group(1)}  {what}{m.group(3)}", flush=True)
+        return proc.wait()
+    except KeyboardInterrupt:
+        stop(proc)
+        raise Interrupted() from None
+    finally:
+        if proc.poll() is None:
+            stop(proc)
+        proc.stdout.close()
+
+
+def stop(proc):
+    for sig, wait in ((signal.SIGINT, 5), (signal.SIGTERM, 5), (signal.SIGKILL, 30)):
+        if proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def load_part(path: str):
+    try:
+        with open(path) as f:
+            data = json.load(f)
+        if isinstance(data, dict) and isinstance(data.get("benchmarks"), list):
+            return data
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def merge(parts: list[dict], status: str, plan: str, unfinished: list[str]) -> dict:
+    context = dict(parts[0]["context"]) if parts else {}
+    context["concbench_sweep_status"] = status
+    context["concbench_sweep_plan"] = plan
+    if unfinished:
+        context["concbench_sweep_unfinished"] = ";".join(unfinished)
+    rows = [r for p in parts for r in p["benchmarks"]]
+    return {"context": context, "benchmarks": rows}
+
+
+def create_parser():
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="scripts/sweep [--suite=S] [--models=M,...] [--workloads=W,...] "
+              "[--KEY=V,... | KEY=V,...]... [--repetitions=N] [--dry-run] "
+              "[-- extra concbench flags]")
+    p.add_argument("--suite", default="sweep", choices=SUITES,
+                   help="whose grids to start from (default: sweep)")
+    p.add_argument("--models", help="comma-separated models or model.variant names "
+                   "(default: all); 'threads' selects threads and every threads.* variant")
+    p.add_argument("--workloads", help="comma-separated workloads (default: all)")
+    p.add_argument("--repetitions", type=int, default=1,
+                   help="repetitions of each benchmark (default 1; 3 gives error bars)")
+    p.add_argument("--binary", help="concbench binary to run (default: build and use "
+                   "build/release/concbench)")
+    p.add_argument("--out-root", default=os.path.join(REPO, "results"),
+                   help="where the new results folder goes (default: results/)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and exit")
+    p.add_argument("extra", nargs="*", help="after --: flags passed to every concbench run "
+                   "(e.g. --benchmark_min_time=0.1)")
+    return p
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, extra = argv[:i], argv[i + 1:]
+    try:
+        own, grid_text = split_grid_args(argv)
+    except UsageError as e:
+        return fail(str(e))
+    args = create_parser().parse_args(own)
+    if args.extra:
+        return fail(f"unexpected argument '{args.extra[0]}' (grid values are KEY=V1,V2; "
+                    "concbench flags go after --)")
+    if args.repetitions < 1:
+        return fail("--repetitions must be at least 1")
+    for e in extra:
+        if not e.startswith("--benchmark_") or e.startswith(("--benchmark_out",
+                                                              "--benchmark_filter",
+                                                              "--benchmark_repetitions")):
+            return fail(f"'{e}' cannot be passed to concbench here: only --benchmark_* flags "
+                        "other than _out, _filter and _repetitions (the sweep sets those)")
+    models = [m for m in (args.models or "").split(",") if m] or None
+    workloads = [w for w in (args.workloads or "").split(",") if w] or None
+
+    try:
+        binary = args.binary or (None if args.dry_run else build_release())
+        if binary is None:
+            binary = DEFAULT_BINARY
+            if not os.path.exists(binary):
+                raise UsageError(f"{binary} is not built yet; run scripts/run once, or pass "
+                                 "--binary")
+        binary = os.path.abspath(binary)
+        keys = grid_keys(binary)
+        overrides = []
+        for key, text in grid_text.items():
+            if key not in keys:
+                raise UsageError(f"unknown key '{key}'; the grid keys are: {', '.join(keys)}")
+            overrides.append(f"--{key}={','.join(map(str, parse_values(key, text, keys[key])))}")
+        names = list_benchmarks(binary, args.suite, overrides)
+        families = select(names, models, workloads)
+        check_keys_used(families, grid_text)
+    except UsageError as e:
+        return fail(str(e))
+    except subprocess.CalledProcessError as e:
+        return fail(f"building concbench failed ({' '.join(e.cmd)} exited {e.returncode})", 1)
+
+    total = sum(len(v) for v in families.values())
+    plan = " ".join(["scripts/sweep", f"--suite={args.suite}"]
+                    + ([f"--models={','.join(models)}"] if models else [])
+                    + ([f"--workloads={','.join(workloads)}"] if workloads else [])
+                    + overrides + [f"--repetitions={args.repetitions}"]
+                    + (["--", *extra] if extra else []))
+    print(f"sweep: {len(families)} run(s), {total} benchmark(s), {args.repetitions} "
+          f"repetition(s) each: {plan}", file=sys.stderr)
+    if args.dry_run:
+        for fam, members in families.items():
+            print(f"{fam}: {len(members)} benchmark(s)")
+            for n, _ in members:
+                print(f"  {n}")
+        return 0
+
+    out = new_folder(args.out_root)
+    parts_dir = os.path.join(out, ".parts")
+    os.makedirs(parts_dir)
+    print(f"sweep: writing {out}", file=sys.stderr)
+
+    def on_term(_sig, _frame):
+        raise KeyboardInterrupt()
+    # Installed explicitly: a sweep started in the background inherits SIGINT ignored.
+    previous = {sig: signal.signal(sig, on_term) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    parts, finished, failed, unfinished = [], [], [], []
+    interrupted = False
+    start = time.monotonic()
+    fams = list(families.items())
+    with open(os.path.join(out, "sweep.log"), "w") as log:
+        for i, (fam, members) in enumerate(fams):
+            if interrupted:
+                unfinished.append(f"{fam} (not started)")
+                continue
+            left = len(fams) - i - 1
+            print(f"[{i + 1}/{len(fams)}] {fam}: {len(members)} benchmark(s) — "
+                  f"elapsed {fmt_elapsed(time.monotonic() - start)}, {left} run(s) left after "
+                  "this", file=sys.stderr, flush=True)
+            part = os.path.join(parts_dir, f"{i:03d}.json")
+            model_full, workload = fam.split("/")
+            cmd = [binary, f"--suite={args.suite}", *overrides,
+                   f"--benchmark_filter=^{re.escape(model_full)}/{re.escape(workload)}/",
+                   f"--benchmark_repetitions={args.repetitions}", f"--benchmark_out={part}",
+                   "--benchmark_out_format=json", *extra]
+            log.write(f"==> {' '.join(cmd)}\n")
+            log.flush()
+            try:
+                t0 = time.monotonic()
+                rc = run_family(cmd, log, len(members), args.repetitions)
+            except (Interrupted, KeyboardInterrupt):
+                interrupted = True
+                unfinished.append(f"{fam} (interrupted)")
+                print(f"sweep: interrupted during {fam}; keeping the {len(finished)} run(s) "
+                      "that finished", file=sys.stderr)
+                continue
+            data = load_part(part)
+            if data is None:
+                unfinished.append(f"{fam} (exit {rc}, no results written)")
+                failed.append(fam)
+                print(f"    {fam} failed: exit {rc}, no results written (see sweep.log)",
+                      file=sys.stderr)
+                continue
+            parts.append(data)
+            if rc != 0:
+                failed.append(fam)
+                print(f"    {fam} exited {rc}: its failed benchmarks are listed in report.md",
+                      file=sys.stderr)
+            else:
+                finished.append(fam)
+            print(f"    done in {fmt_elapsed(time.monotonic() - t0)}", file=sys.stderr)
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+    shutil.rmtree(parts_dir, ignore_errors=True)
+
+    n_ok = len(finished)
+    if interrupted:
+        status = f"interrupted: {n_ok} of {len(fams)} run(s) finished"
+    elif failed:
+        status = f"{len(failed)} of {len(fams)} run(s) failed"
+    else:
+        status = f"complete: {len(fams)} run(s)"
+    if failed and interrupted:
+        status += f", {len(failed)} failed"
+    elapsed = fmt_elapsed(time.monotonic() - start)
+    if not parts:
+        print(f"sweep: {status}; nothing to keep, no results.json written ({out})",
+              file=sys.stderr)
+        return 130 if interrupted else 1
+    path = os.path.join(out, "results.json")
+    cr.write_atomic(path, json.dumps(merge(parts, status, plan, unfinished), indent=2) + "\n")
+    for u in unfinished:
+        print(f"sweep: not in the results: {u}", file=sys.stderr)
+    print(f"sweep: {status} in {elapsed}; writing charts and report", file=sys.stderr)
+    import report  # matplotlib is loaded only when there is something to draw
+    report_rc = report.main([path])
+    print(out)
+    if interrupted:
+        return 130
+    return 1 if failed or report_rc else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

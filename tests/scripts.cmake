@@ -1,0 +1,13 @@
+# Tests of the Python scripts (scripts/plot, report, sweep, compare): stdlib unittest against the
+# JSON fixtures in tests/scripts/fixtures and a fake concbench binary, run with the interpreter
+# found in tests/CMakeLists.txt (Debian's, which has matplotlib). They do not depend on the C++
+# build, so sanitizer builds skip them instead of running them a second and third time.
+if(NOT CONCBENCH_SANITIZE)
+  foreach(t results plot report sweep compare)
+    add_test(NAME scripts_${t}
+      COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_${t}
+      WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)
+    set_tests_properties(scripts_${t} PROPERTIES TIMEOUT 300
+      ENVIRONMENT "MPLBACKEND=Agg;PYTHONDONTWRITEBYTECODE=1")
+  endforeach()
+endif()

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""A stand-in for the concbench binary, for testing scripts/sweep without building or waiting.
+
+It speaks the same command line (--help with the grid flags, --suite, --KEY=LIST overrides,
+--benchmark_list_tests, --benchmark_filter, --benchmark_repetitions, --benchmark_out) and writes
+Google Benchmark-shaped JSON. Environment knobs for the error paths:
+  FAKE_CONCBENCH_DELAY=S       sleep S seconds per benchmark (to interrupt a sweep mid-run)
+  FAKE_CONCBENCH_FAIL=FAMILY   that family's first benchmark reports an error; exit 1
+  FAKE_CONCBENCH_CRASH=FAMILY  die (exit 134) in that family before writing any JSON
+"""
+import itertools
+import json
+import os
+import re
+import sys
+import time
+
+FLAGS = {"tasks": (1, 1000000, "tasks per batch"),
+         "workers": (1, 4096, "worker threads or processes"),
+         "sleep_ms": (0, 60000, "simulated I/O per task, milliseconds"),
+         "n": (0, 1000000000, "CPU work size (cpu_intensivo's n)")}
+
+SUITES = {
+    "sweep": [
+        ("sync/sleep", [("tasks", [1, 4, 16]), ("sleep_ms", [1])]),
+        ("threads/sleep", [("tasks", [1, 4, 16]), ("workers", [1, 4]), ("sleep_ms", [1])]),
+        ("processes/cpu", [("tasks", [4]), ("workers", [1, 2]), ("n", [1000])]),
+    ],
+    "smoke": [("sync/sleep", [("tasks", [2]), ("sleep_ms", [1])])],
+    "notebook": [("sync/sleep", [("tasks", [5]), ("sleep_ms", [500])])],
+}
+
+
+def die(msg, code=2):
+    print(f"concbench: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+def main(argv):
+    suite, overrides, listing, filt, reps, out = "notebook", {}, False, "", 1, None
+    for a in argv:
+        key, _, value = a[2:].partition("=")
+        if a == "--help":
+            print("concbench flags:\n  --suite=notebook|smoke|sweep   argument grids\n"
+                  "  grid overrides:")
+            for k, (lo, hi, meaning) in FLAGS.items():
+                print(f"  --{k}=LIST".ljust(34) + f"{meaning}, {lo}..{hi}")
+            print("\nGoogle Benchmark flags:\nbenchmark [--benchmark_list_tests={true|false}]")
+            return 0
+        if key == "suite":
+            if value not in SUITES:
+                die(f"--suite: unknown suite '{value}'")
+            suite = value
+        elif key in FLAGS:
+            vals = []
+            for item in value.split(","):
+                if not re.fullmatch(r"-?\d+", item):
+                    die(f"--{key}: '{item}' is not an integer")
+                v = int(item)
+                lo, hi, _ = FLAGS[key]
+                if not lo <= v <= hi:
+                    die(f"--{key}: '{item}' is out of range")
+                vals.append(v)
+            overrides[key] = vals
+        elif key == "benchmark_list_tests":
+            listing = value == "true"
+        elif key == "benchmark_filter":
+            filt = value
+        elif key == "benchmark_repetitions":
+            reps = int(value)
+        elif key == "benchmark_out":
+            out = value
+        elif key == "benchmark_out_format":
+            pass
+        else:
+            die(f"unrecognized command-line flag: {a}")
+    benches = []
+    for family, axes in SUITES[suite]:
+        names = [k for k, _ in axes]
+        values = [overrides.get(k, v) for k, v in axes]
+        for combo in itertools.product(*values):
+            name = family + "".join(f"/{k}:{v}" for k, v in zip(names, combo)) + "/real_time"
+            if re.search(filt, name):
+                benches.append((family, dict(zip(names, combo)), name))
+    if not benches:
+        die(f"no benchmark matched --benchmark_filter='{filt}'", 1)
+    if listing:
+        for _, _, name in benches:
+            print(name)
+        return 0
+    rows, failed = [], False
+    delay = float(os.environ.get("FAKE_CONCBENCH_DELAY", "0"))
+    for i, (family, args, name) in enumerate(benches):
+        if os.environ.get("FAKE_CONCBENCH_CRASH") == family:
+            print("Aborted", file=sys.stderr)
+            return 134
+        time.sleep(delay)
+        tasks = args.get("tasks", 1)
+        ideal = tasks * args.get("sleep_ms", 1) / 1e3 / (args.get("workers", 1))
+        if os.environ.get("FAKE_CONCBENCH_FAIL") == family and i == 0:
+            failed = True
+            rows.append({"name": name, "run_name": name, "run_type": "iteration",
+                         "repetitions": reps, "repetition_index": 0, "threads": 1,
+                         "iterations": 0, "real_time": 0.0, "cpu_time": 0.0, "time_unit": "ms",
+                         "error_occurred": True, "error_message": "checksum mismatch (fake)"})
+            print(f"{name}   ERROR OCCURRED: 'checksum mismatch (fake)'", flush=True)
+            continue
+        for r in range(reps):
+            t = ideal * 1.05 + 1e-4
+            rows.append({"name": name, "run_name": name, "run_type": "iteration",
+                         "repetitions": reps, "repetition_index": r, "threads": 1,
+                         "iterations": 10, "real_time": t * 1e3, "cpu_time": 0.01,
+                         "time_unit": "ms", "ideal_s": ideal, "overhead_s": t - ideal,
+                         "efficiency": ideal / t, "checksum": tasks * (tasks + 1) / 2,
+                         "cpu_util": 0.01, "ctx_switches": float(tasks)})
+            print(f"{name}   {t * 1e3:.2f} ms   0.010 ms   10 checksum={tasks}", flush=True)
+        if reps > 1:
+            print(f"{name}_mean   {t * 1e3:.2f} ms   0.010 ms   {reps} checksum={tasks}",
+                  flush=True)
+    if out:
+        with open(out, "w") as f:
+            json.dump({"context": {"date": "2026-11-25T19:00:00+00:00", "host_name": "fake",
+                                   "concbench_suite": suite, "hostname": "fake",
+                                   "usable_cores": "2"},
+                       "benchmarks": rows}, f, indent=2)
+    if failed:
+        print("concbench: 1 benchmark(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Writes the JSON fixtures of the script tests (tests/scripts/fixtures/).
+
+The fixtures are Google Benchmark 1.7.1 JSON as concbench writes it, built by hand for every
+model (sync, threads, async, processes and their variants) with realistic values taken from this
+machine's sync runs and from the model issues' expectations, so the charts can be tested before
+every model has landed. Deterministic: run it again and the files are identical.
+
+    python3 tests/scripts/make_fixtures.py   # rewrites tests/scripts/fixtures/*.json
+"""
+import json
+import math
+import os
+import random
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "fixtures")
+
+CONTEXT = {
+    "date": "2026-11-25T18:40:00+00:00", "host_name": "vm", "executable": "build/release/concbench",
+    "num_cpus": 2, "mhz_per_cpu": 2445, "cpu_scaling_enabled": False, "caches": [],
+    "load_avg": [0.5, 0.4, 0.3], "library_build_type": "debug",
+    "concbench_build_type": "Release", "concbench_compiler": "GNU 12.2.0",
+    "concbench_git_commit": "2660751a545b", "concbench_options": "suite=notebook",
+    "concbench_sanitize": "none", "concbench_suite": "notebook", "concbench_version": "0.1.0",
+    "hostname": "vm", "kernel": "Linux 6.18.44 x86_64", "libuv_version": "1.44.2",
+    "rlimit_nofile": "20000/20000", "rlimit_nproc": "96365/96365", "usable_cores": "2",
+    "uv_threadpool_size": "default (4)",
+}
+
+CPU_S = {"cpu": 0.33e-3, "trabajo": 0.083e-3, "tarea_normal": 0.58e-3}  # one task, this machine
+CORES = 2
+
+
+_ONE = {}
+
+
+def _one(workload, x, n):
+    """The notebook's functions, to give the fixtures their true checksums."""
+    key = (workload, x, n)
+    if key not in _ONE:
+        if workload == "cpu":
+            _ONE[key] = sum((i * i) % 97 for i in range(n))
+        elif workload == "trabajo":
+            _ONE[key] = sum((x + i) % 97 for i in range(50_000))
+        else:
+            _ONE[key] = sum((x + i) % 101 for i in range(300_000))
+    return _ONE[key]
+
+
+def cpu_checksum(workload, args):
+    t = args["tasks"]
+    if workload == "cpu":
+        return t * _one("cpu", 0, args.get("n", 200_000))
+    return sum(_one(workload, x, 0) for x in range(t))
+
+
+def name(model, workload, args, iterations=None):
+    parts = [model, workload] + [f"{k}:{v}" for k, v in args.items()]
+    if iterations:
+        parts.append(f"iterations:{iterations}")
+    return "/".join(parts) + "/real_time"
+
+
+class Writer:
+    def __init__(self, reps, seed):
+        self.rows = []
+        self.family = {}
+        self.reps = reps
+        self.rng = random.Random(seed)
+
+    def add(self, model, workload, args, measured_s, counters, iterations=None, noise=0.02,
+            error=None):
+        run_name = name(model, workload, args, iterations)
+        fam = f"{model}/{workload}"
+        fi = self.family.setdefault(fam, len(self.family))
+        common = {"family_index": fi, "per_family_instance_index": 0, "run_name": run_name,
+                  "repetitions": self.reps, "threads": 1}
+        if error:
+            self.rows.append({"name": run_name, **common, "run_type": "iteration",
+                              "repetition_index": 0, "error_occurred": True,
+                              "error_message": error, "iterations": 0, "real_time": 0.0,
+                              "cpu_time": 0.0, "time_unit": "ms"})
+            return
+        reps = []
+        for i in range(self.reps):
+            t = measured_s * (1 + noise * self.rng.uniform(-1, 1))
+            c = {}
+            for k, v in counters.items():
+                c[k] = v(t) if callable(v) else v
+            row = {"name": run_name, **common, "run_type": "iteration", "repetition_index": i,
+                   "iterations": iterations or max(1, int(0.5 / max(measured_s, 1e-6))),
+                   "real_time": t * 1e3, "cpu_time": t * 1e3 * c.get("cpu_util", 1.0),
+                   "time_unit": "ms", **dict(sorted(c.items()))}
+            reps.append(row)
+            self.rows.append(row)
+        if self.reps > 1:
+            for agg in ("mean", "median", "stddev", "cv"):
+                row = {"name": f"{run_name}_{agg}", **common, "run_type": "aggregate",
+                       "aggregate_name": agg,
+                       "aggregate_unit": "percentage" if agg == "cv" else "time",
+                       "iterations": self.reps, "time_unit": "ms"}
+                for key in ["real_time", "cpu_time"] + sorted(counters):
+                    vals = [r[key] for r in reps]
+                    m = sum(vals) / len(vals)
+                    sd = math.sqrt(sum((v - m) ** 2 for v in vals) / (len(vals) - 1))
+                    row[key] = {"mean": m, "median": sorted(vals)[len(vals) // 2], "stddev": sd,
+                                "cv": sd / m if m else 0}[agg]
+                self.rows.append(row)
+
+    def model_row(self, model, workload, args, ideal_s, measured_s, checksum, cpu_util,
+                  ctx, extra=None, iterations=None, noise=0.02):
+        counters = {
+            "ideal_s": ideal_s,
+            "overhead_s": lambda t: t - ideal_s,
+            "efficiency": lambda t: ideal_s / t,
+            "checksum": float(checksum),
+            "cpu_util": cpu_util,
+            "ctx_switches": ctx,
+            "items_per_second": lambda t: args.get("tasks", 1) / t,
+        }
+        counters.update(extra or {})
+        self.add(model, workload, args, measured_s, counters, iterations, noise)
+
+    def write(self, filename, suite, compact=False):
+        ctx = dict(CONTEXT, concbench_suite=suite, concbench_options=f"suite={suite}")
+        data = {"context": ctx, "benchmarks": self.rows}
+        os.makedirs(OUT, exist_ok=True)
+        with open(os.path.join(OUT, filename), "w") as f:
+            json.dump(data, f, indent=None if compact else 2)
+            f.write("\n")
+
+
+def iters(expected_s, budget=0.5):
+    return int(min(max(math.ceil(budget / expected_s), 1), 1e6)) if expected_s > 0 else 1000000
+
+
+def makespan(tasks, s, workers, chunksize=1):
+    chunks = math.ceil(tasks / chunksize)
+    return math.ceil(chunks / workers) * chunksize * s
+
+
+def sleep_rows(w, model, tasks, sleep_ms, workers=None, chunksize=None):
+    s = sleep_ms / 1e3
+    args = {"tasks": tasks}
+    if workers is not None:
+        args["workers"] = workers
+    args["sleep_ms"] = sleep_ms
+    if chunksize is not None:
+        args["chunksize"] = chunksize
+    if model == "sync":
+        ideal, over = tasks * s, 60e-6 * tasks
+    elif model == "threads":
+        ideal, over = makespan(tasks, s, workers), 8e-6 * tasks + 20e-6
+    elif model == "threads.per_task":
+        ideal, over = s, 35e-6 * tasks
+    elif model == "async":
+        ideal, over = s, 0.6e-6 * tasks + 40e-6
+    elif model == "async.sequential":
+        ideal, over = tasks * s, 55e-6 * tasks
+    elif model == "async.blocking":
+        ideal, over = s, (tasks - 1) * s + 60e-6 * tasks
+    elif model == "processes":
+        ideal, over = makespan(tasks, s, workers, chunksize or 1), 45e-6 * tasks + 80e-6
+    elif model == "processes.per_task":
+        ideal, over = s, 900e-6 * tasks
+    else:
+        raise ValueError(model)
+    w.model_row(model, "sleep", args, ideal, ideal + over, tasks * (tasks + 1) // 2, 0.002,
+                tasks * 1.0, iterations=iters(ideal + over),
+                noise=min(0.02, 20e-6 / (ideal + over) + 1e-4))
+
+
+def cpu_rows(w, model, workload, tasks, workers=None, n=None, chunksize=None, payload=None,
+             extra_ipc=False):
+    one = CPU_S[workload] * (n / 200_000 if n else 1)
+    args = {"tasks": tasks}
+    if workers is not None:
+        args["workers"] = workers
+    if n is not None:
+        args["n"] = n
+    if chunksize is not None:
+        args["chunksize"] = chunksize
+    if payload is not None:
+        args["payload"] = payload
+    extra = {}
+    if model == "sync":
+        ideal, over, util = tasks * one, 0.06 * tasks * one, 0.99
+    elif model == "threads":
+        ideal = makespan(tasks, one, min(workers, CORES))
+        over, util = 10e-6 * tasks + 30e-6, min(workers, CORES) * 0.97
+    elif model == "threads.gil":
+        ideal, over, util = tasks * one, 0.08 * tasks * one + 5e-6 * tasks, 1.0
+    elif model.startswith("processes"):
+        c = chunksize or 1
+        ideal = makespan(tasks, one, min(workers, CORES), c)
+        msgs = 2 * math.ceil(tasks / c)
+        per_msg = 12e-6 + (payload or 0) * 2 * c / 1.5e9
+        over = msgs * per_msg / min(workers, CORES) + 60e-6
+        util = min(workers, CORES) * 0.9
+        if model == "processes.with_startup":
+            over += 1.1e-3  # forking and reaping the pool
+        extra = {"ipc_messages": float(msgs), "ipc_bytes": float(msgs * (16 + (payload or 0) * c))}
+    else:
+        raise ValueError(model)
+    w.model_row(model, workload, args, ideal, ideal + over, cpu_checksum(workload, args), util,
+                0.02 * tasks, extra)
+
+
+def notebook():
+    w = Writer(reps=3, seed=1)
+    sleep_rows(w, "sync", 5, 500)                              # 1
+    cpu_rows(w, "sync", "cpu", 4, n=200000)
+    cpu_rows(w, "sync", "trabajo", 200)
+    cpu_rows(w, "sync", "tarea_normal", 4)
+    sleep_rows(w, "threads", 5, 500, workers=5)                # 2
+    sleep_rows(w, "threads", 5, 200, workers=5)                # 5.2
+    for variant, t, lost in (("race", 0.16e-3, 61234.0), ("mutex", 4.1e-3, 0.0),
+                             ("atomic", 1.9e-3, 0.0), ("local", 0.05e-3, 0.0)):   # 2.1
+        w.add(f"threads.{variant}", "counter", {"threads": 2, "increments": 100000}, t,
+              {"lost_updates": lost, "cpu_util": 1.8, "ctx_switches": 2.0})
+    cpu_rows(w, "threads", "cpu", 4, workers=2, n=200000)      # 4
+    cpu_rows(w, "threads.gil", "cpu", 4, workers=2, n=200000)
+    sleep_rows(w, "async", 5, 500)                             # 3
+    sleep_rows(w, "async.sequential", 5, 300)                  # 3.1 and 5.1
+    sleep_rows(w, "async.blocking", 5, 100)
+    cpu_rows(w, "processes", "cpu", 4, workers=2, n=200000)    # 4
+    cpu_rows(w, "processes.with_startup", "cpu", 4, workers=2, n=200000)
+    cpu_rows(w, "processes", "trabajo", 200, workers=2, chunksize=1)   # 4.1
+    cpu_rows(w, "processes", "trabajo", 200, workers=2, chunksize=20)
+    cpu_rows(w, "processes", "tarea_normal", 4, workers=2)     # 5.3
+    w.add("processes", "startup", {"workers": 2}, 0.9e-3, {"cpu_util": 0.8, "ctx_switches": 6.0})
+    w.add("sync", "memory", {"n": 300000}, 2.1e-3,
+          {"rss_kib_before": 3400.0, "rss_kib_after": 4580.0, "rss_kib_released": 3410.0})
+    w.write("notebook_all_models.json", "notebook")
+
+
+def sweep():
+    w = Writer(reps=1, seed=2)  # a sweep runs one repetition by default
+    for sleep_ms in (1, 10):
+        for tasks in (1, 4, 16, 64, 256):
+            sleep_rows(w, "sync", tasks, sleep_ms)
+            for workers in (1, 4, 16):
+                sleep_rows(w, "threads", tasks, sleep_ms, workers=workers)
+            sleep_rows(w, "threads.per_task", tasks, sleep_ms)
+            sleep_rows(w, "async", tasks, sleep_ms)
+            sleep_rows(w, "async.sequential", tasks, sleep_ms)
+            sleep_rows(w, "processes", tasks, sleep_ms, workers=4, chunksize=1)
+    for tasks in (8,):
+        cpu_rows(w, "sync", "cpu", tasks, n=200000)
+        for workers in (1, 2, 4, 8):
+            cpu_rows(w, "threads", "cpu", tasks, workers=workers, n=200000)
+            cpu_rows(w, "threads.gil", "cpu", tasks, workers=workers, n=200000)
+            cpu_rows(w, "processes", "cpu", tasks, workers=workers, n=200000)
+        for workers in (1, 2, 4, 8):
+            sleep_rows(w, "threads", 64, 10, workers=workers)
+            sleep_rows(w, "processes", 64, 10, workers=workers, chunksize=1)
+    cpu_rows(w, "sync", "trabajo", 200)
+    for payload in (0, 1024, 65536):
+        for c in (1, 2, 5, 10, 20, 50, 100, 200):
+            cpu_rows(w, "processes", "trabajo", 200, workers=2, chunksize=c, payload=payload)
+    for model, per_task_kib, top in (("threads.per_task", 72.0, 10000), ("async", 0.31, 100000),
+                                     ("processes.per_task", 180.0, 1000)):
+        for tasks in (10, 100, 1000, 10000, 100000):
+            if tasks > top:
+                continue
+            extra = {"rss_kib": 3500 + per_task_kib * tasks,
+                     "rss_kib_per_task": per_task_kib * (1 + 30 / tasks)}
+            if model.startswith("processes"):
+                extra["pss_kib_per_task"] = per_task_kib * 0.6
+            per_task_s = 2e-6 * (50 if "per_task" in model else 1)
+            w.add(model, "memory", {"tasks": tasks}, per_task_s * tasks,
+                  {**extra, "cpu_util": 1.0, "ctx_switches": float(tasks)})
+    w.write("sweep_all_models.json", "sweep", compact=True)
+
+
+def errors():
+    w = Writer(reps=1, seed=3)
+    sleep_rows(w, "sync", 2, 1)
+    sleep_rows(w, "threads", 2, 1, workers=2)
+    w.add("processes", "cpu", {"tasks": 4, "workers": 2, "n": 1000}, 0, {},
+          error="worker 1 (pid 4242) killed by signal 9 (SIGKILL) during task 2")
+    w.write("with_errors.json", "smoke")
+
+
+def bad_inputs():
+    os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, "empty.json"), "w"):
+        pass
+    with open(os.path.join(OUT, "notebook_all_models.json")) as f:
+        text = f.read()
+    with open(os.path.join(OUT, "truncated.json"), "w") as f:
+        f.write(text[:1500])
+    with open(os.path.join(OUT, "foreign.json"), "w") as f:
+        json.dump({"context": {"date": "2026-01-01", "num_cpus": 8},
+                   "benchmarks": [{"name": "BM_memcpy/8", "run_name": "BM_memcpy/8",
+                                   "run_type": "iteration", "real_time": 3.2,
+                                   "cpu_time": 3.2, "time_unit": "ns", "iterations": 1000}]},
+                  f, indent=2)
+        f.write("\n")
+    with open(os.path.join(OUT, "not_benchmark.json"), "w") as f:
+        json.dump({"name": "package.json", "version": "1.0.0"}, f)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    notebook()
+    sweep()
+    errors()
+    bad_inputs()

@@ -1,0 +1,140 @@
+"""Charts from fixtures (scripts/plot.py): which charts each results file gives, valid PNGs,
+skip reasons, the notebook table, and one-line failures on bad input."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import support
+from support import fixture, png_size
+
+import concbench_results as cr
+import plot
+
+
+class NotebookTableTest(unittest.TestCase):
+    def test_every_cell_has_its_printed_python_time(self):
+        times = [(c[0], c[2]) for c in plot.NOTEBOOK_CELLS]
+        self.assertEqual(times, [
+            ("1", 2.510), ("2", 0.506), ("2.1", 0.046), ("2.1", 0.072), ("3", 0.503),
+            ("3.1", 1.506), ("4", 0.129), ("4", 0.129), ("4", 0.116), ("4.1", 0.611),
+            ("4.1", 0.702), ("5.1", 1.505), ("5.2", 0.203), ("5.3", 0.131)])
+
+    def test_every_cell_finds_its_benchmark_in_the_notebook_fixture(self):
+        r = cr.load(fixture("notebook_all_models.json"))
+        matches = plot.notebook_matches(r)
+        self.assertTrue(all(b is not None for _, b in matches))
+        by_section = {(c[0], c[1]): b.run_name for c, b in matches}
+        self.assertEqual(by_section[("4.1", "processes map: 200 × trabajo, chunksize 20")],
+                         "processes/trabajo/tasks:200/workers:2/chunksize:20/real_time")
+        self.assertEqual(by_section[("5.3", "processes: tarea_normal(0..3)")],
+                         "processes/tarea_normal/tasks:4/workers:2/real_time")
+        # The notebook's process cells include the pool's start-up: preferred when measured.
+        self.assertEqual(by_section[("4", "processes: 4 × cpu_intensivo(200000)")],
+                         "processes.with_startup/cpu/tasks:4/workers:2/n:200000/real_time")
+
+    def test_a_failed_benchmark_is_not_a_match(self):
+        r = cr.load(fixture("with_errors.json"))
+        self.assertTrue(all(b is None for _, b in plot.notebook_matches(r)))
+
+
+class ThinSeriesTest(unittest.TestCase):
+    def test_keeps_the_ends_and_evenly_spaced_lines_per_model(self):
+        series = {("threads", ("workers", w)): [w] for w in (1, 2, 4, 8, 16, 32, 64)}
+        series[("sync",)] = ["s"]
+        kept, note = plot.thin_series(series)
+        self.assertEqual(list(kept), [("sync",), ("threads", ("workers", 1)),
+                                      ("threads", ("workers", 4)), ("threads", ("workers", 16)),
+                                      ("threads", ("workers", 64))])
+        self.assertIn("threads: 4 of its 7 argument sets drawn", note)
+        self.assertEqual(plot.thin_series({("sync",): [1]}), ({("sync",): [1]}, ""))
+
+
+class ChartsTest(unittest.TestCase):
+    def charts(self, name):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        r = cr.load(fixture(name))
+        charts = plot.make_charts(r, tmp.name)
+        return tmp.name, charts
+
+    def assert_valid_pngs(self, outdir, charts):
+        written = sorted(c.filename for c in charts if c.filename)
+        self.assertEqual(sorted(f for f in os.listdir(outdir)), written,
+                         "only the charts, and no temporary file, are left")
+        for fn in written:
+            w, h = png_size(os.path.join(outdir, fn))
+            self.assertGreater(w, 400, fn)
+            self.assertGreater(h, 250, fn)
+        return written
+
+    def test_notebook_fixture(self):
+        outdir, charts = self.charts("notebook_all_models.json")
+        self.assertEqual(self.assert_valid_pngs(outdir, charts), [
+            "chunksize_processes_trabajo.png", "notebook.png", "overhead_per_task_cpu.png",
+            "overhead_per_task_sleep.png", "overhead_per_task_tarea_normal.png",
+            "overhead_per_task_trabajo.png"])
+        skipped = {c.title: c.reason for c in charts if not c.filename}
+        self.assertEqual(sorted(skipped), ["Memory per concurrent task vs tasks",
+                                           "Speed-up vs workers", "Wall time vs number of tasks"])
+        self.assertFalse(any(c.error for c in charts))
+
+    def test_sweep_fixture(self):
+        outdir, charts = self.charts("sweep_all_models.json")
+        self.assertEqual(self.assert_valid_pngs(outdir, charts), [
+            "chunksize_processes_trabajo.png", "memory_per_task.png", "notebook.png",
+            "overhead_per_task_cpu.png", "overhead_per_task_sleep.png",
+            "overhead_per_task_trabajo.png", "speedup_vs_workers_cpu.png",
+            "speedup_vs_workers_sleep.png", "time_vs_tasks_memory.png",
+            "time_vs_tasks_sleep.png"])
+        self.assertEqual([c.title for c in charts if not c.filename], [])
+
+    def test_failed_benchmarks_are_left_out_and_every_skip_says_why(self):
+        outdir, charts = self.charts("with_errors.json")
+        self.assertEqual(self.assert_valid_pngs(outdir, charts), ["overhead_per_task_sleep.png"])
+        for c in charts:
+            if not c.filename:
+                self.assertTrue(c.reason and "\n" not in c.reason, c)
+
+    def test_a_chart_that_breaks_does_not_stop_the_others(self):
+        def broken(_results, _outdir):
+            raise ValueError("boom")
+        saved = plot.CHARTS
+        plot.CHARTS = (broken, plot.chart_notebook)
+        try:
+            outdir, charts = self.charts("notebook_all_models.json")
+        finally:
+            plot.CHARTS = saved
+        self.assertEqual([(c.error, c.filename) for c in charts],
+                         [(True, None), (False, "notebook.png")])
+        self.assertIn("ValueError: boom", charts[0].reason)
+
+
+class CommandLineTest(unittest.TestCase):
+    def run_plot(self, *args):
+        return subprocess.run([sys.executable, os.path.join(support.SCRIPTS, "plot.py"), *args],
+                              capture_output=True, text=True, timeout=120)
+
+    def test_bad_inputs_give_one_line_and_exit_2(self):
+        for name in ("empty.json", "truncated.json", "foreign.json", "not_benchmark.json",
+                     "missing.json"):
+            with tempfile.TemporaryDirectory() as d:
+                p = self.run_plot(fixture(name), "-o", d)
+                self.assertEqual(p.returncode, 2, name)
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+                self.assertTrue(p.stderr.startswith("fatal: "), p.stderr)
+                self.assertNotIn("Traceback", p.stderr)
+                self.assertEqual(os.listdir(d), [], "nothing written on failure")
+
+    def test_prints_the_charts_and_the_skips(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = self.run_plot(fixture("with_errors.json"), "-o", d)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(p.stdout.strip(), os.path.join(d, "overhead_per_task_sleep.png"))
+            self.assertIn("skipped: Speed-up vs workers: no model was run at two or more worker "
+                          "counts", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

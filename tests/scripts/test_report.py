@@ -1,0 +1,86 @@
+"""report.md from fixtures (scripts/report.py): sections, embedded charts, failures listed first,
+one-line errors and nothing written on bad input."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import support
+from support import fixture, png_size
+
+
+def run_report(*args):
+    return subprocess.run([sys.executable, os.path.join(support.SCRIPTS, "report.py"), *args],
+                          capture_output=True, text=True, timeout=240)
+
+
+class ReportTest(unittest.TestCase):
+    def folder_with(self, name):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        path = os.path.join(tmp.name, "results.json")
+        shutil.copy(fixture(name), path)
+        return tmp.name, path
+
+    def test_notebook_report_has_every_section_and_its_charts(self):
+        d, path = self.folder_with("notebook_all_models.json")
+        p = run_report(path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.strip(), os.path.join(d, "report.md"))
+        with open(os.path.join(d, "report.md")) as f:
+            md = f.read()
+        headings = re.findall(r"^## (.*)$", md, flags=re.M)
+        self.assertEqual(headings, ["The notebook, cell by cell", "Charts", "All results",
+                                    "Run context"])
+        images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+        self.assertIn("notebook.png", images)
+        for img in images:
+            png_size(os.path.join(d, img))
+        self.assertIn("| 5.3 | processes: tarea_normal(0..3) | 131 ms | "
+                      "`processes/tarea_normal/tasks:4/workers:2/real_time` |", md)
+        self.assertIn("59,995,920", md)  # the checksum column
+        self.assertNotIn("Failed benchmarks", md)
+
+    def test_failed_benchmarks_come_first_and_are_not_charted(self):
+        d, path = self.folder_with("with_errors.json")
+        p = run_report(path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(d, "report.md")) as f:
+            md = f.read()
+        self.assertEqual(re.findall(r"^## (.*)$", md, flags=re.M)[0], "⚠ Failed benchmarks (1)")
+        self.assertIn("| `processes/cpu/tasks:4/workers:2/n:1000/real_time` | worker 1 (pid 4242) "
+                      "killed by signal 9 (SIGKILL) during task 2 |", md)
+        results_part = md.split("## All results")[1]
+        self.assertNotIn("n=1,000", results_part)
+        self.assertIn("Skipped: Speed-up vs workers", md)
+
+    def test_bad_input_writes_nothing(self):
+        for name in ("empty.json", "truncated.json", "foreign.json"):
+            d, path = self.folder_with(name)
+            p = run_report(path)
+            self.assertEqual(p.returncode, 2, name)
+            self.assertEqual(p.stderr.count("\n"), 1, p.stderr)
+            self.assertNotIn("Traceback", p.stderr)
+            self.assertEqual(os.listdir(d), ["results.json"], name)
+
+    def test_an_existing_report_survives_a_failed_run(self):
+        d, path = self.folder_with("truncated.json")
+        with open(os.path.join(d, "report.md"), "w") as f:
+            f.write("previous report\n")
+        self.assertEqual(run_report(path).returncode, 2)
+        with open(os.path.join(d, "report.md")) as f:
+            self.assertEqual(f.read(), "previous report\n")
+
+    def test_the_shell_entry_point_works(self):
+        d, path = self.folder_with("with_errors.json")
+        p = subprocess.run([os.path.join(support.SCRIPTS, "report"), d], capture_output=True,
+                           text=True, timeout=240)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(os.path.exists(os.path.join(d, "report.md")))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,146 @@
+"""scripts/sweep.py against a fake concbench binary: the plan, rejection before running,
+progress, the merged results folder, failures, crashes and interruption."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import support
+from support import FAKE_BINARY
+
+SWEEP = os.path.join(support.SCRIPTS, "sweep.py")
+
+
+class SweepTest(unittest.TestCase):
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.root = tmp.name
+
+    def sweep(self, *args, env=None, timeout=240):
+        e = dict(os.environ, **(env or {}))
+        return subprocess.run([sys.executable, SWEEP, f"--binary={FAKE_BINARY}",
+                               f"--out-root={self.root}", *args], capture_output=True,
+                              text=True, timeout=timeout, env=e)
+
+    def folders(self):
+        return sorted(os.listdir(self.root))
+
+    def load(self, folder):
+        with open(os.path.join(self.root, folder, "results.json")) as f:
+            return json.load(f)
+
+    def assert_rejected(self, *args, says):
+        p = self.sweep(*args)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertEqual(p.stderr.strip().count("\n"), 0, p.stderr)
+        self.assertIn(says, p.stderr)
+        self.assertEqual(self.folders(), [], "nothing created before the check")
+
+    def test_unknown_model(self):
+        self.assert_rejected("--models=fibers", says="unknown model 'fibers'; this suite has: "
+                             "sync, threads, processes")
+
+    def test_unknown_workload(self):
+        self.assert_rejected("--workloads=disk", says="unknown workload 'disk'")
+
+    def test_unknown_key(self):
+        self.assert_rejected("depth=3", says="unknown key 'depth'; the grid keys are: tasks, "
+                             "workers, sleep_ms, n")
+
+    def test_value_out_of_range_or_not_a_number(self):
+        self.assert_rejected("--tasks=0,4", says="tasks: 0 is out of range")
+        self.assert_rejected("workers=two", says="workers: 'two' is not an integer")
+
+    def test_key_that_no_selected_benchmark_takes(self):
+        self.assert_rejected("--models=sync", "--workers=2",
+                             says="'workers' matches none of the selected benchmarks")
+
+    def test_dry_run_prints_the_plan(self):
+        p = self.sweep("--models=threads", "tasks=2,8", "--dry-run")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.splitlines()[0], "threads/sleep: 4 benchmark(s)")
+        self.assertIn("threads/sleep/tasks:8/workers:4/sleep_ms:1/real_time", p.stdout)
+        self.assertEqual(self.folders(), [])
+
+    def test_a_full_sweep_writes_one_folder_with_merged_results_and_report(self):
+        p = self.sweep("tasks=2,8", "--repetitions=2")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("[1/3] sync/sleep: 2 benchmark(s)", p.stderr)
+        self.assertIn("[3/3] processes/cpu: 4 benchmark(s)", p.stderr)
+        self.assertIn("[2/4] threads/sleep/tasks:2/workers:4/sleep_ms:1/real_time", p.stdout)
+        (folder,) = self.folders()
+        self.assertRegex(folder, r"^\d{4}-\d\d-\d\dT\d{6}Z_[^_]+_sweep$")
+        data = self.load(folder)
+        self.assertEqual(len(data["benchmarks"]), (2 + 4 + 4) * 2)
+        self.assertEqual(data["context"]["concbench_sweep_status"], "complete: 3 run(s)")
+        self.assertIn("--tasks=2,8 --repetitions=2", data["context"]["concbench_sweep_plan"])
+        files = os.listdir(os.path.join(self.root, folder))
+        for f in ("results.json", "report.md", "sweep.log", "time_vs_tasks_sleep.png"):
+            self.assertIn(f, files)
+        self.assertNotIn(".parts", files)
+
+    def test_a_failing_family_is_kept_and_reported(self):
+        p = self.sweep("--models=sync,processes", env={"FAKE_CONCBENCH_FAIL": "processes/cpu"})
+        self.assertEqual(p.returncode, 1, p.stderr)
+        (folder,) = self.folders()
+        data = self.load(folder)
+        self.assertEqual(data["context"]["concbench_sweep_status"], "1 of 2 run(s) failed")
+        self.assertEqual(sum(1 for r in data["benchmarks"] if r.get("error_occurred")), 1)
+        with open(os.path.join(self.root, folder, "report.md")) as f:
+            self.assertIn("## ⚠ Failed benchmarks (1)", f.read())
+
+    def test_a_crashing_family_is_listed_as_not_finished(self):
+        p = self.sweep("--models=sync,processes", env={"FAKE_CONCBENCH_CRASH": "processes/cpu"})
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("processes/cpu failed: exit 134, no results written", p.stderr)
+        data = self.load(self.folders()[0])
+        self.assertEqual(data["context"]["concbench_sweep_unfinished"],
+                         "processes/cpu (exit 134, no results written)")
+
+    def test_an_interrupted_sweep_keeps_what_finished(self):
+        e = dict(os.environ, FAKE_CONCBENCH_DELAY="0.3")
+        proc = subprocess.Popen([sys.executable, SWEEP, f"--binary={FAKE_BINARY}",
+                                 f"--out-root={self.root}"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, env=e)
+        try:
+            lines = []
+            deadline = time.monotonic() + 120
+            for line in proc.stderr:
+                lines.append(line)
+                if line.startswith("[2/3]"):
+                    time.sleep(0.4)
+                    proc.send_signal(signal.SIGINT)
+                    break
+                self.assertLess(time.monotonic(), deadline)
+            rest = proc.stderr.read()
+            self.assertEqual(proc.wait(timeout=120), 130, "".join(lines) + rest)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stderr.close()
+        self.assertIn("interrupted during threads/sleep; keeping the 1 run(s) that finished",
+                      rest)
+        self.assertIn("not in the results: processes/cpu (not started)", rest)
+        data = self.load(self.folders()[0])
+        self.assertEqual(data["context"]["concbench_sweep_status"],
+                         "interrupted: 1 of 3 run(s) finished")
+        self.assertEqual({r["run_name"].split("/")[0] for r in data["benchmarks"]}, {"sync"})
+
+
+class EntryPointsTest(unittest.TestCase):
+    def test_wrappers_are_executable_and_use_the_interpreter_finder(self):
+        for name in ("plot", "report", "sweep", "compare"):
+            path = os.path.join(support.SCRIPTS, name)
+            self.assertTrue(os.access(path, os.X_OK), name)
+            with open(path) as f:
+                self.assertIn(f'"$here/python" "$here/{name}.py"', f.read())
+
+
+if __name__ == "__main__":
+    unittest.main()
