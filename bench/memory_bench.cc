@@ -8,12 +8,14 @@
 // One iteration starts the T tasks, waits until all are alive, reads memory (timing paused),
 // releases them and joins or reaps them, so real_time / T is the start-up plus completion time per
 // task. Counters (per task, from the last iteration):
-//   rss_kib            resident memory of this process while the T tasks were alive, minus before
-//   rss_kib_per_task   rss_kib / T
-//   vm_kib_per_task    virtual size added per task (threads: the reserved stack)
-//   pss_kib_per_task   children: mean proportional set size of one child (/proc/<pid>/smaps_rollup;
-//                      copy-on-write pages shared with the parent are divided among the sharers)
-//   child_rss_kib_per_task  children: mean RSS of one child (shared pages counted in full)
+//   rss_kib            threads: resident memory of this process while the T tasks were alive,
+//                      minus before
+//   rss_kib_per_task   threads: rss_kib / T; children: mean RSS of one child (/proc/<pid>/smaps_rollup,
+//                      pages shared copy-on-write with the parent counted in full)
+//   vm_kib_per_task    threads: virtual size added per task (the reserved stack)
+//   pss_kib_per_task   children: mean proportional set size of one child (shared pages divided
+//                      among the processes sharing them: what a child really adds)
+//   parent_rss_kib     children: change of the parent's own resident memory
 //   checksum           Σ task results (index + 1), verified
 #include <sys/mman.h>
 #include <sys/types.h>
@@ -149,10 +151,9 @@ void ProcessesPerTaskMemory(benchmark::State& state) {
   }
   if (state.error_occurred() || !VerifyChecksums(state, mismatches, wrong, expected)) return;
   state.counters["checksum"] = static_cast<double>(expected);
-  state.counters["rss_kib"] = static_cast<double>(rss);
-  SetPerTask(state, tasks, "rss_kib_per_task", static_cast<double>(rss));
+  state.counters["parent_rss_kib"] = static_cast<double>(rss);
+  SetPerTask(state, tasks, "rss_kib_per_task", static_cast<double>(child_rss_total));
   SetPerTask(state, tasks, "pss_kib_per_task", static_cast<double>(pss_total));
-  SetPerTask(state, tasks, "child_rss_kib_per_task", static_cast<double>(child_rss_total));
   state.SetItemsProcessed(state.iterations() * tasks);
 }
 

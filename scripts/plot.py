@@ -671,11 +671,10 @@ def _overhead_bars(benches):
 # Preferred first: PSS counts copy-on-write pages shared between processes fairly.
 MEMORY_COUNTERS = (
     ("pss_kib_per_task", 1.0, "PSS"),
-    ("child_rss_kib_per_task", 1.0, "children's RSS"),
     ("rss_kib_per_task", 1.0, "RSS"),
     ("bytes_per_task", 1 / 1024, "bytes_per_task"),
 )
-MEMORY_STYLES = {"PSS": "--", "children's RSS": "-.", "RSS": "-", "bytes_per_task": ":"}
+MEMORY_STYLES = {"PSS": "--", "RSS": "-", "bytes_per_task": ":"}
 
 
 def memory_values(b: cr.Bench):

@@ -21,7 +21,9 @@ MODEL_WORKLOADS = {"sleep", "cpu", "trabajo", "tarea_normal", "echo"}
 
 
 def python_checksum(workload, args):
-    """The checksum the notebook's own Python would compute for a CPU family."""
+    """The checksum the notebook's own Python would compute for a CPU family (None otherwise)."""
+    if workload not in ("cpu", "trabajo", "tarea_normal"):
+        return None
     tasks = args["tasks"]
     if workload == "cpu":
         return tasks * sum((i * i) % 97 for i in range(args["n"]))
