@@ -3,6 +3,8 @@
 //   sync/alloc/n:N                               notebook section 6: a vector of N int64 created and
 //                                                released (mmap-backed); rss before / after / after release
 //   threads.per_task/memory/tasks:T/stack_kib:K  T threads alive at once, each blocked
+//   threads/memory/tasks:T/workers:W             T tasks submitted to a pool of W blocked workers:
+//                                                T futures pending in the queue
 //   processes.per_task/memory/tasks:T            T forked children alive at once, each blocked
 //
 // One iteration starts the T tasks, waits until all are alive, reads memory (timing paused),
@@ -17,9 +19,11 @@
 //                      among the processes sharing them: what a child really adds)
 //   parent_rss_kib     children: change of the parent's own resident memory
 //   checksum           Σ task results (index + 1), verified
+#include <malloc.h>
 #include <sys/mman.h>
 #include <sys/types.h>
 
+#include <future>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -27,6 +31,7 @@
 #include "counters.h"
 #include "measure/memory.h"
 #include "models/hold.h"
+#include "models/thread_pool.h"
 #include "registry.h"
 
 namespace concbench {
@@ -120,6 +125,52 @@ void ThreadsPerTaskMemory(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * tasks);
 }
 
+// A baseline that counts only what the measured region allocates: free memory held by malloc
+// from earlier iterations or families is handed back first (outside the timed region), so new
+// allocations fault in fresh pages instead of reusing resident ones.
+int64_t TrimmedRssKib() {
+  malloc_trim(0);
+  return RssKib();
+}
+
+void ThreadsPoolMemory(benchmark::State& state) {
+  const int64_t tasks = state.range(0);
+  const int workers = static_cast<int>(state.range(1));
+  const int64_t expected = tasks * (tasks + 1) / 2;
+  ThreadPool pool(workers);
+  int64_t rss = 0, mismatches = 0, wrong = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const int64_t rss0 = TrimmedRssKib();
+    state.ResumeTiming();
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::vector<std::future<int64_t>> blockers;
+    for (int w = 0; w < workers; ++w) {
+      blockers.push_back(pool.submit([released] {
+        released.wait();
+        return int64_t{0};
+      }));
+    }
+    std::vector<std::future<int64_t>> pending;
+    pending.reserve(static_cast<size_t>(tasks));
+    for (int64_t i = 0; i < tasks; ++i) pending.push_back(pool.submit([i] { return i + 1; }));
+    state.PauseTiming();
+    rss = RssKib() - rss0;
+    state.ResumeTiming();
+    release.set_value();
+    int64_t sum = 0;
+    for (auto& f : pending) sum += f.get();
+    for (auto& f : blockers) f.get();
+    if (sum != expected) ++mismatches, wrong = sum;
+  }
+  if (!VerifyChecksums(state, mismatches, wrong, expected)) return;
+  state.counters["checksum"] = static_cast<double>(expected);
+  state.counters["rss_kib"] = static_cast<double>(rss);
+  SetPerTask(state, tasks, "rss_kib_per_task", static_cast<double>(rss));
+  state.SetItemsProcessed(state.iterations() * tasks);
+}
+
 void ProcessesPerTaskMemory(benchmark::State& state) {
   const int64_t tasks = state.range(0);
   const int64_t expected = tasks * (tasks + 1) / 2;
@@ -171,6 +222,13 @@ void RegisterMemory(const Options& o) {
                   .sweep = {{{"tasks", {1, 10, 100, 1'000, 10'000}}, {"stack_kib", {64, 8192}}}}},
                  ThreadsPerTaskMemory, [](auto* b, std::span<const int64_t> a) {
                    BoundIterations(b, static_cast<double>(a[0]) * 50e-6, 0.3);
+                 });
+  RegisterFamily(o, "threads/memory",
+                 {.notebook = {},
+                  .smoke = {{{"tasks", {10}}, {"workers", {2}}}},
+                  .sweep = {{{"tasks", {1, 10, 100, 1'000, 10'000, 100'000}}, {"workers", {2}}}}},
+                 ThreadsPoolMemory, [](auto* b, std::span<const int64_t> a) {
+                   BoundIterations(b, static_cast<double>(a[0]) * 2e-6 + 100e-6, 0.3);
                  });
   RegisterFamily(o, "processes.per_task/memory",
                  {.notebook = {{{"tasks", {100}}}},

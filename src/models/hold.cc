@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -123,21 +124,39 @@ int64_t HoldThreads(int64_t tasks, int64_t stack_kib, const std::function<void()
   std::vector<pthread_t> threads;
   threads.reserve(static_cast<size_t>(tasks));
 
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  int err = pthread_attr_setstacksize(&attr, static_cast<size_t>(stack_kib) * 1024);
-  if (err != 0) {
-    pthread_attr_destroy(&attr);
-    throw std::invalid_argument(std::string("pthread_attr_setstacksize: ") + std::strerror(err));
-  }
+  // Each thread gets a stack mapped here and unmapped after its join, with a guard page below
+  // it, instead of glibc's: glibc keeps up to 40 MiB of finished threads' stacks cached and
+  // resident, so a second batch of threads would reuse them and appear to cost nothing.
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t stack_bytes = (static_cast<size_t>(stack_kib) * 1024 + page - 1) / page * page;
+  std::vector<std::pair<void*, size_t>> mappings;
+  mappings.reserve(static_cast<size_t>(tasks));
+  auto unmap_all = [&] {
+    for (auto [p, n] : mappings) munmap(p, n);
+    mappings.clear();
+  };
+  int err = 0;
+  std::string failed_call = "pthread_create";
   for (int64_t i = 0; i < tasks; ++i) {
+    void* map = mmap(nullptr, stack_bytes + page, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (map == MAP_FAILED) {
+      err = errno;
+      failed_call = "mmap (a " + std::to_string(stack_kib) + " KiB thread stack)";
+      break;
+    }
+    mappings.emplace_back(map, stack_bytes + page);
+    mprotect(map, page, PROT_NONE);  // guard page: an overflow faults instead of corrupting
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstack(&attr, static_cast<char*>(map) + page, stack_bytes);
     args[static_cast<size_t>(i)] = {&gate, i, &results[static_cast<size_t>(i)]};
     pthread_t t;
     err = pthread_create(&t, &attr, HeldThread, &args[static_cast<size_t>(i)]);
+    pthread_attr_destroy(&attr);
     if (err != 0) break;
     threads.push_back(t);
   }
-  pthread_attr_destroy(&attr);
 
   auto release_and_join = [&] {
     {
@@ -146,10 +165,13 @@ int64_t HoldThreads(int64_t tasks, int64_t stack_kib, const std::function<void()
     }
     gate.cv.notify_all();
     for (pthread_t t : threads) pthread_join(t, nullptr);
+    threads.clear();
+    unmap_all();
   };
   if (err != 0) {
+    const auto started = static_cast<int64_t>(threads.size());
     release_and_join();
-    ThrowLimit("pthread_create", err, static_cast<int64_t>(threads.size()), tasks);
+    ThrowLimit(failed_call, err, started, tasks);
   }
   {
     std::unique_lock lock(gate.mu);

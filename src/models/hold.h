@@ -1,14 +1,15 @@
 // Holding T tasks alive at once, to measure what one more waiting task costs each model.
 //
-// HoldThreads starts T threads (one per task, `threads.per_task`) with a given stack size; each
-// records its result (index + 1) and blocks until all T are alive. HoldChildren forks T children
+// HoldThreads starts T threads (one per task, `threads.per_task`), each on a stack of the given
+// size mapped for it (and unmapped after its join, so no stack outlives its thread in a cache);
+// each records its result (index + 1) and blocks until all T are alive. HoldChildren forks T children
 // (`processes.per_task`); each writes its result to a pipe and blocks reading until released.
 // While every task is alive, `while_alive` runs on the caller's thread — that is where memory is
 // read. Then every task is released and joined or reaped by pid, and the sum of the results is
 // returned (T(T+1)/2 when every task ran exactly once).
 //
-// When the system refuses another thread or process (EAGAIN from pthread_create or fork, EMFILE
-// from pipe), the tasks already started are released and joined or reaped, and LimitError names
+// When the system refuses another thread or process (ENOMEM from a stack's mmap, EAGAIN from
+// pthread_create or fork, EMFILE from pipe), the tasks already started are released and joined or reaped, and LimitError names
 // the call, the error and the limits in force; the process is left as it was. Every wait is
 // bounded by `timeout`: a child that dies or never reports makes HoldChildren throw instead of
 // hanging, after killing and reaping the rest. A child never returns into the caller's code: it
