@@ -19,9 +19,10 @@
 // Extra counters:
 //   ns_per_task     (measured − ideal) per task, ns (async/sleep, async.bare/sleep): with
 //                   sleep_ms:0 the whole cost of arming, firing and closing one timer
-//   rss_kib         VmRSS while every timer of one batch is pending (async/sleep, async.bare/sleep)
-//   bytes_per_task  VmRSS growth from before the batch to all-pending, per task, bytes; only for
-//                   tasks ≥ 1,000 (a 4 KiB page is then at most 4 bytes per task)
+//   rss_kib         VmRSS growth from before the batch to every timer pending, KiB
+//                   (async/sleep, async.bare/sleep), as in the memory families
+//   rss_kib_per_task  rss_kib / tasks; only for tasks ≥ 1,000 (a 4 KiB page is then at most
+//                   4 bytes per task)
 //   pool_threads    libuv's threadpool size (UV_THREADPOOL_SIZE, read once per process)
 //   threads_used    distinct threadpool threads that ran at least one task (max over iterations)
 #include <uv.h>
@@ -56,16 +57,15 @@ using std::chrono::milliseconds;
 // Per-task cost assumed when bounding the iterations of a timer family (a generous over-estimate
 // of the few hundred ns a timer costs, so that the bound errs towards fewer iterations).
 constexpr double kTimerCostEstimateS = 1e-6;
-// From this many tasks on, one 4 KiB page is at most 4 bytes per task: bytes_per_task is reported.
-constexpr int64_t kMinTasksForBytesPerTask = 1000;
+// From this many tasks on, one 4 KiB page is at most 4 bytes per task: rss_kib_per_task is reported.
+constexpr int64_t kMinTasksForPerTaskMemory = 1000;
 
 int64_t SleepChecksum(int64_t tasks) { return tasks * (tasks + 1) / 2; }
 
 // ---- memory of pending timers -------------------------------------------------------------
 
 struct PendingMemory {
-  int64_t rss_kib = 0;     // VmRSS with the batch pending
-  int64_t growth_kib = 0;  // VmRSS growth from before the batch
+  int64_t growth_kib = 0;  // VmRSS growth from before the batch to all pending
 };
 
 // Gives freed heap memory back to the kernel, so that the next batch's memory shows up as RSS
@@ -86,16 +86,16 @@ std::optional<PendingMemory> MeasurePending(
   std::optional<int64_t> armed;
   run([&] { armed = ReadProcStatusKib("VmRSS"); });
   if (!before || !armed) return std::nullopt;
-  return PendingMemory{*armed, std::max<int64_t>(0, *armed - *before)};
+  return PendingMemory{std::max<int64_t>(0, *armed - *before)};
 }
 
 void SetMemoryCounters(benchmark::State& state, int64_t tasks,
                        const std::optional<PendingMemory>& m) {
   if (!m) return;
-  state.counters["rss_kib"] = static_cast<double>(m->rss_kib);
-  if (tasks >= kMinTasksForBytesPerTask) {
-    state.counters["bytes_per_task"] =
-        static_cast<double>(m->growth_kib) * 1024.0 / static_cast<double>(tasks);
+  state.counters["rss_kib"] = static_cast<double>(m->growth_kib);
+  if (tasks >= kMinTasksForPerTaskMemory) {
+    state.counters["rss_kib_per_task"] =
+        static_cast<double>(m->growth_kib) / static_cast<double>(tasks);
   }
 }
 

@@ -672,9 +672,8 @@ def _overhead_bars(benches):
 MEMORY_COUNTERS = (
     ("pss_kib_per_task", 1.0, "PSS"),
     ("rss_kib_per_task", 1.0, "RSS"),
-    ("bytes_per_task", 1 / 1024, "bytes_per_task"),
 )
-MEMORY_STYLES = {"PSS": "--", "RSS": "-", "bytes_per_task": ":"}
+MEMORY_STYLES = {"PSS": "--", "RSS": "-"}
 
 
 def memory_values(b: cr.Bench):
@@ -743,7 +742,7 @@ def chart_memory_per_task(results: cr.Results, outdir: str) -> list[Chart]:
         return vals[0][1].mean if vals else None
     verdict = _verdict(benches, "tasks", lambda b: _memory_series(b)[:-1], value=best,
                        fmt=_kib, words=("least", "most"))
-    caption(ax, verdict + "\n(the first of PSS, children's RSS, RSS, bytes_per_task reported)"
+    caption(ax, verdict + "\n(PSS where the family reports it, else RSS)"
             if verdict else "")
     ax.set_xlabel("tasks alive at once (log scale)")
     ax.set_ylabel("memory per task (log scale)")
