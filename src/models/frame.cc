@@ -1,0 +1,323 @@
+#include "models/frame.h"
+
+#include <stdexcept>
+
+namespace concbench {
+namespace {
+
+// version + type
+constexpr size_t kBodyPrefixBytes = 2;
+// kind + param + count
+constexpr size_t kTasksFixedBytes = 1 + 8 + 4;
+// cpu_ns + ctx_switches + count
+constexpr size_t kResultsFixedBytes = 8 + 8 + 4;
+
+void PutU8(std::string* out, uint8_t v) { out->push_back(static_cast<char>(v)); }
+
+void PutU32(std::string* out, uint32_t v) {
+  char b[4];
+  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out->append(b, 4);
+}
+
+void PutU64(std::string* out, uint64_t v) {
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out->append(b, 8);
+}
+
+void PatchU32(std::string* out, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) (*out)[at + static_cast<size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+uint32_t GetU32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+
+uint64_t GetU64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+
+// A bounds-checked cursor over the content of one frame.
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : bytes_(bytes) {}
+
+  size_t remaining() const { return bytes_.size() - pos_; }
+  size_t pos() const { return pos_; }
+
+  bool U8(uint8_t* v) {
+    if (remaining() < 1) return false;
+    *v = static_cast<uint8_t>(bytes_[pos_]);
+    pos_ += 1;
+    return true;
+  }
+  bool U32(uint32_t* v) {
+    if (remaining() < 4) return false;
+    *v = GetU32(bytes_.data() + pos_);
+    pos_ += 4;
+    return true;
+  }
+  bool U64(uint64_t* v) {
+    if (remaining() < 8) return false;
+    *v = GetU64(bytes_.data() + pos_);
+    pos_ += 8;
+    return true;
+  }
+  bool Bytes(size_t n, std::string* out) {
+    if (remaining() < n) return false;
+    out->assign(bytes_.data() + pos_, n);
+    pos_ += n;
+    return true;
+  }
+
+ private:
+  std::string_view bytes_;
+  size_t pos_ = 0;
+};
+
+std::string At(const Reader& r) { return " at content offset " + std::to_string(r.pos()); }
+
+// Starts a frame: placeholder length, version, type. Returns where the frame starts.
+size_t BeginFrame(std::string* out, FrameType type) {
+  const size_t start = out->size();
+  PutU32(out, 0);
+  PutU8(out, kFrameVersion);
+  PutU8(out, static_cast<uint8_t>(type));
+  return start;
+}
+
+// Writes the length and the count (at `count_at` from the frame start), or removes the frame
+// and throws when it is too big.
+void EndFrame(std::string* out, size_t start, size_t count_at, uint32_t count, const char* what) {
+  const size_t body = out->size() - start - kFrameHeaderBytes;
+  if (body > kMaxFrameBodyBytes) {
+    out->resize(start);
+    throw std::length_error(std::string(what) + ": frame body of " + std::to_string(body) +
+                            " bytes exceeds the limit of " + std::to_string(kMaxFrameBodyBytes));
+  }
+  PatchU32(out, start, static_cast<uint32_t>(body));
+  PatchU32(out, start + count_at, count);
+}
+
+void AddItem(std::string* out, uint64_t index, int64_t value, std::string_view payload,
+             uint32_t* count, const char* what) {
+  if (payload.size() > kMaxFrameBodyBytes) {
+    throw std::length_error(std::string(what) + ": payload of " + std::to_string(payload.size()) +
+                            " bytes exceeds the frame limit of " + std::to_string(kMaxFrameBodyBytes));
+  }
+  PutU64(out, index);
+  PutU64(out, static_cast<uint64_t>(value));
+  PutU32(out, static_cast<uint32_t>(payload.size()));
+  out->append(payload);
+  ++*count;
+}
+
+// Reads `count` items, checking the count against the bytes left before allocating.
+std::optional<std::string> DecodeItems(Reader& r, uint32_t count, std::vector<FrameItem>* items) {
+  if (count > r.remaining() / kItemFixedBytes) {
+    return "item count " + std::to_string(count) + " needs at least " +
+           std::to_string(static_cast<uint64_t>(count) * kItemFixedBytes) + " bytes but only " +
+           std::to_string(r.remaining()) + " remain" + At(r);
+  }
+  // Items already in *items are overwritten, not freed: a caller decoding frame after frame into
+  // the same chunk reuses the payloads' buffers.
+  items->resize(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    FrameItem& it = (*items)[i];
+    uint64_t value = 0;
+    uint32_t len = 0;
+    if (!r.U64(&it.index) || !r.U64(&value) || !r.U32(&len)) {
+      return "item " + std::to_string(i) + " is truncated" + At(r);
+    }
+    it.value = static_cast<int64_t>(value);
+    if (len > r.remaining()) {
+      return "item " + std::to_string(i) + " declares a payload of " + std::to_string(len) +
+             " bytes but only " + std::to_string(r.remaining()) + " remain" + At(r);
+    }
+    r.Bytes(len, &it.payload);
+  }
+  if (r.remaining() != 0) {
+    return std::to_string(r.remaining()) + " trailing bytes after the last item" + At(r);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+size_t TaskFrameBytes(size_t items, size_t payload_bytes) {
+  return kFrameHeaderBytes + kBodyPrefixBytes + kTasksFixedBytes + items * kItemFixedBytes +
+         payload_bytes;
+}
+
+size_t ResultFrameBytes(size_t items, size_t payload_bytes) {
+  return kFrameHeaderBytes + kBodyPrefixBytes + kResultsFixedBytes + items * kItemFixedBytes +
+         payload_bytes;
+}
+
+TaskFrameWriter::TaskFrameWriter(std::string* out, uint8_t kind, int64_t param)
+    : out_(out), start_(BeginFrame(out, FrameType::kTasks)) {
+  PutU8(out_, kind);
+  PutU64(out_, static_cast<uint64_t>(param));
+  PutU32(out_, 0);  // count, patched by Finish
+}
+
+void TaskFrameWriter::Add(uint64_t index, int64_t input, std::string_view payload) {
+  AddItem(out_, index, input, payload, &count_, "TaskFrameWriter");
+}
+
+void TaskFrameWriter::Finish() {
+  EndFrame(out_, start_, kFrameHeaderBytes + kBodyPrefixBytes + 1 + 8, count_, "TaskFrameWriter");
+}
+
+ResultFrameWriter::ResultFrameWriter(std::string* out, uint64_t cpu_ns, uint64_t ctx_switches)
+    : out_(out), start_(BeginFrame(out, FrameType::kResults)) {
+  PutU64(out_, cpu_ns);
+  PutU64(out_, ctx_switches);
+  PutU32(out_, 0);
+}
+
+void ResultFrameWriter::Add(uint64_t index, int64_t value, std::string_view payload) {
+  AddItem(out_, index, value, payload, &count_, "ResultFrameWriter");
+}
+
+void ResultFrameWriter::Finish() {
+  EndFrame(out_, start_, kFrameHeaderBytes + kBodyPrefixBytes + 8 + 8, count_, "ResultFrameWriter");
+}
+
+void AppendErrorFrame(std::string_view message, std::string* out) {
+  message = message.substr(0, kMaxErrorMessageBytes);
+  const size_t start = BeginFrame(out, FrameType::kError);
+  PutU32(out, static_cast<uint32_t>(message.size()));
+  out->append(message);
+  PatchU32(out, start, static_cast<uint32_t>(out->size() - start - kFrameHeaderBytes));
+}
+
+std::string EncodeTasks(const TaskChunk& chunk) {
+  std::string out;
+  TaskFrameWriter w(&out, chunk.kind, chunk.param);
+  for (const FrameItem& it : chunk.items) w.Add(it.index, it.value, it.payload);
+  w.Finish();
+  return out;
+}
+
+std::string EncodeResults(const ResultChunk& chunk) {
+  std::string out;
+  ResultFrameWriter w(&out, chunk.cpu_ns, chunk.ctx_switches);
+  for (const FrameItem& it : chunk.items) w.Add(it.index, it.value, it.payload);
+  w.Finish();
+  return out;
+}
+
+FrameSplit SplitFrame(std::string_view bytes) {
+  FrameSplit s;
+  auto malformed = [&s](std::string why) {
+    s.status = FrameStatus::kMalformed;
+    s.error = std::move(why);
+    return s;
+  };
+  if (bytes.size() < kFrameHeaderBytes) {
+    s.frame_bytes = kFrameHeaderBytes;
+    return s;
+  }
+  const uint32_t body = GetU32(bytes.data());
+  if (body < kBodyPrefixBytes) {
+    return malformed("frame body of " + std::to_string(body) +
+                     " bytes is shorter than its version and type (2 bytes)");
+  }
+  if (body > kMaxFrameBodyBytes) {
+    return malformed("frame body of " + std::to_string(body) + " bytes exceeds the limit of " +
+                     std::to_string(kMaxFrameBodyBytes));
+  }
+  s.frame_bytes = kFrameHeaderBytes + body;
+  if (bytes.size() > kFrameHeaderBytes) {
+    const auto version = static_cast<uint8_t>(bytes[kFrameHeaderBytes]);
+    if (version != kFrameVersion) {
+      return malformed("unsupported frame version " + std::to_string(version) + " (expected " +
+                       std::to_string(kFrameVersion) + ")");
+    }
+  }
+  if (bytes.size() > kFrameHeaderBytes + 1) {
+    const auto type = static_cast<uint8_t>(bytes[kFrameHeaderBytes + 1]);
+    if (type < static_cast<uint8_t>(FrameType::kTasks) || type > static_cast<uint8_t>(FrameType::kError)) {
+      return malformed("unknown frame type " + std::to_string(type));
+    }
+    s.type = static_cast<FrameType>(type);
+  }
+  if (bytes.size() < s.frame_bytes) return s;  // kIncomplete
+  s.status = FrameStatus::kComplete;
+  s.content = bytes.substr(kFrameHeaderBytes + kBodyPrefixBytes, body - kBodyPrefixBytes);
+  return s;
+}
+
+std::optional<std::string> DecodeTasks(std::string_view content, TaskChunk* out) {
+  Reader r(content);
+  uint64_t param = 0;
+  uint32_t count = 0;
+  if (!r.U8(&out->kind) || !r.U64(&param) || !r.U32(&count)) {
+    return "tasks frame of " + std::to_string(content.size()) + " content bytes is shorter than its " +
+           std::to_string(kTasksFixedBytes) + "-byte header";
+  }
+  out->param = static_cast<int64_t>(param);
+  if (auto err = DecodeItems(r, count, &out->items)) return "tasks frame: " + *err;
+  return std::nullopt;
+}
+
+std::optional<std::string> DecodeResults(std::string_view content, ResultChunk* out) {
+  Reader r(content);
+  uint32_t count = 0;
+  if (!r.U64(&out->cpu_ns) || !r.U64(&out->ctx_switches) || !r.U32(&count)) {
+    return "results frame of " + std::to_string(content.size()) +
+           " content bytes is shorter than its " + std::to_string(kResultsFixedBytes) + "-byte header";
+  }
+  if (auto err = DecodeItems(r, count, &out->items)) return "results frame: " + *err;
+  return std::nullopt;
+}
+
+std::optional<std::string> DecodeErrorMessage(std::string_view content, std::string* out) {
+  Reader r(content);
+  uint32_t len = 0;
+  if (!r.U32(&len)) return std::string("error frame is shorter than its 4-byte message length");
+  // The encoder cuts messages to this size, so a longer one was not written by a worker (and
+  // accepting it would give the format two encodings of one value).
+  if (len > kMaxErrorMessageBytes) {
+    return "error frame declares a message of " + std::to_string(len) + " bytes, over the limit of " +
+           std::to_string(kMaxErrorMessageBytes);
+  }
+  if (len != r.remaining()) {
+    return "error frame declares a message of " + std::to_string(len) + " bytes but carries " +
+           std::to_string(r.remaining());
+  }
+  r.Bytes(len, out);
+  return std::nullopt;
+}
+
+std::optional<std::string> DecodeFrame(std::string_view bytes, Frame* out) {
+  const FrameSplit s = SplitFrame(bytes);
+  switch (s.status) {
+    case FrameStatus::kMalformed:
+      return s.error;
+    case FrameStatus::kIncomplete:
+      return "truncated frame: " + std::to_string(bytes.size()) + " of " +
+             std::to_string(s.frame_bytes) + " bytes" +
+             (bytes.size() < kFrameHeaderBytes ? " (incomplete length header)" : "");
+    case FrameStatus::kComplete:
+      break;
+  }
+  if (s.frame_bytes != bytes.size()) {
+    return std::to_string(bytes.size() - s.frame_bytes) + " bytes after the end of the frame";
+  }
+  out->type = s.type;
+  switch (s.type) {
+    case FrameType::kTasks: return DecodeTasks(s.content, &out->tasks);
+    case FrameType::kResults: return DecodeResults(s.content, &out->results);
+    case FrameType::kError: return DecodeErrorMessage(s.content, &out->error);
+  }
+  return std::string("unknown frame type");
+}
+
+}  // namespace concbench

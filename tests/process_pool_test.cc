@@ -1,0 +1,314 @@
+#include "models/process_pool.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <chrono>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "measure/timer.h"
+#include "models/frame.h"
+
+namespace concbench {
+namespace {
+
+using std::chrono::milliseconds;
+
+int OpenFdCount() {
+  int n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  if (d == nullptr) return -1;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  closedir(d);
+  return n;
+}
+
+// True when this process has no child at all, running or zombie.
+bool NoChildren() {
+  errno = 0;
+  return waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD;
+}
+
+bool ProcessExists(pid_t pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
+
+std::vector<int64_t> Range(int64_t from, int64_t to) {
+  std::vector<int64_t> v(static_cast<size_t>(to - from));
+  std::iota(v.begin(), v.end(), from);
+  return v;
+}
+
+TEST(ProcessPoolTest, TareaNormalGivesTheNotebooksResults) {
+  ProcessPool pool(2);
+  const std::vector<int64_t> in = {0, 1, 2, 3};
+  const auto out = pool.Map({TaskKind::kTareaNormal}, in, 1);
+  EXPECT_EQ(out, (std::vector<int64_t>{14998935, 14998965, 14998995, 14999025}));
+  EXPECT_EQ(std::accumulate(out.begin(), out.end(), int64_t{0}), 59995920);
+}
+
+TEST(ProcessPoolTest, ResultsComeBackInInputOrderForEveryChunksize) {
+  const std::vector<int64_t> in = Range(100, 110);  // 10 tasks
+  for (int queued : {0, 1, 3}) {
+    ProcessPool p(3, queued);
+    // 1; 3 does not divide 10; 25 is larger than the batch.
+    for (int64_t chunksize : {1, 3, 10, 25}) {
+      EXPECT_EQ(p.Map({TaskKind::kEcho}, in, chunksize), in) << chunksize << " queued " << queued;
+      EXPECT_EQ(p.Map({TaskKind::kTrabajo}, Range(0, 5), chunksize),
+                (std::vector<int64_t>{2398830, 2398875, 2398920, 2398965, 2399010}));
+    }
+  }
+  ProcessPool pool(3);
+  const std::vector<int64_t> trabajo_in = {0, 1, 2, 3, 4};
+  EXPECT_EQ(pool.Map({TaskKind::kTrabajo}, trabajo_in, 2),
+            (std::vector<int64_t>{2398830, 2398875, 2398920, 2398965, 2399010}));
+  const std::vector<int64_t> sleep_in = Range(0, 7);
+  const auto slept = pool.Map(SleepSpec(milliseconds(1)), sleep_in, 3);
+  EXPECT_EQ(slept, Range(1, 8));
+}
+
+TEST(ProcessPoolTest, ZeroTasksSendNothing) {
+  ProcessPool pool(2);
+  EXPECT_TRUE(pool.Map({TaskKind::kEcho}, {}, 1).empty());
+  EXPECT_EQ(pool.ipc().messages, 0);
+  EXPECT_EQ(pool.ipc().bytes, 0);
+}
+
+TEST(ProcessPoolTest, MoreWorkersThanTasks) {
+  ProcessPool pool(6);
+  const std::vector<int64_t> in = {7, 8};
+  EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);
+  EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);  // idle workers stay healthy
+}
+
+TEST(ProcessPoolTest, PayloadsTravelBothWaysAndAreCounted) {
+  ProcessPool pool(2);
+  const std::vector<int64_t> in = {0, 1, 2, 3, 4};
+  // 200 KiB is over a pipe's 64 KiB buffer: the frames cross in several writes and reads.
+  const std::vector<std::string> payloads = {"", "a", std::string(200 << 10, 'b'), std::string(3, '\0'), "xyz"};
+  const MapResult r = pool.MapWithPayloads({TaskKind::kEcho}, in, payloads, 2);
+  EXPECT_EQ(r.values, in);
+  EXPECT_EQ(r.payloads, payloads);
+  // Chunks {0,1} {2,3} {4}: one tasks and one results frame each.
+  const size_t expected = TaskFrameBytes(2, 1) + ResultFrameBytes(2, 1) + TaskFrameBytes(2, (200 << 10) + 3) +
+                          ResultFrameBytes(2, (200 << 10) + 3) + TaskFrameBytes(1, 3) + ResultFrameBytes(1, 3);
+  EXPECT_EQ(pool.ipc().messages, 6);
+  EXPECT_EQ(pool.ipc().bytes, static_cast<int64_t>(expected));
+}
+
+TEST(ProcessPoolTest, WorkersRunInParallel) {
+  ProcessPool pool(4);
+  const std::vector<int64_t> in = Range(0, 4);
+  Stopwatch w;
+  EXPECT_EQ(pool.Map(SleepSpec(milliseconds(100)), in, 1), Range(1, 5));
+  // Four 100 ms sleeps on four workers: far less than three sleeps end to end.
+  EXPECT_LT(w.ElapsedSeconds(), 0.3);
+}
+
+TEST(ProcessPoolTest, WorkersReportTheirOwnCpuTime) {
+  ProcessPool pool(2);
+  const WorkerUsage before = pool.worker_usage();
+  const std::vector<int64_t> in = Range(0, 8);
+  pool.Map({TaskKind::kTareaNormal}, in, 1);
+  EXPECT_GT(pool.worker_usage().cpu_seconds, before.cpu_seconds);
+}
+
+TEST(ProcessPoolTest, BadArgumentsLeaveThePoolUsable) {
+  EXPECT_THROW(ProcessPool(0), std::invalid_argument);
+  EXPECT_THROW(ProcessPool(1, -1), std::invalid_argument);
+  ProcessPool pool(2);
+  const std::vector<int64_t> in = {1, 2};
+  EXPECT_THROW(pool.Map({TaskKind::kEcho}, in, 0), std::invalid_argument);
+  EXPECT_THROW(pool.Map({static_cast<TaskKind>(99)}, in, 1), std::invalid_argument);
+  const std::vector<std::string> one = {"x"};
+  EXPECT_THROW(pool.MapWithPayloads({TaskKind::kEcho}, in, one, 1), std::invalid_argument);
+  // Two 33 MiB payloads in one chunk exceed the 64 MiB frame limit: refused before sending.
+  const std::vector<std::string> big = {std::string(33 << 20, 'p'), std::string(33 << 20, 'q')};
+  EXPECT_THROW(pool.MapWithPayloads({TaskKind::kEcho}, in, big, 2), std::length_error);
+  EXPECT_FALSE(pool.broken());
+  EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);
+}
+
+TEST(ProcessPoolTest, ShutdownIsPromptAndReapsEveryWorker) {
+  const int fds = OpenFdCount();
+  std::vector<pid_t> pids;
+  {
+    ProcessPool pool(4);
+    for (int i = 0; i < pool.size(); ++i) pids.push_back(pool.pid(i));
+    const std::vector<int64_t> in = Range(0, 8);
+    pool.Map({TaskKind::kEcho}, in, 1);
+    Stopwatch w;
+    pool.Shutdown();
+    // Each worker must see end-of-file at once: a worker holding another's task pipe open
+    // would only go after the one-second grace period.
+    EXPECT_LT(w.ElapsedSeconds(), 0.9);
+    EXPECT_THROW(pool.Map({TaskKind::kEcho}, in, 1), std::logic_error);
+    pool.Shutdown();  // idempotent
+  }
+  EXPECT_TRUE(NoChildren());
+  for (pid_t p : pids) EXPECT_FALSE(ProcessExists(p)) << p;
+  EXPECT_EQ(OpenFdCount(), fds);
+}
+
+TEST(ProcessPoolTest, WorkerKilledMidMapIsReportedAndEverythingIsCleanedUp) {
+  const int fds = OpenFdCount();
+  {
+    ProcessPool pool(2);
+    const pid_t victim = pool.pid(1);
+    const pid_t other = pool.pid(0);
+    // 20 sleeps of 300 ms on 2 workers: 3 s of work unless something goes wrong.
+    const std::vector<int64_t> in = Range(0, 20);
+    std::thread killer([victim] {
+      std::this_thread::sleep_for(milliseconds(100));
+      kill(victim, SIGKILL);
+    });
+    Stopwatch w;
+    try {
+      pool.Map(SleepSpec(milliseconds(300)), in, 1);
+      ADD_FAILURE() << "Map returned although a worker was killed";
+    } catch (const WorkerDied& e) {
+      EXPECT_EQ(e.worker(), 1);
+      EXPECT_EQ(e.pid(), victim);
+      EXPECT_TRUE(WIFSIGNALED(e.wait_status()));
+      EXPECT_EQ(WTERMSIG(e.wait_status()), SIGKILL);
+      const std::string what = e.what();
+      EXPECT_NE(what.find("worker 1 (pid " + std::to_string(victim) + ") killed by signal 9 (KILL: Killed)"),
+                std::string::npos)
+          << what;
+      EXPECT_NE(what.find("while running tasks [1, 2)"), std::string::npos) << what;
+    }
+    killer.join();
+    // Reported as soon as it happened, not after the remaining work.
+    EXPECT_LT(w.ElapsedSeconds(), 1.5);
+    EXPECT_TRUE(pool.broken());
+    EXPECT_THROW(pool.Map({TaskKind::kEcho}, in, 1), std::logic_error);
+    // The pool already reaped everyone, before its destructor.
+    EXPECT_TRUE(NoChildren());
+    EXPECT_FALSE(ProcessExists(other));
+    EXPECT_EQ(OpenFdCount(), fds);
+  }
+  EXPECT_TRUE(NoChildren());
+  EXPECT_EQ(OpenFdCount(), fds);
+}
+
+TEST(ProcessPoolTest, WorkerThatAbortsIsReported) {
+  const int fds = OpenFdCount();
+  {
+    ProcessPool pool(2);
+    const std::vector<pid_t> pids = {pool.pid(0), pool.pid(1)};
+    const std::vector<int64_t> in = Range(0, 10);
+    Stopwatch w;
+    try {
+      pool.Map({TaskKind::kAbortIf, 5}, in, 1);
+      ADD_FAILURE() << "Map returned although a worker aborted";
+    } catch (const WorkerDied& e) {
+      ASSERT_GE(e.worker(), 0);
+      ASSERT_LT(e.worker(), 2);
+      EXPECT_EQ(e.pid(), pids[static_cast<size_t>(e.worker())]);
+      EXPECT_TRUE(WIFSIGNALED(e.wait_status()));
+      EXPECT_EQ(WTERMSIG(e.wait_status()), SIGABRT);
+      EXPECT_NE(std::string(e.what()).find("killed by signal 6 (ABRT: Aborted)"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("while running tasks [5, 6)"), std::string::npos) << e.what();
+    }
+    EXPECT_LT(w.ElapsedSeconds(), 5.0);
+    EXPECT_TRUE(NoChildren());
+    EXPECT_EQ(OpenFdCount(), fds);
+  }
+  EXPECT_TRUE(NoChildren());
+}
+
+TEST(ProcessPoolTest, WorkerThatExitsIsReported) {
+  const int fds = OpenFdCount();
+  {
+    ProcessPool pool(3);
+    const std::vector<int64_t> in = Range(0, 30);
+    try {
+      pool.Map({TaskKind::kExitIf, 17}, in, 4);  // task 17 is in chunk [16, 20)
+      ADD_FAILURE() << "Map returned although a worker exited";
+    } catch (const WorkerDied& e) {
+      EXPECT_TRUE(WIFEXITED(e.wait_status()));
+      EXPECT_EQ(WEXITSTATUS(e.wait_status()), 3);
+      EXPECT_NE(std::string(e.what()).find("exited with status 3 while running tasks [16, 20)"), std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_TRUE(NoChildren());
+  EXPECT_EQ(OpenFdCount(), fds);
+}
+
+TEST(ProcessPoolTest, WorkerThatDiesWhileIdleIsReportedByTheNextMap) {
+  ProcessPool pool(2);
+  const std::vector<int64_t> in = {1, 2, 3};
+  EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);
+  const pid_t victim = pool.pid(0);
+  kill(victim, SIGKILL);
+  try {
+    // However the chunks fall, worker 0 is found dead: by end-of-file on its result pipe, or
+    // by EPIPE when its next chunk is written.
+    pool.Map({TaskKind::kEcho}, in, 1);
+    ADD_FAILURE() << "Map succeeded with a dead worker";
+  } catch (const WorkerDied& e) {
+    EXPECT_EQ(e.pid(), victim);
+    EXPECT_EQ(WTERMSIG(e.wait_status()), SIGKILL);
+  }
+  EXPECT_TRUE(NoChildren());
+}
+
+TEST(ProcessPoolTest, DescribesWaitStatuses) {
+  EXPECT_EQ(DescribeWaitStatus(3 << 8), "exited with status 3");
+  EXPECT_EQ(DescribeWaitStatus(SIGKILL), "killed by signal 9 (KILL: Killed)");
+  EXPECT_EQ(DescribeWaitStatus(SIGABRT | 0x80), "killed by signal 6 (ABRT: Aborted), core dumped");
+}
+
+TEST(ForkPerTaskTest, ResultsInInputOrderAndEveryChildReaped) {
+  const int fds = OpenFdCount();
+  const std::vector<int64_t> in = {0, 1, 2, 3};
+  IpcStats ipc;
+  EXPECT_EQ(RunForkPerTask({TaskKind::kTareaNormal}, in, &ipc),
+            (std::vector<int64_t>{14998935, 14998965, 14998995, 14999025}));
+  EXPECT_EQ(ipc.messages, 4);
+  EXPECT_EQ(ipc.bytes, static_cast<int64_t>(4 * ResultFrameBytes(1, 0)));
+  EXPECT_TRUE(RunForkPerTask({TaskKind::kEcho}, {}).empty());
+  EXPECT_TRUE(NoChildren());
+  EXPECT_EQ(OpenFdCount(), fds);
+}
+
+TEST(ForkPerTaskTest, ChildThatAbortsIsReportedAndTheOthersReaped) {
+  const int fds = OpenFdCount();
+  const std::vector<int64_t> in = Range(0, 6);
+  try {
+    RunForkPerTask({TaskKind::kAbortIf, 4}, in);
+    ADD_FAILURE() << "RunForkPerTask returned although a child aborted";
+  } catch (const WorkerDied& e) {
+    EXPECT_EQ(e.worker(), 4);
+    EXPECT_EQ(WTERMSIG(e.wait_status()), SIGABRT);
+    EXPECT_NE(std::string(e.what()).find("the process of task 4"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(NoChildren());
+  EXPECT_EQ(OpenFdCount(), fds);
+}
+
+TEST(BarePipeEchoTest, EchoesMessagesOfAnySize) {
+  const int fds = OpenFdCount();
+  {
+    BarePipeEcho echo;
+    std::string reply;
+    for (const std::string& m : {std::string(), std::string("hello"), std::string(100 << 10, 'z')}) {
+      echo.RoundTrip(m, &reply);
+      EXPECT_EQ(reply, m);
+    }
+  }
+  EXPECT_TRUE(NoChildren());
+  EXPECT_EQ(OpenFdCount(), fds);
+}
+
+}  // namespace
+}  // namespace concbench
