@@ -8,7 +8,9 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -41,6 +43,25 @@ class ErrorTrackingReporter : public benchmark::BenchmarkReporter {
   benchmark::BenchmarkReporter* inner_;
   std::vector<std::string> failures_;
 };
+
+// Google Benchmark only finds out that --benchmark_out cannot be written when it opens the file,
+// and then says "invalid file name". Say why, before anything runs.
+bool CheckOutputWritable(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const std::string prefix = "--benchmark_out=";
+    if (arg.rfind(prefix, 0) != 0) continue;
+    const std::string path = arg.substr(prefix.size());
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    if (access(dir.c_str(), W_OK) != 0) {
+      std::cerr << "concbench: --benchmark_out: cannot write '" << path << "': " << dir << ": "
+                << std::strerror(errno) << "\n";
+      return false;
+    }
+  }
+  return true;
+}
 
 void PrintHelp() {
   std::fputs(concbench::OwnFlagsHelp().c_str(), stdout);
@@ -94,6 +115,7 @@ int main(int argc, char** argv) {
     std::cerr << "concbench: " << *err << "\n";
     return 2;
   }
+  if (!CheckOutputWritable(argc, argv)) return 2;
   benchmark::Initialize(&argc, argv, PrintHelp);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
 

@@ -127,6 +127,10 @@ class BadInput(unittest.TestCase):
         self.assert_fails("--suite=smoke", "--benchmark_format=xml",
                           mentions=["--benchmark_format", "'xml'"])
 
+    def test_unwritable_output(self):
+        self.assert_fails("--suite=smoke", "--benchmark_out=/nonexistent/dir/x.json",
+                          mentions=["--benchmark_out", "/nonexistent/dir", "No such file"])
+
     def test_unknown_flag(self):
         self.assert_fails("--suite=smoke", "--no_such_flag=1", mentions=["no_such_flag"])
 
