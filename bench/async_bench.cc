@@ -44,6 +44,7 @@
 #include "measure/ideal.h"
 #include "measure/memory.h"
 #include "models/async.h"
+#include "models/hold.h"
 #include "models/uv_loop.h"
 #include "registry.h"
 #include "workload/cpu_jobs.h"
@@ -245,6 +246,21 @@ void AsyncCpu(benchmark::State& state, CpuJob job) {
   const Calibration& cal = CachedCalibration(job, state.range(0), n);
   const int pool = UvThreadpoolSize();
   const double ideal_s = Makespan(cal.task_seconds, std::min(pool, UsableCores()), 1);
+
+  // libuv starts its threadpool on the first uv_queue_work and calls abort() if a thread is
+  // refused. Check, once, that this many threads can exist side by side, and fail this benchmark
+  // with the reason instead of losing the whole run.
+  static bool pool_can_start = false;
+  if (!pool_can_start) {
+    try {
+      HoldThreads(pool, 64, nullptr);
+      pool_can_start = true;
+    } catch (const LimitError& e) {
+      Fail(state, "libuv's threadpool of " + std::to_string(pool) +
+                      " threads cannot start (libuv would abort the process): " + e.what());
+      return;
+    }
+  }
 
   try {
     UvLoop loop;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace concbench {
@@ -80,8 +81,17 @@ Expansion ExpandGrids(const std::vector<Grid>& grids,
 int RegisterFamily(const Options& o, const std::string& name, const SuiteGrids& grids, BenchFn fn,
                    const Configure& configure) {
   const Expansion e = ExpandGrids(GridsFor(grids, o.suite), o.overrides);
+  // A family that throws (a refused thread, a failed system call it did not expect) ends with an
+  // error naming the cause instead of taking the whole run down through std::terminate.
+  BenchFn guarded = [fn](benchmark::State& state) {
+    try {
+      fn(state);
+    } catch (const std::exception& ex) {
+      state.SkipWithError((std::string("unexpected exception: ") + ex.what()).c_str());
+    }
+  };
   for (const auto& t : e.tuples) {
-    auto* b = benchmark::RegisterBenchmark(name.c_str(), fn);
+    auto* b = benchmark::RegisterBenchmark(name.c_str(), guarded);
     b->UseRealTime()->Unit(benchmark::kMillisecond);
     if (!e.arg_names.empty()) {
       b->ArgNames(e.arg_names);

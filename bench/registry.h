@@ -60,7 +60,9 @@ using BenchFn = std::function<void(benchmark::State&)>;
 using Configure = std::function<void(benchmark::internal::Benchmark*, std::span<const int64_t>)>;
 
 // Registers one benchmark per argument tuple of `name` in the chosen suite, with UseRealTime,
-// millisecond unit and the ArgNames. Returns how many were registered.
+// millisecond unit and the ArgNames. An exception escaping `fn` ends that benchmark with
+// SkipWithError naming it (a family must still not leave joinable threads or children behind).
+// Returns how many were registered.
 int RegisterFamily(const Options& o, const std::string& name, const SuiteGrids& grids, BenchFn fn,
                    const Configure& configure = {});
 

@@ -44,6 +44,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -52,6 +53,7 @@
 #include "cpu_families.h"
 #include "measure/ideal.h"
 #include "models/gil.h"
+#include "models/hold.h"
 #include "models/thread_pool.h"
 #include "registry.h"
 #include "workload/counter.h"
@@ -115,6 +117,21 @@ void ThreadsSleep(benchmark::State& state, bool use_map) {
   state.SetItemsProcessed(state.iterations() * tasks);
 }
 
+// Starts `count` std::threads running body(i) into `threads`. When the system refuses one, stops
+// there and returns why (the caller joins those started); returns "" when all started.
+template <class Body>
+std::string StartThreads(std::vector<std::thread>& threads, int64_t count, const Body& body) {
+  for (int64_t i = 0; i < count; ++i) {
+    try {
+      threads.emplace_back([&body, i] { body(i); });
+    } catch (const std::system_error& e) {
+      return "std::thread failed after " + std::to_string(i) + " of " + std::to_string(count) +
+             " threads: " + e.what() + " (limits: " + DescribeTaskLimits() + ")";
+    }
+  }
+  return "";
+}
+
 // Arguments: tasks, sleep_ms. One std::thread per task, created and joined inside the loop.
 void PerTaskSleep(benchmark::State& state) {
   const int64_t tasks = state.range(0);
@@ -128,16 +145,20 @@ void PerTaskSleep(benchmark::State& state) {
   Meter meter;
   meter.Start();
   for (auto _ : state) {
-    for (int64_t i = 0; i < tasks; ++i) {
-      threads.emplace_back([&results, i, sleep] { results[static_cast<size_t>(i)] = sleep_task(i, sleep); });
-    }
+    const std::string refused = StartThreads(threads, tasks, [&results, sleep](int64_t i) {
+      results[static_cast<size_t>(i)] = sleep_task(i, sleep);
+    });
     for (auto& t : threads) t.join();
     threads.clear();
+    if (!refused.empty()) {
+      Fail(state, refused);
+      break;
+    }
     const int64_t sum = Checksum(results);
     if (sum != expected) ++mismatches, wrong = sum;
   }
   meter.Stop();
-  if (!VerifyChecksums(state, mismatches, wrong, expected)) return;
+  if (state.error_occurred() || !VerifyChecksums(state, mismatches, wrong, expected)) return;
   SetModelCounters(state, meter, tasks > 0 ? Seconds(sleep) : 0.0, expected);
   state.SetItemsProcessed(state.iterations() * tasks);
 }
@@ -344,15 +365,22 @@ void ThreadsDispatch(benchmark::State& state, Dispatch how) {
         futures.clear();
         completed += tasks;
         break;
-      case Dispatch::kThread:
-        for (int64_t i = 0; i < tasks; ++i) threads.emplace_back([] {});
+      case Dispatch::kThread: {
+        const std::string refused = StartThreads(threads, tasks, [](int64_t) {});
         for (auto& t : threads) t.join();
         threads.clear();
+        if (!refused.empty()) {
+          Fail(state, refused);
+          break;
+        }
         completed += tasks;
         break;
+      }
     }
+    if (state.error_occurred()) break;
   }
   meter.Stop();
+  if (state.error_occurred()) return;
   if (completed != state.iterations() * tasks) {
     Fail(state, "dispatch completed " + std::to_string(completed) + " tasks, expected " +
                     std::to_string(state.iterations() * tasks));

@@ -5,6 +5,7 @@ must fail with a clear message and a non-zero exit."""
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -105,6 +106,50 @@ class SmokeRun(unittest.TestCase):
             if workload == "sleep" and "tasks" in args:
                 t = args["tasks"]
                 self.assertEqual(int(r["checksum"]), t * (t + 1) // 2, r["name"])
+
+
+class Faults(unittest.TestCase):
+    """Limits hit mid-run: the failing benchmarks say why, the others still run, the JSON is
+    complete and marks the failures, and the binary exits 1 instead of crashing or hanging."""
+
+    def run_limited(self, preexec):
+        with tempfile.TemporaryDirectory() as tmp:
+            os.chmod(tmp, 0o777)  # the unprivileged run must be able to write its JSON
+            out = os.path.join(tmp, "faults.json")
+            p = subprocess.run([BINARY, "--suite=smoke", f"--benchmark_out={out}",
+                                "--benchmark_out_format=json"], preexec_fn=preexec,
+                               capture_output=True, text=True, timeout=240, cwd=tmp)
+            self.assertEqual(p.returncode, 1, p.stderr[-2000:])
+            with open(out) as f:
+                rows = json.load(f)["benchmarks"]
+        failed = {r["name"]: r["error_message"] for r in rows if r.get("error_occurred")}
+        self.assertGreater(len(failed), 0)
+        self.assertGreater(len(rows) - len(failed), 0, "the benchmarks that need no more "
+                           "descriptors or threads still ran")
+        for name in failed:
+            self.assertIn(name, p.stderr)  # listed in the summary on stderr
+        return failed
+
+    def test_descriptor_limit(self):
+        failed = self.run_limited(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (10, 10)))
+        self.assertTrue(any(n.startswith("processes/") for n in failed), failed)
+        self.assertTrue(any("/echo/" in n for n in failed), failed)
+        for name, msg in failed.items():
+            self.assertRegex(msg, r"(?i)too many open files|EMFILE|RLIMIT_NOFILE", name)
+
+    @unittest.skipIf(os.environ.get("CONCBENCH_SANITIZE") == "thread",
+                     "TSan needs threads of its own")
+    def test_thread_and_process_limit(self):
+        def limit():
+            if os.geteuid() == 0:  # RLIMIT_NPROC does not bind root
+                os.setgid(65534)
+                os.setuid(65534)
+            resource.setrlimit(resource.RLIMIT_NPROC, (3, 3))
+        failed = self.run_limited(limit)
+        for prefix in ("threads.per_task/", "processes.per_task/"):
+            self.assertTrue(any(n.startswith(prefix) for n in failed), (prefix, failed))
+        for name, msg in failed.items():
+            self.assertIn("Resource temporarily unavailable", msg, name)
 
 
 class BadInput(unittest.TestCase):
