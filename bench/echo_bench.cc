@@ -18,8 +18,10 @@
 //   async.keepalive/echo/tasks:T/delay_ms:D/payload:P  the same over T connections opened in
 //                                                      setup and kept; ideal = D
 //   processes/echo/tasks:T/workers:W/delay_ms:D/payload:P   the T tasks on W worker processes
-//                                                      forked in setup (models/fork_task_pool.h),
-//                                                      each connecting on its own; ideal = ⌈T/W⌉·D
+//                                                      forked in setup (models/process_pool.h, the
+//                                                      client inherited as TaskKind::kInherited, one
+//                                                      task per worker at a time), each connecting
+//                                                      on its own; ideal = ⌈T/W⌉·D
 //   sync.bare/echo/tasks:T/delay_ms:D/payload:P        T round trips, one after another, on a
 //                                                      kept-open blocking socket to a plain
 //                                                      blocking thread (no libuv): the floor of a
@@ -47,7 +49,7 @@
 #include "counters.h"
 #include "measure/ideal.h"
 #include "models/async_echo.h"
-#include "models/fork_task_pool.h"
+#include "models/process_pool.h"
 #include "models/thread_pool.h"
 #include "registry.h"
 #include "workload/echo_client.h"
@@ -290,20 +292,23 @@ void ProcessesEcho(benchmark::State& state) {
   if (!server) return;
   const sockaddr_in addr = server->address();
   const EchoClientOptions copts = ClientOptions(delay_ms);
-  std::optional<ForkTaskPool> pool;
+  std::optional<ProcessPool> pool;
   try {
     // Each worker inherits the address, the payloads and the client; it connects on its own.
+    // queued_per_worker 0: a worker gets its next task only when it is free, as in the ideal.
     pool.emplace(static_cast<int>(workers),
-                 [addr, &batch, copts](int64_t i) { return EchoOnce(addr, batch.payload(i), copts); });
+                 [addr, &batch, copts](int64_t i) { return EchoOnce(addr, batch.payload(i), copts); },
+                 /*queued_per_worker=*/0);
   } catch (const std::exception& e) {
     Fail(state, std::string("process pool: ") + e.what());
     return;
   }
-  const WorkerTotals before = pool->worker_totals();
+  const WorkerUsage before = pool->worker_usage();
   Meter meter;
-  const bool ok = TimedLoop(state, batch, &meter, [&] { return Checksum(pool->Map(batch.inputs())); });
+  const bool ok = TimedLoop(state, batch, &meter,
+                            [&] { return Checksum(pool->Map(InheritedSpec(), batch.inputs(), /*chunksize=*/1)); });
   if (!ok) return;
-  const WorkerTotals after = pool->worker_totals();
+  const WorkerUsage after = pool->worker_usage();
   pool.reset();
   if (!Finish(state, meter, batch, UniformMakespan(tasks, Seconds(delay_ms), workers, 1), server.get())) return;
   // Live workers are not reaped children: add what they reported about themselves.

@@ -3,11 +3,16 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <map>
+#include <memory>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -16,6 +21,7 @@
 
 #include "measure/timer.h"
 #include "models/frame.h"
+#include "workload/cpu.h"
 
 namespace concbench {
 namespace {
@@ -266,6 +272,152 @@ TEST(ProcessPoolTest, DescribesWaitStatuses) {
   EXPECT_EQ(DescribeWaitStatus(3 << 8), "exited with status 3");
   EXPECT_EQ(DescribeWaitStatus(SIGKILL), "killed by signal 9 (KILL: Killed)");
   EXPECT_EQ(DescribeWaitStatus(SIGABRT | 0x80), "killed by signal 6 (ABRT: Aborted), core dumped");
+}
+
+// ---- TaskKind::kInherited: a function each worker inherited at fork time ----------------------
+
+TEST(ProcessPoolInheritedTest, RunsTheInheritedFunctionWithWhatItCapturedAtFork) {
+  const int fds = OpenFdCount();
+  {
+    const std::vector<int64_t> table = Range(1000, 1010);
+    const int64_t offset = 7;
+    // Captured by reference: each worker reads its own copy of `table`, made by fork.
+    const TaskFn f = [&table, offset](int64_t i) { return table[static_cast<size_t>(i)] * 2 + offset; };
+    const std::vector<int64_t> in = {9, 0, 3, 3, 5, 1, 8};
+    std::vector<int64_t> want;
+    for (int64_t i : in) want.push_back(f(i));
+    for (int queued : {0, 1}) {
+      ProcessPool pool(3, f, queued);
+      for (int64_t chunksize : {1, 3, 25}) {
+        EXPECT_EQ(pool.Map(InheritedSpec(), in, chunksize), want) << chunksize << " queued " << queued;
+      }
+      // The built-in kinds still run on the same workers.
+      EXPECT_EQ(pool.Map({TaskKind::kTrabajo}, Range(0, 2), 1), (std::vector<int64_t>{2398830, 2398875}));
+    }
+  }
+  EXPECT_TRUE(NoChildren());
+  EXPECT_EQ(OpenFdCount(), fds);
+}
+
+TEST(ProcessPoolInheritedTest, IpcAndWorkerCpuAreCountedAsForEveryKind) {
+  ProcessPool pool(2, [](int64_t i) { return tarea_normal(i); });
+  const std::vector<int64_t> in = Range(0, 5);
+  EXPECT_EQ(pool.Map(InheritedSpec(), in, 2), (std::vector<int64_t>{14998935, 14998965, 14998995, 14999025, 14999055}));
+  // Chunks {0,1} {2,3} {4}: one tasks and one results frame each, no payloads.
+  EXPECT_EQ(pool.ipc().messages, 6);
+  EXPECT_EQ(pool.ipc().bytes, static_cast<int64_t>(2 * (TaskFrameBytes(2, 0) + ResultFrameBytes(2, 0)) +
+                                                   TaskFrameBytes(1, 0) + ResultFrameBytes(1, 0)));
+  EXPECT_GT(pool.worker_usage().cpu_seconds, 0.0);
+}
+
+TEST(ProcessPoolInheritedTest, StateKeptByTheFunctionIsPerWorkerAndOutlivesAMap) {
+  // Each worker's copy of the counter counts that worker's tasks: the keep-alive pattern (open a
+  // connection on the first task, reuse it) relies on exactly this.
+  auto calls = std::make_shared<int64_t>(0);
+  ProcessPool pool(
+      2, [calls](int64_t) { return static_cast<int64_t>(::getpid()) * 1000 + ++*calls; }, /*queued_per_worker=*/0);
+  std::map<int64_t, std::vector<int64_t>> per_worker;  // pid -> the call numbers it returned
+  for (int round = 0; round < 3; ++round) {
+    for (int64_t r : pool.Map(InheritedSpec(), Range(0, 6), 1)) per_worker[r / 1000].push_back(r % 1000);
+  }
+  int64_t total = 0;
+  for (auto& [pid, numbers] : per_worker) {
+    EXPECT_TRUE(pid == pool.pid(0) || pid == pool.pid(1)) << pid;
+    std::sort(numbers.begin(), numbers.end());
+    EXPECT_EQ(numbers, Range(1, static_cast<int64_t>(numbers.size()) + 1)) << "worker pid " << pid;
+    total += static_cast<int64_t>(numbers.size());
+  }
+  EXPECT_EQ(total, 18);
+  EXPECT_EQ(*calls, 0);  // the parent's copy was never called
+}
+
+TEST(ProcessPoolInheritedTest, WorkerThatDiesInsideTheFunctionIsReported) {
+  const int fds = OpenFdCount();
+  {
+    ProcessPool pool(2, [](int64_t i) -> int64_t {
+      if (i == 5) ::_exit(5);
+      return i;
+    });
+    const std::vector<pid_t> pids = {pool.pid(0), pool.pid(1)};
+    Stopwatch w;
+    try {
+      pool.Map(InheritedSpec(), Range(0, 5), 1);  // no crash yet
+      pool.Map(InheritedSpec(), Range(0, 10), 2);  // task 5 is in chunk [4, 6)
+      ADD_FAILURE() << "Map returned although a worker exited";
+    } catch (const WorkerDied& e) {
+      ASSERT_GE(e.worker(), 0);
+      ASSERT_LT(e.worker(), 2);
+      EXPECT_EQ(e.pid(), pids[static_cast<size_t>(e.worker())]);
+      EXPECT_TRUE(WIFEXITED(e.wait_status()));
+      EXPECT_EQ(WEXITSTATUS(e.wait_status()), 5);
+      EXPECT_NE(std::string(e.what()).find("exited with status 5 while running tasks [4, 6)"), std::string::npos)
+          << e.what();
+    }
+    EXPECT_LT(w.ElapsedSeconds(), 5.0);
+    EXPECT_TRUE(pool.broken());
+    EXPECT_THROW(pool.Map(InheritedSpec(), Range(0, 2), 1), std::logic_error);
+    EXPECT_TRUE(NoChildren());
+    EXPECT_EQ(OpenFdCount(), fds);
+  }
+  {
+    ProcessPool pool(2, [](int64_t i) -> int64_t {
+      if (i == 6) std::abort();
+      return i;
+    });
+    try {
+      pool.Map(InheritedSpec(), Range(0, 10), 1);
+      ADD_FAILURE() << "Map returned although a worker aborted";
+    } catch (const WorkerDied& e) {
+      EXPECT_TRUE(WIFSIGNALED(e.wait_status()));
+      EXPECT_EQ(WTERMSIG(e.wait_status()), SIGABRT);
+      EXPECT_NE(std::string(e.what()).find("killed by signal 6 (ABRT: Aborted)"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("while running tasks [6, 7)"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_TRUE(NoChildren());
+  EXPECT_EQ(OpenFdCount(), fds);
+}
+
+TEST(ProcessPoolInheritedTest, ExceptionInTheFunctionIsReportedWithItsMessage) {
+  const int fds = OpenFdCount();
+  {
+    ProcessPool pool(2, [](int64_t i) -> int64_t {
+      if (i == 4) throw std::runtime_error("no route to input 4");
+      return i;
+    });
+    Stopwatch w;
+    try {
+      pool.Map(InheritedSpec(), Range(0, 8), 1);
+      ADD_FAILURE() << "Map returned although a task threw";
+    } catch (const WorkerError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("ProcessPool: worker "), std::string::npos) << what;
+      EXPECT_NE(what.find("task 4 (input 4) threw: no route to input 4"), std::string::npos) << what;
+    }
+    EXPECT_LT(w.ElapsedSeconds(), 5.0);
+    EXPECT_TRUE(pool.broken());
+    EXPECT_TRUE(NoChildren());
+  }
+  EXPECT_EQ(OpenFdCount(), fds);
+}
+
+TEST(ProcessPoolInheritedTest, MisuseIsRefusedBeforeAnythingIsSent) {
+  EXPECT_THROW(ProcessPool(2, TaskFn()), std::invalid_argument);
+  EXPECT_THROW(ProcessPool(0, [](int64_t i) { return i; }), std::invalid_argument);
+  EXPECT_TRUE(NoChildren());
+  ProcessPool pool(2);  // built without a function
+  const std::vector<int64_t> in = {1, 2};
+  EXPECT_THROW(pool.Map(InheritedSpec(), in, 1), std::invalid_argument);
+  EXPECT_FALSE(pool.broken());
+  EXPECT_EQ(pool.ipc().messages, 0);
+  EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);
+  EXPECT_THROW(RunForkPerTask(InheritedSpec(), in), std::invalid_argument);
+  EXPECT_THROW(RunTask(InheritedSpec(), 1), std::invalid_argument);
+  const TaskFn twice = [](int64_t i) { return 2 * i; };
+  EXPECT_EQ(RunTask(InheritedSpec(), 21, &twice), 42);
+  EXPECT_TRUE(IsKnownTaskKind(8));
+  EXPECT_FALSE(IsKnownTaskKind(9));
+  EXPECT_EQ(TaskKindName(TaskKind::kInherited), "inherited");
 }
 
 TEST(ForkPerTaskTest, ResultsInInputOrderAndEveryChildReaped) {

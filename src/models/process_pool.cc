@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <iostream>
 #include <optional>
 #include <system_error>
@@ -29,6 +30,7 @@ constexpr int kExitTruncated = 10;   // the task pipe ended in the middle of a f
 constexpr int kExitIo = 11;          // a read or write on a pipe failed
 constexpr int kExitProtocol = 12;    // a malformed frame arrived (an error frame was sent)
 constexpr int kExitException = 13;   // an exception (for example std::bad_alloc) in the child
+constexpr int kExitTaskThrew = 14;   // the inherited function threw (an error frame was sent)
 constexpr int kExitIfStatus = 3;     // TaskKind::kExitIf
 
 constexpr size_t kReadChunk = 64 << 10;
@@ -97,8 +99,19 @@ SelfUsage TakeSelfUsage() {
   return {ns(ru.ru_utime) + ns(ru.ru_stime), static_cast<uint64_t>(ru.ru_nvcsw + ru.ru_nivcsw)};
 }
 
+// ThreadSanitizer does not intercept pidfd_open, so it takes the new descriptor for whatever
+// last had its number (a socket another thread accepted and closed, say) and reports closing it
+// as a race. Under TSan the bounded wait polls waitpid instead.
+#if defined(__SANITIZE_THREAD__)
+#define CONCBENCH_NO_PIDFD 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CONCBENCH_NO_PIDFD 1
+#endif
+#endif
+
 int PidfdOpen(pid_t pid) {
-#ifdef SYS_pidfd_open
+#if defined(SYS_pidfd_open) && !defined(CONCBENCH_NO_PIDFD)
   return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
 #else
   (void)pid;
@@ -153,7 +166,8 @@ std::optional<int> ReapOrKill(pid_t pid) {
 }
 
 // The worker's whole life: read tasks frames, run them, send results frames, until end-of-file.
-[[noreturn]] void WorkerMain(int task_fd, int result_fd) {
+// `inherited` is the worker's own copy of the pool's function, or null.
+[[noreturn]] void WorkerMain(int task_fd, int result_fd, const TaskFn* inherited) {
   try {
     std::vector<char> in(kReadChunk);
     size_t len = 0;
@@ -182,6 +196,8 @@ std::optional<int> ReapOrKill(pid_t pid) {
         err = *e;
       } else if (!IsKnownTaskKind(chunk.kind)) {
         err = "unknown task kind " + std::to_string(chunk.kind);
+      } else if (chunk.kind == static_cast<uint8_t>(TaskKind::kInherited) && inherited == nullptr) {
+        err = "an inherited task for a pool built without an inherited function";
       }
       if (!err.empty()) {
         out.clear();
@@ -191,7 +207,29 @@ std::optional<int> ReapOrKill(pid_t pid) {
       }
       const TaskSpec spec{static_cast<TaskKind>(chunk.kind), chunk.param};
       values.clear();
-      for (const FrameItem& it : chunk.items) values.push_back(RunTask(spec, it.value));
+      for (const FrameItem& it : chunk.items) {
+        if (spec.kind != TaskKind::kInherited) {
+          values.push_back(RunTask(spec, it.value));
+          continue;
+        }
+        // The caller's code may fail like any client (a refused connection): its message goes
+        // to the parent, which reports it, instead of a bare exit status.
+        std::string thrown;
+        try {
+          values.push_back(RunTask(spec, it.value, inherited));
+          continue;
+        } catch (const std::exception& e) {
+          thrown = e.what();
+        } catch (...) {
+          thrown = "an exception that is not a std::exception";
+        }
+        out.clear();
+        AppendErrorFrame("task " + std::to_string(it.index) + " (input " + std::to_string(it.value) +
+                             ") threw: " + thrown,
+                         &out);
+        WriteAll(result_fd, out.data(), out.size());
+        ::_exit(kExitTaskThrew);
+      }
       const SelfUsage u = TakeSelfUsage();
       out.clear();
       ResultFrameWriter w(&out, u.cpu_ns, u.ctx_switches);
@@ -213,7 +251,7 @@ std::string WorkerName(int index, pid_t pid) {
 }  // namespace
 
 bool IsKnownTaskKind(uint8_t kind) {
-  return kind >= static_cast<uint8_t>(TaskKind::kSleep) && kind <= static_cast<uint8_t>(TaskKind::kExitIf);
+  return kind >= static_cast<uint8_t>(TaskKind::kSleep) && kind <= static_cast<uint8_t>(TaskKind::kInherited);
 }
 
 std::string_view TaskKindName(TaskKind kind) {
@@ -225,6 +263,7 @@ std::string_view TaskKindName(TaskKind kind) {
     case TaskKind::kEcho: return "echo";
     case TaskKind::kAbortIf: return "abort_if";
     case TaskKind::kExitIf: return "exit_if";
+    case TaskKind::kInherited: return "inherited";
   }
   return "unknown";
 }
@@ -240,7 +279,7 @@ TaskSpec CpuJobSpec(CpuJob job) {
   throw std::invalid_argument("CpuJobSpec: unknown job");
 }
 
-int64_t RunTask(const TaskSpec& spec, int64_t input) {
+int64_t RunTask(const TaskSpec& spec, int64_t input, const TaskFn* inherited) {
   switch (spec.kind) {
     case TaskKind::kSleep: return sleep_task(input, std::chrono::nanoseconds(spec.param));
     case TaskKind::kCpuIntensivo: return cpu_intensivo(input);
@@ -253,6 +292,9 @@ int64_t RunTask(const TaskSpec& spec, int64_t input) {
     case TaskKind::kExitIf:
       if (input == spec.param) ::_exit(kExitIfStatus);
       return input;
+    case TaskKind::kInherited:
+      if (inherited == nullptr || !*inherited) throw std::invalid_argument("RunTask: kInherited without a function");
+      return (*inherited)(input);
   }
   throw std::invalid_argument("RunTask: unknown task kind " + std::to_string(static_cast<int>(spec.kind)));
 }
@@ -276,7 +318,14 @@ WorkerDied::WorkerDied(int worker, pid_t pid, int wait_status, const std::string
 
 // ---- ProcessPool ---------------------------------------------------------------------------
 
-ProcessPool::ProcessPool(int workers, int queued_per_worker) {
+ProcessPool::ProcessPool(int workers, int queued_per_worker) { Start(workers, queued_per_worker); }
+
+ProcessPool::ProcessPool(int workers, TaskFn inherited, int queued_per_worker) : inherited_(std::move(inherited)) {
+  if (!inherited_) throw std::invalid_argument("ProcessPool: the inherited function is empty");
+  Start(workers, queued_per_worker);
+}
+
+void ProcessPool::Start(int workers, int queued_per_worker) {
   if (workers < 1) throw std::invalid_argument("ProcessPool: workers must be >= 1, got " + std::to_string(workers));
   if (queued_per_worker < 0) {
     throw std::invalid_argument("ProcessPool: queued_per_worker must be >= 0, got " + std::to_string(queued_per_worker));
@@ -311,7 +360,7 @@ ProcessPool::ProcessPool(int workers, int queued_per_worker) {
           ::close(w.task_fd);
           ::close(w.result_fd);
         }
-        WorkerMain(tp[0], rp[1]);
+        WorkerMain(tp[0], rp[1], inherited_ ? &inherited_ : nullptr);
       }
       ::close(tp[0]);
       ::close(rp[1]);
@@ -377,6 +426,13 @@ void ProcessPool::WorkerGone(int index) {
   std::optional<int> st = ReapWithin(pid, kReapTimeout);
   if (!st) st = KillAndReap(pid);
   w.pid = 0;
+  // A worker whose inherited task threw sent an error frame and exited; the parent may notice the
+  // exit first (EPIPE on its next chunk). The message says more than the exit status.
+  if (const std::string reported = PendingErrorMessage(w); !reported.empty()) {
+    const std::string what = "ProcessPool: " + WorkerName(index, pid) + " reported: " + reported;
+    Break(what);
+    throw WorkerError(what);
+  }
   std::string what = "ProcessPool: " + WorkerName(index, pid) + " " +
                      (st ? DescribeWaitStatus(*st) : std::string("closed its pipe but could not be reaped"));
   what += !w.inflight.empty() ? " while running tasks [" + std::to_string(w.inflight.front().first) + ", " +
@@ -384,6 +440,29 @@ void ProcessPool::WorkerGone(int index) {
                                : std::string(" while idle");
   Break(what);
   throw WorkerDied(index, pid, st.value_or(-1), what);
+}
+
+std::string ProcessPool::PendingErrorMessage(Worker& w) {
+  if (w.result_fd < 0) return "";
+  for (;;) {
+    const FrameSplit s = SplitFrame(std::string_view(w.in.data(), w.in_len));
+    if (s.status == FrameStatus::kMalformed) return "";
+    if (s.status == FrameStatus::kComplete) {
+      if (s.type == FrameType::kError) {
+        std::string msg;
+        return DecodeErrorMessage(s.content, &msg) ? "" : msg;
+      }
+      std::memmove(w.in.data(), w.in.data() + s.frame_bytes, w.in_len - s.frame_bytes);
+      w.in_len -= s.frame_bytes;
+      continue;
+    }
+    const size_t want = std::max(s.frame_bytes, w.in_len + kReadChunk);
+    if (w.in.size() < want) w.in.resize(want);
+    const ssize_t n = ::read(w.result_fd, w.in.data() + w.in_len, w.in.size() - w.in_len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return "";  // end-of-file, empty, or an error: no error frame
+    w.in_len += static_cast<size_t>(n);
+  }
 }
 
 bool ProcessPool::FlushOut(Worker& w) {
@@ -445,6 +524,9 @@ void ProcessPool::MapImpl(const TaskSpec& spec, std::span<const int64_t> inputs,
   if (chunksize < 1) throw std::invalid_argument("ProcessPool::Map: chunksize must be >= 1, got " + std::to_string(chunksize));
   if (!IsKnownTaskKind(static_cast<uint8_t>(spec.kind))) {
     throw std::invalid_argument("ProcessPool::Map: unknown task kind " + std::to_string(static_cast<int>(spec.kind)));
+  }
+  if (spec.kind == TaskKind::kInherited && !inherited_) {
+    throw std::invalid_argument("ProcessPool::Map: kInherited on a pool built without an inherited function");
   }
   if (!payloads.empty() && payloads.size() != inputs.size()) {
     throw std::invalid_argument("ProcessPool::Map: " + std::to_string(payloads.size()) + " payloads for " +
@@ -593,6 +675,9 @@ void ProcessPool::MapImpl(const TaskSpec& spec, std::span<const int64_t> inputs,
 std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_t> inputs, IpcStats* ipc) {
   if (!IsKnownTaskKind(static_cast<uint8_t>(spec.kind))) {
     throw std::invalid_argument("RunForkPerTask: unknown task kind " + std::to_string(static_cast<int>(spec.kind)));
+  }
+  if (spec.kind == TaskKind::kInherited) {
+    throw std::invalid_argument("RunForkPerTask: kInherited needs a ProcessPool built with an inherited function");
   }
   IgnoreSigpipe();
   struct Child {

@@ -12,13 +12,27 @@
 // gets its next chunk only once its results are back (a pure request/response). Results are tagged with their index
 // and returned in input order. A child cannot receive a lambda, so a task is named by a TaskKind
 // that every worker knows (sleep, the notebook's CPU functions, an echo, and two crash kinds for
-// tests). A payload of N bytes per task really crosses the pipes both ways: it is copied into the
-// tasks frame, decoded by the worker, copied into the results frame and decoded by the parent.
+// tests), or is TaskKind::kInherited: the function the pool was built with, which every worker
+// inherited when it was forked (fork copies the address space, so only the input and the result
+// cross the pipes; bench/echo_bench.cc runs its TCP echo client this way). A payload of N bytes
+// per task really crosses the pipes both ways: it is copied into the tasks frame, decoded by the
+// worker, copied into the results frame and decoded by the parent.
 //
 // Requirements: build the pool, and call RunForkPerTask, from a process whose other threads (if
 // any) hold no locks the child needs; the child uses only malloc, read, write, getrusage and the
 // workload functions, never stdio or benchmark code. The pool is not thread-safe: one thread
 // calls Map at a time.
+//
+// An inherited function must be fork-safe: it runs in a child of a possibly multi-threaded parent
+// in which only the forking thread survived, so it may use what the rules above allow plus plain
+// system calls (sockets, as workload/echo_client.h does), but no thread, no lock another thread
+// of the parent may have held, no stdio. What it captures by reference is the child's copy, as
+// it was at fork time: it must outlive the pool in the parent, and later changes in the parent
+// are not seen. State it keeps (through a captured std::shared_ptr, say) is per worker and lives
+// as long as the worker, so a worker can open a connection on its first task and reuse it for
+// every later one (keep-alive). If it throws, the worker sends the exception's what() in an error
+// frame and exits: Map throws WorkerError naming the worker, the task and the message, and the
+// pool is broken like for any other worker error.
 //
 // Guarantees:
 // - stdout and stderr (C and C++ streams) are flushed before every fork, so nothing is printed
@@ -45,6 +59,8 @@
 //   std::vector<int64_t> in = {0, 1, 2, 3};
 //   auto out = pool.Map({concbench::TaskKind::kTareaNormal}, in, /*chunksize=*/1);
 //   // out == {14998935, 14998965, 14998995, 14999025}
+//   concbench::ProcessPool echo(4, [&](int64_t i) { return EchoOnce(addr, batch.payload(i)); });
+//   auto digests = echo.Map(concbench::InheritedSpec(), batch.inputs());
 #pragma once
 
 #include <sys/types.h>
@@ -61,6 +77,7 @@
 
 #include "models/frame.h"
 #include "workload/cpu_jobs.h"
+#include "workload/task.h"
 
 namespace concbench {
 
@@ -73,6 +90,7 @@ enum class TaskKind : uint8_t {
   kEcho = 5,          // returns input at once: only the IPC is left
   kAbortIf = 6,       // for crash tests: abort() when input == param, else returns input
   kExitIf = 7,        // for crash tests: _exit(3) when input == param, else returns input
+  kInherited = 8,     // the pool's inherited function (ProcessPool(workers, inherited)); param unused
 };
 
 bool IsKnownTaskKind(uint8_t kind);
@@ -85,10 +103,12 @@ struct TaskSpec {
 
 TaskSpec SleepSpec(std::chrono::nanoseconds d);
 TaskSpec CpuJobSpec(CpuJob job);
+inline TaskSpec InheritedSpec() { return {TaskKind::kInherited, 0}; }
 
 // Runs one task in the calling process, exactly as a worker does (a crash kind crashes the
-// caller: only children call it with those).
-int64_t RunTask(const TaskSpec& spec, int64_t input);
+// caller: only children call it with those). kInherited calls *inherited, and throws
+// std::invalid_argument when there is none.
+int64_t RunTask(const TaskSpec& spec, int64_t input, const TaskFn* inherited = nullptr);
 
 // Traffic through the pipes as the parent saw it: frames (headers included) it wrote and read.
 struct IpcStats {
@@ -139,6 +159,9 @@ class ProcessPool {
   // worker's pipe behind the one it runs (std::invalid_argument otherwise). Throws
   // std::system_error when pipe or fork fails, after reaping the workers already started.
   explicit ProcessPool(int workers, int queued_per_worker = 1);
+  // The same, and every worker can also run `inherited` (non-empty, else std::invalid_argument)
+  // as TaskKind::kInherited; see "An inherited function" above for what it may do.
+  ProcessPool(int workers, TaskFn inherited, int queued_per_worker = 1);
   ~ProcessPool();
 
   ProcessPool(const ProcessPool&) = delete;
@@ -150,9 +173,10 @@ class ProcessPool {
 
   // Runs `spec` on every input, `chunksize` (≥ 1) consecutive inputs per message, and returns
   // the results in input order. Zero inputs send nothing. Throws std::invalid_argument for a bad
-  // argument, std::length_error if a chunk's frame would exceed kMaxFrameBodyBytes (checked
-  // before anything is sent), WorkerDied / WorkerError / std::system_error as described above,
-  // and std::logic_error once the pool is broken or shut down.
+  // argument (kInherited on a pool built without a function is one), std::length_error if a
+  // chunk's frame would exceed kMaxFrameBodyBytes (checked before anything is sent),
+  // WorkerDied / WorkerError / std::system_error as described above, and std::logic_error once
+  // the pool is broken or shut down.
   std::vector<int64_t> Map(const TaskSpec& spec, std::span<const int64_t> inputs, int64_t chunksize = 1);
 
   // The same with a payload per task (`payloads` empty, or one per input) that each worker
@@ -187,6 +211,8 @@ class ProcessPool {
     uint64_t ctx_switches = 0;
   };
 
+  // Forks the workers (the body of both constructors).
+  void Start(int workers, int queued_per_worker);
   void MapImpl(const TaskSpec& spec, std::span<const int64_t> inputs,
                std::span<const std::string> payloads, int64_t chunksize, MapResult* out);
   // Writes as much of w.out as the pipe takes; returns false on EPIPE (the worker is gone).
@@ -194,10 +220,14 @@ class ProcessPool {
   // Reads what is available; returns false on end-of-file (after storing what came before it).
   bool ReadAvailable(Worker& w);
   [[noreturn]] void WorkerGone(int index);
+  // The message of an error frame the (dead) worker left in its result pipe, or "".
+  std::string PendingErrorMessage(Worker& w);
   // Kills (SIGKILL) and reaps every live worker and closes every descriptor; `reason` says why
   // the pool may no longer be used.
   void Break(const std::string& reason);
 
+  // Each worker runs its own copy of this, made by fork.
+  TaskFn inherited_;
   std::vector<Worker> workers_;
   size_t max_inflight_ = 2;
   ResultChunk scratch_;  // decoded results frame, reused so payload buffers are recycled
@@ -209,7 +239,8 @@ class ProcessPool {
 // at once; each child computes its task on the input it inherited and writes one results frame
 // back through its own pipe. The results come back in input order; every child is reaped before
 // this returns. A child that dies throws WorkerDied (worker = the task's index) after the other
-// children are killed and reaped. `ipc`, if given, receives the traffic.
+// children are killed and reaped. `ipc`, if given, receives the traffic. kInherited is refused
+// (std::invalid_argument): there is no pool function to inherit.
 std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_t> inputs,
                                     IpcStats* ipc = nullptr);
 
