@@ -123,7 +123,7 @@ template <class Body>
 std::string StartThreads(std::vector<std::thread>& threads, int64_t count, const Body& body) {
   for (int64_t i = 0; i < count; ++i) {
     try {
-      threads.emplace_back([&body, i] { body(i); });
+      threads.emplace_back([body, i] { body(i); });  // by value: the threads outlive this call
     } catch (const std::system_error& e) {
       return "std::thread failed after " + std::to_string(i) + " of " + std::to_string(count) +
              " threads: " + e.what() + " (limits: " + DescribeTaskLimits() + ")";

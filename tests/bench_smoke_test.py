@@ -108,6 +108,8 @@ class SmokeRun(unittest.TestCase):
                 self.assertEqual(int(r["checksum"]), t * (t + 1) // 2, r["name"])
 
 
+@unittest.skipIf(os.environ.get("CONCBENCH_SANITIZE"),
+                 "sanitizer runtimes need descriptors, threads and address space of their own")
 class Faults(unittest.TestCase):
     """Limits hit mid-run: the failing benchmarks say why, the others still run, the JSON is
     complete and marks the failures, and the binary exits 1 instead of crashing or hanging."""
@@ -137,8 +139,6 @@ class Faults(unittest.TestCase):
         for name, msg in failed.items():
             self.assertRegex(msg, r"(?i)too many open files|EMFILE|RLIMIT_NOFILE", name)
 
-    @unittest.skipIf(os.environ.get("CONCBENCH_SANITIZE") == "thread",
-                     "TSan needs threads of its own")
     def test_thread_and_process_limit(self):
         def limit():
             if os.geteuid() == 0:  # RLIMIT_NPROC does not bind root

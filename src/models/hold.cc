@@ -149,7 +149,12 @@ int64_t HoldThreads(int64_t tasks, int64_t stack_kib, const std::function<void()
     mprotect(map, page, PROT_NONE);  // guard page: an overflow faults instead of corrupting
     pthread_attr_t attr;
     pthread_attr_init(&attr);
+#if defined(__SANITIZE_THREAD__)
+    // TSan's pthread_create refuses caller-provided stacks (EINVAL): let it allocate one.
+    pthread_attr_setstacksize(&attr, stack_bytes);
+#else
     pthread_attr_setstack(&attr, static_cast<char*>(map) + page, stack_bytes);
+#endif
     args[static_cast<size_t>(i)] = {&gate, i, &results[static_cast<size_t>(i)]};
     pthread_t t;
     err = pthread_create(&t, &attr, HeldThread, &args[static_cast<size_t>(i)]);
