@@ -205,6 +205,36 @@ TEST(ProcessPoolTest, WorkerKilledMidMapIsReportedAndEverythingIsCleanedUp) {
   EXPECT_EQ(OpenFdCount(), fds);
 }
 
+TEST(ProcessPoolTest, WorkerHitBySigsegvMidMapIsReported) {
+  const int fds = OpenFdCount();
+  {
+    ProcessPool pool(2);
+    const pid_t victim = pool.pid(0);
+    const std::vector<int64_t> in = Range(0, 20);
+    std::thread killer([victim] {
+      std::this_thread::sleep_for(milliseconds(100));
+      kill(victim, SIGSEGV);
+    });
+    Stopwatch w;
+    try {
+      pool.Map(SleepSpec(milliseconds(300)), in, 1);
+      ADD_FAILURE() << "Map returned although a worker was hit by SIGSEGV";
+    } catch (const WorkerDied& e) {
+      EXPECT_EQ(e.pid(), victim);
+      // A sanitizer runtime in the child turns SIGSEGV into a report and exit status 1.
+      const std::string what = e.what();
+      EXPECT_TRUE(what.find("killed by signal 11") != std::string::npos ||
+                  what.find("exited with status 1") != std::string::npos)
+          << what;
+    }
+    killer.join();
+    EXPECT_LT(w.ElapsedSeconds(), 5.0);
+    EXPECT_TRUE(NoChildren());
+  }
+  EXPECT_TRUE(NoChildren());
+  EXPECT_EQ(OpenFdCount(), fds);
+}
+
 TEST(ProcessPoolTest, WorkerThatAbortsIsReported) {
   const int fds = OpenFdCount();
   {
