@@ -61,7 +61,6 @@ constexpr double kTimerCostEstimateS = 1e-6;
 // From this many tasks on, one 4 KiB page is at most 4 bytes per task: rss_kib_per_task is reported.
 constexpr int64_t kMinTasksForPerTaskMemory = 1000;
 
-int64_t SleepChecksum(int64_t tasks) { return tasks * (tasks + 1) / 2; }
 
 // ---- memory of pending timers -------------------------------------------------------------
 
@@ -124,7 +123,7 @@ std::vector<int64_t> RunSleepVariant(SleepVariant v, UvLoop& loop, int64_t tasks
 void AsyncSleep(benchmark::State& state, SleepVariant variant) {
   const int64_t tasks = state.range(0);
   const milliseconds wait(state.range(1));
-  const int64_t expected = SleepChecksum(tasks);
+  const int64_t expected = sleep_batch_checksum(tasks);
   const double wait_s = std::chrono::duration<double>(wait).count();
   const double ideal_s =
       variant == SleepVariant::kGather ? wait_s : static_cast<double>(tasks) * wait_s;
@@ -210,7 +209,7 @@ int64_t BareGather(uv_loop_t* loop, int64_t tasks, uint64_t wait_ms,
 void BareSleep(benchmark::State& state) {
   const int64_t tasks = state.range(0);
   const auto wait_ms = static_cast<uint64_t>(state.range(1));
-  const int64_t expected = SleepChecksum(tasks);
+  const int64_t expected = sleep_batch_checksum(tasks);
   const double ideal_s = static_cast<double>(wait_ms) / 1e3;
 
   try {

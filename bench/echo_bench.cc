@@ -393,25 +393,22 @@ void RegisterEcho(const Options& o) {
   RegisterFamily(o, "threads.keepalive/echo", keepalive_grids,
                  [](benchmark::State& s) { ThreadsEcho(s, true); }, threads_bound);
 
+  const SuiteGrids async_grids{
+      .notebook = {{{"tasks", {5}}, {"delay_ms", {500}}, {"payload", {64}}}},
+      .smoke = {{{"tasks", {4}}, {"delay_ms", {1}}, {"payload", {64}}}},
+      .sweep = {{{"tasks", {1, 10, 100, 1000, big}}, {"delay_ms", {0, 1, 10}}, {"payload", {64}}},
+                {{"tasks", {10}}, {"delay_ms", {0}}, {"payload", {64, 1024, 16384, 65536}}},
+                // The target: 1,000 concurrent echoes of 100 ms in under 1.5 delays.
+                {{"tasks", {1000}}, {"delay_ms", {100}}, {"payload", {64}}}},
+  };
   RegisterFamily(
-      o, "async/echo",
-      {.notebook = {{{"tasks", {5}}, {"delay_ms", {500}}, {"payload", {64}}}},
-       .smoke = {{{"tasks", {4}}, {"delay_ms", {1}}, {"payload", {64}}}},
-       .sweep = {{{"tasks", {1, 10, 100, 1000, big}}, {"delay_ms", {0, 1, 10}}, {"payload", {64}}},
-                 {{"tasks", {10}}, {"delay_ms", {0}}, {"payload", {64, 1024, 16384, 65536}}},
-                 // The target: 1,000 concurrent echoes of 100 ms in under 1.5 delays.
-                 {{"tasks", {1000}}, {"delay_ms", {100}}, {"payload", {64}}}}},
+      o, "async/echo", async_grids,
       AsyncEcho, [bound](auto* b, std::span<const int64_t> a) {
         bound(b, Seconds(a[1]) + static_cast<double>(a[0]) * kRequestAllowanceS / 2);
       });
 
   RegisterFamily(
-      o, "async.keepalive/echo",
-      {.notebook = {{{"tasks", {5}}, {"delay_ms", {500}}, {"payload", {64}}}},
-       .smoke = {{{"tasks", {4}}, {"delay_ms", {1}}, {"payload", {64}}}},
-       .sweep = {{{"tasks", {1, 10, 100, 1000, big}}, {"delay_ms", {0, 1, 10}}, {"payload", {64}}},
-                 {{"tasks", {10}}, {"delay_ms", {0}}, {"payload", {64, 1024, 16384, 65536}}},
-                 {{"tasks", {1000}}, {"delay_ms", {100}}, {"payload", {64}}}}},
+      o, "async.keepalive/echo", async_grids,
       AsyncKeepaliveEcho, [bound](auto* b, std::span<const int64_t> a) {
         bound(b, Seconds(a[1]) + static_cast<double>(a[0]) * kRequestAllowanceS / 4);
       });

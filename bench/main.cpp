@@ -18,6 +18,7 @@
 
 #include "concbench/version.h"
 #include "measure/ideal.h"
+#include "models/hold.h"
 #include "options.h"
 #include "registry.h"
 
@@ -69,13 +70,6 @@ void PrintHelp() {
   benchmark::PrintDefaultHelp();
 }
 
-std::string RlimitString(int resource) {
-  rlimit rl{};
-  if (getrlimit(resource, &rl) != 0) return "unknown";
-  auto v = [](rlim_t x) { return x == RLIM_INFINITY ? std::string("unlimited") : std::to_string(x); };
-  return v(rl.rlim_cur) + "/" + v(rl.rlim_max);
-}
-
 // Many concurrent connections need descriptors: take the soft limit up to the hard one, as a
 // server would, and report both in the context.
 void RaiseDescriptorLimit() {
@@ -98,8 +92,8 @@ void AddContext(const concbench::Options& opt) {
   benchmark::AddCustomContext("usable_cores", std::to_string(concbench::UsableCores()));
   const char* pool = std::getenv("UV_THREADPOOL_SIZE");
   benchmark::AddCustomContext("uv_threadpool_size", pool ? pool : "default (4)");
-  benchmark::AddCustomContext("rlimit_nofile", RlimitString(RLIMIT_NOFILE));
-  benchmark::AddCustomContext("rlimit_nproc", RlimitString(RLIMIT_NPROC));
+  benchmark::AddCustomContext("rlimit_nofile", concbench::DescribeRlimit(RLIMIT_NOFILE));
+  benchmark::AddCustomContext("rlimit_nproc", concbench::DescribeRlimit(RLIMIT_NPROC));
   utsname u{};
   if (uname(&u) == 0) {
     benchmark::AddCustomContext("hostname", u.nodename);

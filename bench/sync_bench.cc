@@ -25,8 +25,7 @@ void SyncSleep(benchmark::State& state) {
   const auto sleep = std::chrono::milliseconds(state.range(1));
   std::vector<int64_t> inputs(static_cast<size_t>(tasks));
   std::iota(inputs.begin(), inputs.end(), 0);
-  int64_t expected = 0;
-  for (int64_t i : inputs) expected += sleep_task_result(i);
+  const int64_t expected = sleep_batch_checksum(tasks);
   const TaskFn task = [sleep](int64_t i) { return sleep_task(i, sleep); };
 
   int64_t mismatches = 0, wrong = 0;

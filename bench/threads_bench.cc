@@ -79,7 +79,6 @@ std::vector<int64_t> Indices(int64_t n) {
   return v;
 }
 
-int64_t SleepChecksum(int64_t tasks) { return tasks * (tasks + 1) / 2; }
 
 double Seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
@@ -94,7 +93,7 @@ void ThreadsSleep(benchmark::State& state, bool use_map) {
   const auto sleep = std::chrono::milliseconds(state.range(2));
   const int64_t chunksize = use_map ? state.range(3) : 1;
   const std::vector<int64_t> inputs = Indices(tasks);
-  const int64_t expected = SleepChecksum(tasks);
+  const int64_t expected = sleep_batch_checksum(tasks);
   const auto task = [sleep](int64_t i) { return sleep_task(i, sleep); };
 
   ThreadPool pool(workers);
@@ -136,7 +135,7 @@ std::string StartThreads(std::vector<std::thread>& threads, int64_t count, const
 void PerTaskSleep(benchmark::State& state) {
   const int64_t tasks = state.range(0);
   const auto sleep = std::chrono::milliseconds(state.range(1));
-  const int64_t expected = SleepChecksum(tasks);
+  const int64_t expected = sleep_batch_checksum(tasks);
   std::vector<int64_t> results(static_cast<size_t>(tasks));
   std::vector<std::thread> threads;
   threads.reserve(static_cast<size_t>(tasks));

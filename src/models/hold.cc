@@ -29,13 +29,6 @@ std::string ReadFirstLine(const char* path) {
   return line;
 }
 
-std::string Rlimit(int resource) {
-  rlimit rl{};
-  if (getrlimit(resource, &rl) != 0) return "unknown";
-  auto v = [](rlim_t x) { return x == RLIM_INFINITY ? std::string("unlimited") : std::to_string(x); };
-  return v(rl.rlim_cur) + "/" + v(rl.rlim_max);
-}
-
 [[noreturn]] void ThrowLimit(const std::string& call, int err, int64_t started, int64_t wanted) {
   throw LimitError(call + " failed after " + std::to_string(started) + " of " +
                    std::to_string(wanted) + " tasks: " + std::strerror(err) + " (limits: " +
@@ -107,9 +100,16 @@ std::string ReapAll(const std::vector<pid_t>& children, const Stopwatch& clock, 
 
 }  // namespace
 
+std::string DescribeRlimit(int resource) {
+  rlimit rl{};
+  if (getrlimit(resource, &rl) != 0) return "unknown";
+  auto v = [](rlim_t x) { return x == RLIM_INFINITY ? std::string("unlimited") : std::to_string(x); };
+  return v(rl.rlim_cur) + "/" + v(rl.rlim_max);
+}
+
 std::string DescribeTaskLimits() {
-  return "RLIMIT_NPROC=" + Rlimit(RLIMIT_NPROC) + " RLIMIT_NOFILE=" + Rlimit(RLIMIT_NOFILE) +
-         " RLIMIT_STACK=" + Rlimit(RLIMIT_STACK) +
+  return "RLIMIT_NPROC=" + DescribeRlimit(RLIMIT_NPROC) + " RLIMIT_NOFILE=" + DescribeRlimit(RLIMIT_NOFILE) +
+         " RLIMIT_STACK=" + DescribeRlimit(RLIMIT_STACK) +
          " threads-max=" + ReadFirstLine("/proc/sys/kernel/threads-max") +
          " pid_max=" + ReadFirstLine("/proc/sys/kernel/pid_max") +
          " max_map_count=" + ReadFirstLine("/proc/sys/vm/max_map_count");

@@ -40,6 +40,9 @@ int64_t HoldThreads(int64_t tasks, int64_t stack_kib, const std::function<void()
 int64_t HoldChildren(int64_t tasks, const std::function<void(std::span<const pid_t>)>& while_alive,
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// "soft/hard" of one getrlimit resource ("unlimited" for RLIM_INFINITY, "unknown" on failure).
+std::string DescribeRlimit(int resource);
+
 // "RLIMIT_NPROC=96365/96365 threads-max=192731 pid_max=32768 ..." for error messages and context.
 std::string DescribeTaskLimits();
 

@@ -23,4 +23,7 @@ int64_t sleep_task(int64_t index, std::chrono::nanoseconds d);
 // The result sleep_task(index, ·) returns, without the wait.
 constexpr int64_t sleep_task_result(int64_t index) { return index + 1; }
 
+// Σ sleep_task_result(i) for i < tasks: the checksum of a batch of sleep tasks, T(T+1)/2.
+constexpr int64_t sleep_batch_checksum(int64_t tasks) { return tasks * (tasks + 1) / 2; }
+
 }  // namespace concbench
