@@ -17,8 +17,8 @@
 //   async/startup                              uv_loop_init + close of an empty loop
 //
 // Extra counters:
-//   ns_per_task     (measured − ideal) per task, ns (async/sleep, async.bare/sleep): with
-//                   sleep_ms:0 the whole cost of arming, firing and closing one timer
+//   overhead_ns_per_task  (measured − ideal) per task, ns (async/sleep, async.bare/sleep):
+//                   with sleep_ms:0 the whole cost of arming, firing and closing one timer
 //   rss_kib         VmRSS growth from before the batch to every timer pending, KiB
 //                   (async/sleep, async.bare/sleep), as in the memory families
 //   rss_kib_per_task  rss_kib / tasks; only for tasks ≥ 1,000 (a 4 KiB page is then at most
@@ -39,8 +39,8 @@
 #include <optional>
 #include <string>
 
-#include "counters.h"
 #include "cpu_families.h"
+#include "family.h"
 #include "measure/ideal.h"
 #include "measure/memory.h"
 #include "models/async.h"
@@ -89,20 +89,10 @@ std::optional<PendingMemory> MeasurePending(
   return PendingMemory{std::max<int64_t>(0, *armed - *before)};
 }
 
-void SetMemoryCounters(benchmark::State& state, int64_t tasks,
-                       const std::optional<PendingMemory>& m) {
+void SetMemoryCounters(benchmark::State& state, int64_t tasks, const std::optional<PendingMemory>& m) {
   if (!m) return;
-  state.counters["rss_kib"] = static_cast<double>(m->growth_kib);
-  if (tasks >= kMinTasksForPerTaskMemory) {
-    state.counters["rss_kib_per_task"] =
-        static_cast<double>(m->growth_kib) / static_cast<double>(tasks);
-  }
-}
-
-void SetPerTaskOverhead(benchmark::State& state, const Meter& meter, double ideal_s,
-                        int64_t tasks) {
-  const double per_iteration = meter.wall_seconds() / static_cast<double>(state.iterations());
-  state.counters["ns_per_task"] = (per_iteration - ideal_s) / static_cast<double>(tasks) * 1e9;
+  SetCounter(state, "rss_kib", static_cast<double>(m->growth_kib));
+  if (tasks >= kMinTasksForPerTaskMemory) SetPerTask(state, "rss_kib_per_task", static_cast<double>(m->growth_kib), tasks);
 }
 
 // ---- the model's sleep families -------------------------------------------------------------
@@ -119,42 +109,33 @@ std::vector<int64_t> RunSleepVariant(SleepVariant v, UvLoop& loop, int64_t tasks
   throw std::logic_error("RunSleepVariant: unknown variant");
 }
 
-// Arguments: tasks, sleep_ms.
-void AsyncSleep(benchmark::State& state, SleepVariant variant) {
-  const int64_t tasks = state.range(0);
-  const milliseconds wait(state.range(1));
-  const int64_t expected = sleep_batch_checksum(tasks);
+// The timed loop of a timer family: `run(wait)` runs one batch of `tasks` waits of `wait` on
+// `loop`. A gathered batch also reports what its pending timers hold, from one batch run with a
+// zero wait before the loop, and what the model adds per task.
+void TimerFamily(benchmark::State& state, UvLoop& loop, int64_t tasks, milliseconds wait, bool gathered,
+                 const std::function<int64_t(milliseconds, const std::function<void()>*)>& run) {
   const double wait_s = std::chrono::duration<double>(wait).count();
-  const double ideal_s =
-      variant == SleepVariant::kGather ? wait_s : static_cast<double>(tasks) * wait_s;
-
-  try {
-    UvLoop loop;
-    std::optional<PendingMemory> memory;
-    if (variant == SleepVariant::kGather) {
-      memory = MeasurePending([&](const std::function<void()>& on_armed) {
-        AsyncGather(loop, tasks, milliseconds(0), AsyncHooks{.on_armed = on_armed, .on_done = {}});
-      });
-    }
-    int64_t mismatches = 0, wrong = 0;
-    Meter meter;
-    meter.Start();
-    for (auto _ : state) {
-      const int64_t sum = Checksum(RunSleepVariant(variant, loop, tasks, wait));
-      if (sum != expected) ++mismatches, wrong = sum;
-    }
-    meter.Stop();
-    loop.Close();
-    if (!VerifyChecksums(state, mismatches, wrong, expected)) return;
-    SetModelCounters(state, meter, ideal_s, expected);
-    if (variant == SleepVariant::kGather) {
-      SetPerTaskOverhead(state, meter, ideal_s, tasks);
-      SetMemoryCounters(state, tasks, memory);
-    }
-    state.SetItemsProcessed(state.iterations() * tasks);
-  } catch (const std::exception& e) {
-    Fail(state, e.what());
+  const double ideal_s = gathered ? wait_s : static_cast<double>(tasks) * wait_s;
+  std::optional<PendingMemory> memory;
+  if (gathered) {
+    memory = MeasurePending([&](const std::function<void()>& on_armed) { run(milliseconds(0), &on_armed); });
   }
+  const auto meter = TimeIterations(
+      state, {.checksum = sleep_batch_checksum(tasks), .ideal_s = ideal_s, .items = tasks},
+      [&] { return run(wait, nullptr); });
+  loop.Close();
+  if (!meter || !gathered) return;
+  SetOverheadPerTask(state, *meter, ideal_s, tasks);
+  SetMemoryCounters(state, tasks, memory);
+}
+
+void AsyncSleep(benchmark::State& state, const Args& args, SleepVariant variant) {
+  UvLoop loop;
+  TimerFamily(state, loop, args["tasks"], milliseconds(args["sleep_ms"]), variant == SleepVariant::kGather,
+              [&](milliseconds wait, const std::function<void()>* on_armed) {
+                const AsyncHooks hooks{.on_armed = on_armed ? *on_armed : std::function<void()>(), .on_done = {}};
+                return Checksum(RunSleepVariant(variant, loop, args["tasks"], wait, hooks));
+              });
 }
 
 // ---- the bare-libuv baseline ----------------------------------------------------------------
@@ -205,46 +186,20 @@ int64_t BareGather(uv_loop_t* loop, int64_t tasks, uint64_t wait_ms,
   return b.sum;
 }
 
-// Arguments: tasks, sleep_ms.
-void BareSleep(benchmark::State& state) {
-  const int64_t tasks = state.range(0);
-  const auto wait_ms = static_cast<uint64_t>(state.range(1));
-  const int64_t expected = sleep_batch_checksum(tasks);
-  const double ideal_s = static_cast<double>(wait_ms) / 1e3;
-
-  try {
-    UvLoop loop;
-    const auto memory = MeasurePending([&](const std::function<void()>& on_armed) {
-      BareGather(loop.get(), tasks, 0, &on_armed);
-    });
-    int64_t mismatches = 0, wrong = 0;
-    Meter meter;
-    meter.Start();
-    for (auto _ : state) {
-      const int64_t sum = BareGather(loop.get(), tasks, wait_ms, nullptr);
-      if (sum != expected) ++mismatches, wrong = sum;
-    }
-    meter.Stop();
-    loop.Close();
-    if (!VerifyChecksums(state, mismatches, wrong, expected)) return;
-    SetModelCounters(state, meter, ideal_s, expected);
-    SetPerTaskOverhead(state, meter, ideal_s, tasks);
-    SetMemoryCounters(state, tasks, memory);
-    state.SetItemsProcessed(state.iterations() * tasks);
-  } catch (const std::exception& e) {
-    Fail(state, e.what());
-  }
+void BareSleep(benchmark::State& state, const Args& args) {
+  UvLoop loop;
+  TimerFamily(state, loop, args["tasks"], milliseconds(args["sleep_ms"]), /*gathered=*/true,
+              [&](milliseconds wait, const std::function<void()>* on_armed) {
+                return BareGather(loop.get(), args["tasks"], static_cast<uint64_t>(wait.count()), on_armed);
+              });
 }
 
 // ---- CPU offload ------------------------------------------------------------------------------
 
-// Arguments: tasks, then n for the cpu job.
-void AsyncCpu(benchmark::State& state, CpuJob job) {
-  const int64_t n = job == CpuJob::kCpuIntensivo ? state.range(1) : 0;
-  const CpuBatch& batch = CachedCpuBatch(job, state.range(0), n);
-  const Calibration& cal = CachedCalibration(job, state.range(0), n);
+void AsyncCpu(benchmark::State& state, const Args& args, CpuJob job) {
+  const CpuWork w = CpuWorkFor(job, args);
   const int pool = UvThreadpoolSize();
-  const double ideal_s = Makespan(cal.task_seconds, std::min(pool, UsableCores()), 1);
+  const double ideal_s = Makespan(w.cal.task_seconds, std::min(pool, UsableCores()), 1);
 
   // libuv starts its threadpool on the first uv_queue_work and calls abort() if a thread is
   // refused. Check, once, that this many threads can exist side by side, and fail this benchmark
@@ -261,119 +216,98 @@ void AsyncCpu(benchmark::State& state, CpuJob job) {
     }
   }
 
-  try {
-    UvLoop loop;
-    int64_t mismatches = 0, wrong = 0;
-    int threads_used = 0;
-    Meter meter;
-    meter.Start();
-    for (auto _ : state) {
-      const OffloadResult r = AsyncOffload(loop, batch.inputs, batch.task);
-      const int64_t sum = Checksum(r.results);
-      if (sum != cal.checksum) ++mismatches, wrong = sum;
-      threads_used = std::max(threads_used, r.threads_used);
-    }
-    meter.Stop();
-    loop.Close();
-    if (!VerifyChecksums(state, mismatches, wrong, cal.checksum)) return;
-    SetModelCounters(state, meter, ideal_s, cal.checksum);
-    state.counters["pool_threads"] = pool;
-    state.counters["threads_used"] = threads_used;
-    state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(batch.inputs.size()));
-  } catch (const std::exception& e) {
-    Fail(state, e.what());
-  }
+  UvLoop loop;
+  int threads_used = 0;
+  const auto meter = TimeIterations(state, {.checksum = w.cal.checksum, .ideal_s = ideal_s, .items = w.tasks()}, [&] {
+    const OffloadResult r = AsyncOffload(loop, w.batch.inputs, w.batch.task);
+    threads_used = std::max(threads_used, r.threads_used);
+    return Checksum(r.results);
+  });
+  loop.Close();
+  if (!meter) return;
+  SetCounter(state, "pool_threads", pool);
+  SetCounter(state, "threads_used", threads_used);
 }
 
 // ---- start-up ---------------------------------------------------------------------------------
 
-void AsyncStartup(benchmark::State& state) {
-  try {
-    for (auto _ : state) {
-      UvLoop loop;
-      loop.Run();
-      loop.Close();
-    }
-    state.SetItemsProcessed(state.iterations());
-  } catch (const std::exception& e) {
-    Fail(state, e.what());
-  }
+void AsyncStartup(benchmark::State& state, const Args&) {
+  TimeIterations(state, {.items = 1, .usage_counters = false}, [] {
+    UvLoop loop;
+    loop.Run();
+    loop.Close();
+    return int64_t{0};
+  });
 }
 
 // ---- registration -----------------------------------------------------------------------------
 
 void RegisterAsync(const Options& o) {
-  // Smoke runs every family briefly; the other suites give a sleep family about 0.5 s.
-  const bool smoke = o.suite == Suite::kSmoke;
-  const double budget_s = smoke ? 0.05 : 0.5;
-  auto bound_gather = [budget_s](auto* b, std::span<const int64_t> a) {
-    BoundIterations(
-        b, static_cast<double>(a[1]) / 1e3 + static_cast<double>(a[0]) * kTimerCostEstimateS,
-        budget_s);
+  // A timer family gets about half a second; a timer costs a few hundred ns, estimated
+  // generously (kTimerCostEstimateS) so the estimate errs towards fewer iterations.
+  constexpr double kBudgetS = 0.5;
+  const Budget gathered = Fixed(kBudgetS, [](const Args& a) {
+    return a.Seconds("sleep_ms") + static_cast<double>(a["tasks"]) * kTimerCostEstimateS;
+  });
+  const Budget serial = Fixed(kBudgetS, [](const Args& a) {
+    return static_cast<double>(a["tasks"] * a["sleep_ms"]) / 1e3 + static_cast<double>(a["tasks"]) * kTimerCostEstimateS;
+  });
+  auto sleep_family = [](SleepVariant v) {
+    return [v](benchmark::State& s, const Args& a) { AsyncSleep(s, a, v); };
   };
-  auto bound_serial = [budget_s](auto* b, std::span<const int64_t> a) {
-    BoundIterations(
-        b, static_cast<double>(a[0] * a[1]) / 1e3 + static_cast<double>(a[0]) * kTimerCostEstimateS,
-        budget_s);
-  };
-  // Smoke gives the unbounded families a fixed, small iteration count (MinTime would put
-  // "/min_time:" into the name, outside the schema's grammar).
-  auto brief = [smoke](auto* b, std::span<const int64_t>) {
-    if (smoke) b->Iterations(10);
+  // CPU offload: the serial estimate on min(pool threads, cores).
+  auto cpu_family = [](CpuJob job, SuiteGrids grids) {
+    return Family{.name = "async/" + std::string(CpuJobWorkload(job)),
+                  .grids = std::move(grids),
+                  .body = [job](benchmark::State& s, const Args& a) { AsyncCpu(s, a, job); },
+                  .budget = Adaptive([job](const Args& a) {
+                    return SerialCpuEstimate(job, a) / std::min(UvThreadpoolSize(), UsableCores());
+                  })};
   };
 
   // The scale axis: up to 100,000 concurrent waits, with sleep_ms:0 isolating what a timer costs.
   const Grid scale = {{"tasks", {1'000, 10'000, 100'000}}, {"sleep_ms", {0, 100}}};
-  RegisterFamily(
-      o, "async/sleep",
-      {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500}}}},  // section 3
-       .smoke = {{{"tasks", {2, 1'000}}, {"sleep_ms", {1}}}},
-       .sweep = {{{"tasks", {1, 4, 16, 64}}, {"sleep_ms", {1, 10}}}, scale}},
-      [](benchmark::State& s) { AsyncSleep(s, SleepVariant::kGather); }, bound_gather);
-  RegisterFamily(
-      o, "async.bare/sleep",
-      {.notebook = {}, .smoke = {{{"tasks", {2, 1'000}}, {"sleep_ms", {1}}}}, .sweep = {scale}},
-      BareSleep, bound_gather);
+  RegisterFamily(o, {.name = "async/sleep",
+                     .grids = {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500}}}},  // section 3
+                               .smoke = {{{"tasks", {2, 1'000}}, {"sleep_ms", {1}}}},
+                               .sweep = {{{"tasks", {1, 4, 16, 64}}, {"sleep_ms", {1, 10}}}, scale}},
+                     .body = sleep_family(SleepVariant::kGather),
+                     .budget = gathered});
+  RegisterFamily(o, {.name = "async.bare/sleep",
+                     .grids = {.notebook = {}, .smoke = {{{"tasks", {2, 1'000}}, {"sleep_ms", {1}}}}, .sweep = {scale}},
+                     .body = BareSleep,
+                     .budget = gathered});
   // Section 3.1 is 5 × 0.3 s; section 5.1 reruns the same function (its label says 5 × 0.2 s,
   // its code sleeps 0.3 s and it measured 1.505 s), so 300 ms reproduces both and 200 ms shows
   // what the label meant.
-  RegisterFamily(
-      o, "async.sequential/sleep",
-      {.notebook = {{{"tasks", {5}}, {"sleep_ms", {300}}}, {{"tasks", {5}}, {"sleep_ms", {200}}}},
-       .smoke = {{{"tasks", {2}}, {"sleep_ms", {1}}}},
-       .sweep = {{{"tasks", {1, 4, 16, 64}}, {"sleep_ms", {1, 10}}}}},
-      [](benchmark::State& s) { AsyncSleep(s, SleepVariant::kSequential); }, bound_serial);
+  RegisterFamily(o, {.name = "async.sequential/sleep",
+                     .grids = {.notebook = {{{"tasks", {5}}, {"sleep_ms", {300}}}, {{"tasks", {5}}, {"sleep_ms", {200}}}},
+                               .smoke = {{{"tasks", {2}}, {"sleep_ms", {1}}}},
+                               .sweep = {{{"tasks", {1, 4, 16, 64}}, {"sleep_ms", {1, 10}}}}},
+                     .body = sleep_family(SleepVariant::kSequential),
+                     .budget = serial});
   // Section 3's advice, measured: the same 5 × 0.5 s as section 3 with a blocking call inside.
-  RegisterFamily(
-      o, "async.blocking/sleep",
-      {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500}}}},
-       .smoke = {{{"tasks", {2}}, {"sleep_ms", {1}}}},
-       .sweep = {{{"tasks", {1, 4, 16}}, {"sleep_ms", {1, 10}}}}},
-      [](benchmark::State& s) { AsyncSleep(s, SleepVariant::kBlocking); }, bound_serial);
+  RegisterFamily(o, {.name = "async.blocking/sleep",
+                     .grids = {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500}}}},
+                               .smoke = {{{"tasks", {2}}, {"sleep_ms", {1}}}},
+                               .sweep = {{{"tasks", {1, 4, 16}}, {"sleep_ms", {1, 10}}}}},
+                     .body = sleep_family(SleepVariant::kBlocking),
+                     .budget = serial});
   // The CPU jobs use the other models' arguments (sections 4, 4.1 and 5.3), for comparison.
-  RegisterFamily(
-      o, "async/cpu",
-      {.notebook = {{{"tasks", {4}}, {"n", {200'000}}}},
-       .smoke = {{{"tasks", {2}}, {"n", {1'000}}}},
-       .sweep = {{{"tasks", {1, 2, 4, 8, 16}}, {"n", {200'000}}}}},
-      [](benchmark::State& s) { AsyncCpu(s, CpuJob::kCpuIntensivo); }, brief);
-  RegisterFamily(
-      o, "async/trabajo",
-      {.notebook = {{{"tasks", {200}}}},
-       .smoke = {{{"tasks", {3}}}},
-       .sweep = {{{"tasks", {200}}}}},
-      [](benchmark::State& s) { AsyncCpu(s, CpuJob::kTrabajo); }, brief);
-  RegisterFamily(
-      o, "async/tarea_normal",
-      {.notebook = {{{"tasks", {4}}}},
-       .smoke = {{{"tasks", {2}}}},
-       .sweep = {{{"tasks", {4, 16}}}}},
-      [](benchmark::State& s) { AsyncCpu(s, CpuJob::kTareaNormal); }, brief);
-  RegisterFamily(o, "async/startup", {.notebook = {{}}, .smoke = {{}}, .sweep = {{}}}, AsyncStartup,
-                 [brief](auto* b, std::span<const int64_t> a) {
-                   b->Unit(benchmark::kMicrosecond);
-                   brief(b, a);
-                 });
+  RegisterFamily(o, cpu_family(CpuJob::kCpuIntensivo, {.notebook = {{{"tasks", {4}}, {"n", {200'000}}}},
+                                                       .smoke = {{{"tasks", {2}}, {"n", {1'000}}}},
+                                                       .sweep = {{{"tasks", {1, 2, 4, 8, 16}}, {"n", {200'000}}}}}));
+  RegisterFamily(o, cpu_family(CpuJob::kTrabajo, {.notebook = {{{"tasks", {200}}}},
+                                                  .smoke = {{{"tasks", {3}}}},
+                                                  .sweep = {{{"tasks", {200}}}}}));
+  RegisterFamily(o, cpu_family(CpuJob::kTareaNormal, {.notebook = {{{"tasks", {4}}}},
+                                                      .smoke = {{{"tasks", {2}}}},
+                                                      .sweep = {{{"tasks", {4, 16}}}}}));
+  RegisterFamily(o, {.name = "async/startup",
+                     .grids = {.notebook = {{}}, .smoke = {{}}, .sweep = {{}}},
+                     .body = AsyncStartup,
+                     .budget = Adaptive([](const Args&) { return 20e-6; }),
+                     .unit = benchmark::kMicrosecond});
 }
 
 const bool kRegistered = AddFamilyGroup("async", RegisterAsync);

@@ -1,11 +1,68 @@
 #include "counters.h"
 
+#include <algorithm>
+#include <stdexcept>
 #include <string>
 
 namespace concbench {
+namespace {
+
+constexpr CounterDef kCounters[] = {
+    {"ideal_s", "the best wall time one iteration of this model could take for these arguments, in seconds"},
+    {"overhead_s", "measured wall time per iteration − ideal_s"},
+    {"efficiency", "ideal_s / measured wall time per iteration; 1.0 means the model reached its ideal"},
+    {"checksum", "Σ of the task results of one iteration, verified against the expected value after timing"},
+    {"cpu_util", "CPU seconds (user + system: every thread of the process, its reaped children and live pool "
+                 "workers) / wall seconds, over the timed loop; 1.0 = one core busy"},
+    {"ctx_switches", "voluntary + involuntary context switches per iteration (process, children, live workers)"},
+    {"items_per_second", "tasks completed per second of wall time"},
+    {"bytes_per_second", "payload bytes sent and received per second of wall time (echo)"},
+    {"ns_per_task", "wall time of one iteration ÷ tasks, nanoseconds: the whole cost of one dispatched task"},
+    {"overhead_ns_per_task", "(wall time of one iteration − ideal_s) ÷ tasks, nanoseconds: what the model adds per task"},
+    {"request_us", "wall time of one iteration ÷ tasks, microseconds: one echo request, waiting included"},
+    {"ns_per_increment", "wall time of one iteration ÷ (threads × increments), nanoseconds"},
+    {"us_per_worker", "wall time of one start-up ÷ workers, microseconds"},
+    {"roundtrip_s", "wall time of one request/response message pair between two processes, seconds"},
+    {"ipc_bytes", "bytes of frames the parent wrote and read per iteration (headers, items and payloads)"},
+    {"ipc_messages", "frames the parent wrote and read per iteration (one each way per chunk)"},
+    {"lost_updates", "expected − obtained value of the shared counter, mean per iteration"},
+    {"gil_switches", "hand-overs of the emulated GIL per iteration"},
+    {"pool_threads", "libuv's threadpool size (UV_THREADPOOL_SIZE)"},
+    {"threads_used", "threadpool threads that ran at least one task (max over iterations)"},
+    {"rss_kib", "resident memory growth while the tasks were alive (or the list existed), KiB"},
+    {"rss_kib_per_task", "rss_kib ÷ tasks; for children: the mean RSS of one child"},
+    {"vm_kib_per_task", "virtual memory added per task (the reserved stack), KiB"},
+    {"pss_kib_per_task", "mean proportional set size of one child (shared pages divided among their sharers), KiB"},
+    {"parent_rss_kib", "change of the parent's own resident memory while its children were alive, KiB"},
+    {"rss_before_kib", "resident memory before the list was built, KiB"},
+    {"rss_after_kib", "resident memory with the list built, KiB"},
+    {"rss_released_kib", "resident memory after the list was released, KiB"},
+    {"bytes_per_item", "rss_kib × 1024 ÷ n: resident bytes per list element"},
+};
+
+double Iterations(const benchmark::State& state) {
+  return state.iterations() > 0 ? static_cast<double>(state.iterations()) : 1.0;
+}
+
+}  // namespace
+
+std::span<const CounterDef> Counters() { return kCounters; }
+
+const CounterDef* FindCounter(std::string_view name) {
+  for (const CounterDef& c : kCounters) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+void SetCounter(benchmark::State& state, std::string_view name, double value) {
+  if (FindCounter(name) == nullptr) throw std::logic_error("undocumented counter " + std::string(name));
+  state.counters[std::string(name)] = value;
+}
 
 void Meter::Start() {
   running_ = true;
+  if (live_) live_before_ = live_();
   before_ = RusageSample::Take();
   watch_.Reset();
 }
@@ -14,19 +71,54 @@ void Meter::Stop() {
   if (!running_) return;
   wall_s_ += watch_.ElapsedSeconds();
   usage_ += RusageSample::Take() - before_;
+  if (live_) {
+    const WorkerUsage after = live_();
+    live_cpu_s_ += after.cpu_seconds - live_before_.cpu_seconds;
+    live_switches_ += after.ctx_switches - live_before_.ctx_switches;
+  }
   running_ = false;
 }
 
+double SecondsPerIteration(const benchmark::State& state, const Meter& meter) {
+  return meter.wall_seconds() / Iterations(state);
+}
+
+void SetUsageCounters(benchmark::State& state, const Meter& meter) {
+  const double wall = meter.wall_seconds();
+  SetCounter(state, "cpu_util", wall > 0 ? meter.cpu_seconds() / wall : 0);
+  SetCounter(state, "ctx_switches", static_cast<double>(meter.context_switches()) / Iterations(state));
+}
+
+void SetIdealCounters(benchmark::State& state, const Meter& meter, double ideal_s) {
+  const double measured = SecondsPerIteration(state, meter);
+  SetCounter(state, "ideal_s", ideal_s);
+  SetCounter(state, "overhead_s", measured - ideal_s);
+  SetCounter(state, "efficiency", measured > 0 ? ideal_s / measured : 0);
+}
+
 void SetModelCounters(benchmark::State& state, const Meter& meter, double ideal_s, int64_t checksum) {
-  const double iterations = state.iterations() > 0 ? static_cast<double>(state.iterations()) : 1.0;
-  const double measured = meter.wall_seconds() / iterations;
-  state.counters["ideal_s"] = ideal_s;
-  state.counters["overhead_s"] = measured - ideal_s;
-  state.counters["efficiency"] = measured > 0 ? ideal_s / measured : 0;
-  state.counters["checksum"] = static_cast<double>(checksum);
-  state.counters["cpu_util"] =
-      meter.wall_seconds() > 0 ? meter.usage().cpu_seconds() / meter.wall_seconds() : 0;
-  state.counters["ctx_switches"] = static_cast<double>(meter.usage().context_switches()) / iterations;
+  SetIdealCounters(state, meter, ideal_s);
+  SetCounter(state, "checksum", static_cast<double>(checksum));
+  SetUsageCounters(state, meter);
+}
+
+void SetWallPerTask(benchmark::State& state, const Meter& meter, std::string_view name, double tasks,
+                    double unit_s) {
+  SetCounter(state, name, tasks > 0 ? SecondsPerIteration(state, meter) / tasks / unit_s : 0);
+}
+
+void SetOverheadPerTask(benchmark::State& state, const Meter& meter, double ideal_s, int64_t tasks) {
+  SetCounter(state, "overhead_ns_per_task",
+             tasks > 0 ? (SecondsPerIteration(state, meter) - ideal_s) / static_cast<double>(tasks) * 1e9 : 0);
+}
+
+void SetIpcCounters(benchmark::State& state, const IpcStats& ipc) {
+  SetCounter(state, "ipc_bytes", static_cast<double>(ipc.bytes) / Iterations(state));
+  SetCounter(state, "ipc_messages", static_cast<double>(ipc.messages) / Iterations(state));
+}
+
+void SetPerTask(benchmark::State& state, std::string_view name, double total, int64_t tasks) {
+  SetCounter(state, name, tasks > 0 ? total / static_cast<double>(tasks) : 0);
 }
 
 bool VerifyChecksums(benchmark::State& state, int64_t mismatches, int64_t wrong, int64_t expected) {

@@ -1,63 +1,105 @@
-// The counters every family reports, defined once. The README's counter table mirrors this.
+// Every counter a concbench benchmark reports, defined once: its name, unit and meaning are in
+// kCounters (bench/counters.cc), which the README's counter table lists word for word (a test
+// checks both lists agree), and each is computed by exactly one function below.
 //
-//   ideal_s      the best wall time one iteration of this model could take for these arguments
-//                (for example the makespan of the tasks on the workers), seconds
-//   overhead_s   measured wall time per iteration − ideal_s, seconds
-//   efficiency   ideal_s / measured wall time per iteration (1 = the model reached its ideal)
-//   checksum     Σ of the task results of one iteration; every iteration is verified against the
-//                expected value after timing, and a mismatch fails the benchmark
-//   cpu_util     CPU seconds (user + system, this process's threads and its reaped children)
-//                / wall seconds, over the timed loop
-//   ctx_switches voluntary + involuntary context switches per iteration (process + children)
-//
-// Model-specific counters (lost_updates, rss_kib, ipc_bytes, ...) are set by their families
-// next to these, with their definitions in the README.
+// The model counters (ideal_s, overhead_s, efficiency, checksum, cpu_util, ctx_switches) are set
+// by the family skeleton (bench/family.h) from a Meter; the others by the families that have them.
 //
 //   Meter meter;
 //   meter.Start();
 //   for (auto _ : state) { ... }
 //   meter.Stop();
-//   if (!VerifyChecksums(state, mismatches, wrong, want)) return;
-//   SetModelCounters(state, meter, ideal_s, want);
+//   SetModelCounters(state, meter, ideal_s, checksum);
 #pragma once
 
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string_view>
 
 #include "measure/rusage.h"
 #include "measure/timer.h"
+#include "models/process_pool.h"
 
 namespace concbench {
 
-// Wall time and rusage over the timed loop. Start() and Stop() may bracket several regions;
-// their costs add up.
+struct CounterDef {
+  std::string_view name;
+  std::string_view meaning;
+};
+
+// Every counter name a benchmark may report (Google Benchmark's own items_per_second and
+// bytes_per_second included), in the README's order.
+std::span<const CounterDef> Counters();
+const CounterDef* FindCounter(std::string_view name);
+
+// Sets counter `name`, which must be in Counters() (std::logic_error otherwise: an undocumented
+// counter is a bug).
+void SetCounter(benchmark::State& state, std::string_view name, double value);
+
+// Reads what processes alive through the whole timed loop (a pool's workers) say about their own
+// usage; getrusage counts children only once they are reaped, so these report themselves.
+using LiveWorkers = std::function<WorkerUsage()>;
+
+// Wall time and CPU usage over the timed loop: this process's threads, its reaped children and,
+// if given, live workers. Start() and Stop() may bracket several regions; their costs add up.
 class Meter {
  public:
+  explicit Meter(LiveWorkers live = {}) : live_(std::move(live)) {}
+
   void Start();
   void Stop();
 
   double wall_seconds() const { return wall_s_; }
-  const RusageDelta& usage() const { return usage_; }
+  double cpu_seconds() const { return usage_.cpu_seconds() + live_cpu_s_; }
+  int64_t context_switches() const { return usage_.context_switches() + live_switches_; }
 
  private:
+  LiveWorkers live_;
   Stopwatch watch_;
   RusageSample before_;
+  WorkerUsage live_before_;
   double wall_s_ = 0;
   RusageDelta usage_;
+  double live_cpu_s_ = 0;
+  int64_t live_switches_ = 0;
   bool running_ = false;
 };
 
-// Sets ideal_s, overhead_s, efficiency, checksum, cpu_util and ctx_switches from the meter.
+// Wall seconds of one iteration of the timed loop.
+double SecondsPerIteration(const benchmark::State& state, const Meter& meter);
+
+// cpu_util and ctx_switches.
+void SetUsageCounters(benchmark::State& state, const Meter& meter);
+
+// ideal_s, overhead_s and efficiency, from `ideal_s` and the meter.
+void SetIdealCounters(benchmark::State& state, const Meter& meter, double ideal_s);
+
+// The ideal counters, checksum, and the usage counters.
 void SetModelCounters(benchmark::State& state, const Meter& meter, double ideal_s, int64_t checksum);
+
+// `name` = wall time of one iteration ÷ `tasks`, in units of `unit_s` seconds (ns_per_task,
+// request_us, ns_per_increment, us_per_worker).
+void SetWallPerTask(benchmark::State& state, const Meter& meter, std::string_view name, double tasks,
+                    double unit_s);
+
+// overhead_ns_per_task = (wall time of one iteration − ideal_s) ÷ tasks, in nanoseconds.
+void SetOverheadPerTask(benchmark::State& state, const Meter& meter, double ideal_s, int64_t tasks);
+
+// ipc_bytes and ipc_messages per iteration.
+void SetIpcCounters(benchmark::State& state, const IpcStats& ipc);
+
+// `name` = total ÷ tasks (0 tasks: 0): rss_kib_per_task, vm_kib_per_task, pss_kib_per_task.
+void SetPerTask(benchmark::State& state, std::string_view name, double total, int64_t tasks);
 
 // Fails the benchmark (SkipWithError) unless every iteration produced the expected checksum.
 // `mismatches` counts iterations whose checksum differed and `wrong` is one such checksum.
 // Returns true when all is well.
 bool VerifyChecksums(benchmark::State& state, int64_t mismatches, int64_t wrong, int64_t expected);
 
-// SkipWithError with a message built from parts; returns false so callers can `return Fail(...)`.
+// SkipWithError with `what`; returns false so callers can `return Fail(...)`.
 bool Fail(benchmark::State& state, std::string_view what);
 
 }  // namespace concbench

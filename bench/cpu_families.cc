@@ -33,4 +33,16 @@ const Calibration& CachedCalibration(CpuJob job, int64_t tasks, int64_t n) {
   return it->second;
 }
 
+CpuWork CpuWorkFor(CpuJob job, const Args& args) {
+  const int64_t n = job == CpuJob::kCpuIntensivo ? args["n"] : 0;
+  return {CachedCpuBatch(job, args["tasks"], n), CachedCalibration(job, args["tasks"], n)};
+}
+
+double SerialCpuEstimate(CpuJob job, const Args& a) {
+  const double per_task = job == CpuJob::kCpuIntensivo ? 1.3 * static_cast<double>(a["n"])
+                          : job == CpuJob::kTrabajo    ? 2.8 * 50'000
+                                                       : 2.8 * 300'000;
+  return 1e-9 * per_task * static_cast<double>(a["tasks"]);
+}
+
 }  // namespace concbench

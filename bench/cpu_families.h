@@ -3,16 +3,16 @@
 // A CPU family's expected checksum and ideal come from a serial calibration of the same batch.
 // Calibrating takes tens of milliseconds and Google Benchmark calls a benchmark function several
 // times while it sizes the iteration count, so the calibration of each batch is done once per
-// process and cached.
+// process and cached. A batch is keyed by its job, its tasks and, for cpu_intensivo only, n.
 //
-//   const CpuBatch& batch = CachedCpuBatch(CpuJob::kTrabajo, 200);
-//   const Calibration& cal = CachedCalibration(CpuJob::kTrabajo, 200);
-//   double ideal = Makespan(cal.task_seconds, std::min<int64_t>(workers, UsableCores()), chunk);
+//   const CpuWork w = CpuWorkFor(CpuJob::kTrabajo, args);  // reads tasks (and n for cpu)
+//   double ideal = Makespan(w.cal.task_seconds, std::min<int64_t>(workers, UsableCores()), chunk);
 #pragma once
 
 #include <cstdint>
 
 #include "measure/ideal.h"
+#include "registry.h"
 #include "workload/cpu_jobs.h"
 
 namespace concbench {
@@ -21,5 +21,19 @@ namespace concbench {
 // functions (Google Benchmark runs them on the main thread).
 const CpuBatch& CachedCpuBatch(CpuJob job, int64_t tasks, int64_t n = 0);
 const Calibration& CachedCalibration(CpuJob job, int64_t tasks, int64_t n = 0);
+
+struct CpuWork {
+  const CpuBatch& batch;
+  const Calibration& cal;
+  int64_t tasks() const { return static_cast<int64_t>(batch.inputs.size()); }
+};
+
+// The batch and calibration of a CPU family's arguments: `tasks`, and `n` for kCpuIntensivo.
+CpuWork CpuWorkFor(CpuJob job, const Args& args);
+
+// Rough serial seconds of a CPU family's batch, for sizing runs only: ~1.3 ns per cpu_intensivo
+// step and ~2.8 ns per trabajo (50,000 steps) or tarea_normal (300,000 steps) step on the
+// reference 2-core x86 VM.
+double SerialCpuEstimate(CpuJob job, const Args& args);
 
 }  // namespace concbench

@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "counters.h"
+#include "family.h"
 #include "measure/memory.h"
 #include "models/hold.h"
 #include "models/thread_pool.h"
@@ -59,11 +59,10 @@ struct MmapAllocator {
 };
 
 // Section 6: `data = [i for i in range(n)]`, then `del data`.
-void SyncAlloc(benchmark::State& state) {
-  const int64_t n = state.range(0);
-  const int64_t expected = n * (n - 1) / 2;
-  int64_t before = 0, after = 0, released = 0, mismatches = 0, wrong = 0;
-  for (auto _ : state) {
+void SyncAlloc(benchmark::State& state, const Args& args) {
+  const int64_t n = args["n"];
+  int64_t before = 0, after = 0, released = 0;
+  const auto meter = TimeIterations(state, {.checksum = n * (n - 1) / 2, .usage_counters = false}, [&] {
     state.PauseTiming();
     before = RssKib();
     state.ResumeTiming();
@@ -73,56 +72,45 @@ void SyncAlloc(benchmark::State& state) {
     state.PauseTiming();
     after = RssKib();
     const int64_t sum = std::accumulate(data.begin(), data.end(), int64_t{0});
-    if (sum != expected) ++mismatches, wrong = sum;
     state.ResumeTiming();
     data = {};
     data.shrink_to_fit();
     state.PauseTiming();
     released = RssKib();
     state.ResumeTiming();
-  }
-  if (!VerifyChecksums(state, mismatches, wrong, expected)) return;
-  state.counters["checksum"] = static_cast<double>(expected);
-  state.counters["rss_before_kib"] = static_cast<double>(before);
-  state.counters["rss_after_kib"] = static_cast<double>(after);
-  state.counters["rss_released_kib"] = static_cast<double>(released);
-  state.counters["rss_kib"] = static_cast<double>(after - before);
-  state.counters["bytes_per_item"] = n > 0 ? static_cast<double>(after - before) * 1024 / n : 0;
+    return sum;
+  });
+  if (!meter) return;
+  SetCounter(state, "rss_before_kib", static_cast<double>(before));
+  SetCounter(state, "rss_after_kib", static_cast<double>(after));
+  SetCounter(state, "rss_released_kib", static_cast<double>(released));
+  SetCounter(state, "rss_kib", static_cast<double>(after - before));
+  SetCounter(state, "bytes_per_item", n > 0 ? static_cast<double>(after - before) * 1024 / static_cast<double>(n) : 0);
 }
 
-void SetPerTask(benchmark::State& state, int64_t tasks, const char* name, double total) {
-  state.counters[name] = tasks > 0 ? total / static_cast<double>(tasks) : 0;
+// What T tasks held alive at once return: Σ (index + 1).
+Expect HeldExpect(int64_t tasks) {
+  return {.checksum = tasks * (tasks + 1) / 2, .items = tasks, .usage_counters = false};
 }
 
-void ThreadsPerTaskMemory(benchmark::State& state) {
-  const int64_t tasks = state.range(0);
-  const int64_t stack_kib = state.range(1);
-  const int64_t expected = tasks * (tasks + 1) / 2;
-  int64_t rss = 0, vm = 0, mismatches = 0, wrong = 0;
-  for (auto _ : state) {
+void ThreadsPerTaskMemory(benchmark::State& state, const Args& args) {
+  const int64_t tasks = args["tasks"];
+  int64_t rss = 0, vm = 0;
+  const auto meter = TimeIterations(state, HeldExpect(tasks), [&] {
     state.PauseTiming();
     const int64_t rss0 = RssKib(), vm0 = VmKib();
     state.ResumeTiming();
-    int64_t sum = 0;
-    try {
-      sum = HoldThreads(tasks, stack_kib, [&] {
-        state.PauseTiming();
-        rss = RssKib() - rss0;
-        vm = VmKib() - vm0;
-        state.ResumeTiming();
-      });
-    } catch (const std::exception& e) {
-      Fail(state, e.what());
-      break;
-    }
-    if (sum != expected) ++mismatches, wrong = sum;
-  }
-  if (state.error_occurred() || !VerifyChecksums(state, mismatches, wrong, expected)) return;
-  state.counters["checksum"] = static_cast<double>(expected);
-  state.counters["rss_kib"] = static_cast<double>(rss);
-  SetPerTask(state, tasks, "rss_kib_per_task", static_cast<double>(rss));
-  SetPerTask(state, tasks, "vm_kib_per_task", static_cast<double>(vm));
-  state.SetItemsProcessed(state.iterations() * tasks);
+    return HoldThreads(tasks, args["stack_kib"], [&] {
+      state.PauseTiming();
+      rss = RssKib() - rss0;
+      vm = VmKib() - vm0;
+      state.ResumeTiming();
+    });
+  });
+  if (!meter) return;
+  SetCounter(state, "rss_kib", static_cast<double>(rss));
+  SetPerTask(state, "rss_kib_per_task", static_cast<double>(rss), tasks);
+  SetPerTask(state, "vm_kib_per_task", static_cast<double>(vm), tasks);
 }
 
 // A baseline that counts only what the measured region allocates: free memory held by malloc
@@ -133,13 +121,12 @@ int64_t TrimmedRssKib() {
   return RssKib();
 }
 
-void ThreadsPoolMemory(benchmark::State& state) {
-  const int64_t tasks = state.range(0);
-  const int workers = static_cast<int>(state.range(1));
-  const int64_t expected = tasks * (tasks + 1) / 2;
+void ThreadsPoolMemory(benchmark::State& state, const Args& args) {
+  const int64_t tasks = args["tasks"];
+  const int workers = static_cast<int>(args["workers"]);
   ThreadPool pool(workers);
-  int64_t rss = 0, mismatches = 0, wrong = 0;
-  for (auto _ : state) {
+  int64_t rss = 0;
+  const auto meter = TimeIterations(state, HeldExpect(tasks), [&] {
     state.PauseTiming();
     const int64_t rss0 = TrimmedRssKib();
     state.ResumeTiming();
@@ -162,81 +149,71 @@ void ThreadsPoolMemory(benchmark::State& state) {
     int64_t sum = 0;
     for (auto& f : pending) sum += f.get();
     for (auto& f : blockers) f.get();
-    if (sum != expected) ++mismatches, wrong = sum;
-  }
-  if (!VerifyChecksums(state, mismatches, wrong, expected)) return;
-  state.counters["checksum"] = static_cast<double>(expected);
-  state.counters["rss_kib"] = static_cast<double>(rss);
-  SetPerTask(state, tasks, "rss_kib_per_task", static_cast<double>(rss));
-  state.SetItemsProcessed(state.iterations() * tasks);
+    return sum;
+  });
+  if (!meter) return;
+  SetCounter(state, "rss_kib", static_cast<double>(rss));
+  SetPerTask(state, "rss_kib_per_task", static_cast<double>(rss), tasks);
 }
 
-void ProcessesPerTaskMemory(benchmark::State& state) {
-  const int64_t tasks = state.range(0);
-  const int64_t expected = tasks * (tasks + 1) / 2;
-  int64_t rss = 0, pss_total = 0, child_rss_total = 0, mismatches = 0, wrong = 0;
-  for (auto _ : state) {
+void ProcessesPerTaskMemory(benchmark::State& state, const Args& args) {
+  const int64_t tasks = args["tasks"];
+  int64_t rss = 0, pss_total = 0, child_rss_total = 0;
+  const auto meter = TimeIterations(state, HeldExpect(tasks), [&] {
     state.PauseTiming();
     const int64_t rss0 = RssKib();
     state.ResumeTiming();
-    int64_t sum = 0;
-    try {
-      sum = HoldChildren(tasks, [&](std::span<const pid_t> pids) {
-        state.PauseTiming();
-        rss = RssKib() - rss0;
-        pss_total = child_rss_total = 0;
-        for (pid_t p : pids) {
-          const auto pss = ReadSmapsRollupKib("Pss", p);
-          const auto crss = ReadSmapsRollupKib("Rss", p);
-          if (!pss || !crss) throw std::runtime_error("cannot read /proc/" + std::to_string(p) + "/smaps_rollup");
-          pss_total += *pss;
-          child_rss_total += *crss;
-        }
-        state.ResumeTiming();
-      });
-    } catch (const std::exception& e) {
-      Fail(state, e.what());
-      break;
-    }
-    if (sum != expected) ++mismatches, wrong = sum;
-  }
-  if (state.error_occurred() || !VerifyChecksums(state, mismatches, wrong, expected)) return;
-  state.counters["checksum"] = static_cast<double>(expected);
-  state.counters["parent_rss_kib"] = static_cast<double>(rss);
-  SetPerTask(state, tasks, "rss_kib_per_task", static_cast<double>(child_rss_total));
-  SetPerTask(state, tasks, "pss_kib_per_task", static_cast<double>(pss_total));
-  state.SetItemsProcessed(state.iterations() * tasks);
+    return HoldChildren(tasks, [&](std::span<const pid_t> pids) {
+      state.PauseTiming();
+      rss = RssKib() - rss0;
+      pss_total = child_rss_total = 0;
+      for (pid_t p : pids) {
+        const auto pss = ReadSmapsRollupKib("Pss", p);
+        const auto crss = ReadSmapsRollupKib("Rss", p);
+        if (!pss || !crss) throw std::runtime_error("cannot read /proc/" + std::to_string(p) + "/smaps_rollup");
+        pss_total += *pss;
+        child_rss_total += *crss;
+      }
+      state.ResumeTiming();
+    });
+  });
+  if (!meter) return;
+  SetCounter(state, "parent_rss_kib", static_cast<double>(rss));
+  SetPerTask(state, "rss_kib_per_task", static_cast<double>(child_rss_total), tasks);
+  SetPerTask(state, "pss_kib_per_task", static_cast<double>(pss_total), tasks);
 }
 
 void RegisterMemory(const Options& o) {
   benchmark::AddCustomContext("task_limits", DescribeTaskLimits());
-  RegisterFamily(o, "sync/alloc",
-                 {.notebook = {{{"n", {300'000}}}},  // section 6
-                  .smoke = {{{"n", {1'000}}}},
-                  .sweep = {{{"n", {300'000, 3'000'000, 30'000'000}}}}},
-                 SyncAlloc, [](auto* b, auto) { b->Unit(benchmark::kMicrosecond); });
-  // Thread creation costs tens of microseconds, a fork a few hundred: bound each family's time.
-  RegisterFamily(o, "threads.per_task/memory",
-                 {.notebook = {{{"tasks", {100}}, {"stack_kib", {8192}}}},
-                  .smoke = {{{"tasks", {4}}, {"stack_kib", {64}}}},
-                  .sweep = {{{"tasks", {1, 10, 100, 1'000, 10'000}}, {"stack_kib", {64, 8192}}}}},
-                 ThreadsPerTaskMemory, [](auto* b, std::span<const int64_t> a) {
-                   BoundIterations(b, static_cast<double>(a[0]) * 50e-6, 0.3);
-                 });
-  RegisterFamily(o, "threads/memory",
-                 {.notebook = {},
-                  .smoke = {{{"tasks", {10}}, {"workers", {2}}}},
-                  .sweep = {{{"tasks", {1, 10, 100, 1'000, 10'000, 100'000}}, {"workers", {2}}}}},
-                 ThreadsPoolMemory, [](auto* b, std::span<const int64_t> a) {
-                   BoundIterations(b, static_cast<double>(a[0]) * 2e-6 + 100e-6, 0.3);
-                 });
-  RegisterFamily(o, "processes.per_task/memory",
-                 {.notebook = {{{"tasks", {100}}}},
-                  .smoke = {{{"tasks", {3}}}},
-                  .sweep = {{{"tasks", {1, 10, 100, 1'000}}}}},
-                 ProcessesPerTaskMemory, [](auto* b, std::span<const int64_t> a) {
-                   BoundIterations(b, static_cast<double>(a[0]) * 300e-6, 0.3);
-                 });
+  // Thread creation costs tens of microseconds, a fork a few hundred: each family's time is
+  // bounded at 0.3 s.
+  constexpr double kBudgetS = 0.3;
+  RegisterFamily(o, {.name = "sync/alloc",
+                     .grids = {.notebook = {{{"n", {300'000}}}},  // section 6
+                               .smoke = {{{"n", {1'000}}}},
+                               .sweep = {{{"n", {300'000, 3'000'000, 30'000'000}}}}},
+                     .body = SyncAlloc,
+                     // Faulting in and zeroing pages: ~1 ns per element.
+                     .budget = Adaptive([](const Args& a) { return 1e-9 * static_cast<double>(a["n"]); }),
+                     .unit = benchmark::kMicrosecond});
+  RegisterFamily(o, {.name = "threads.per_task/memory",
+                     .grids = {.notebook = {{{"tasks", {100}}, {"stack_kib", {8192}}}},
+                               .smoke = {{{"tasks", {4}}, {"stack_kib", {64}}}},
+                               .sweep = {{{"tasks", {1, 10, 100, 1'000, 10'000}}, {"stack_kib", {64, 8192}}}}},
+                     .body = ThreadsPerTaskMemory,
+                     .budget = Fixed(kBudgetS, [](const Args& a) { return static_cast<double>(a["tasks"]) * 50e-6; })});
+  RegisterFamily(o, {.name = "threads/memory",
+                     .grids = {.notebook = {},
+                               .smoke = {{{"tasks", {10}}, {"workers", {2}}}},
+                               .sweep = {{{"tasks", {1, 10, 100, 1'000, 10'000, 100'000}}, {"workers", {2}}}}},
+                     .body = ThreadsPoolMemory,
+                     .budget = Fixed(kBudgetS, [](const Args& a) { return static_cast<double>(a["tasks"]) * 2e-6 + 100e-6; })});
+  RegisterFamily(o, {.name = "processes.per_task/memory",
+                     .grids = {.notebook = {{{"tasks", {100}}}},
+                               .smoke = {{{"tasks", {3}}}},
+                               .sweep = {{{"tasks", {1, 10, 100, 1'000}}}}},
+                     .body = ProcessesPerTaskMemory,
+                     .budget = Fixed(kBudgetS, [](const Args& a) { return static_cast<double>(a["tasks"]) * 300e-6; })});
 }
 
 const bool kRegistered = AddFamilyGroup("memory", RegisterMemory);

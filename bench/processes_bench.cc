@@ -39,8 +39,8 @@
 #include <string>
 #include <vector>
 
-#include "counters.h"
 #include "cpu_families.h"
+#include "family.h"
 #include "measure/ideal.h"
 #include "models/process_pool.h"
 #include "registry.h"
@@ -49,36 +49,6 @@
 
 namespace concbench {
 namespace {
-
-using Bench = benchmark::internal::Benchmark;
-
-IpcStats operator-(const IpcStats& a, const IpcStats& b) { return {a.bytes - b.bytes, a.messages - b.messages}; }
-IpcStats& operator+=(IpcStats& a, const IpcStats& b) {
-  a.bytes += b.bytes;
-  a.messages += b.messages;
-  return a;
-}
-
-double Iterations(const benchmark::State& state) {
-  return state.iterations() > 0 ? static_cast<double>(state.iterations()) : 1.0;
-}
-
-void SetIpcCounters(benchmark::State& state, const IpcStats& ipc) {
-  state.counters["ipc_bytes"] = static_cast<double>(ipc.bytes) / Iterations(state);
-  state.counters["ipc_messages"] = static_cast<double>(ipc.messages) / Iterations(state);
-}
-
-// SetModelCounters, then cpu_util and ctx_switches with what live workers reported about
-// themselves over the loop added, then the IPC counters.
-void SetProcessCounters(benchmark::State& state, const Meter& meter, double ideal_s, int64_t checksum,
-                        const IpcStats& ipc, const WorkerUsage& workers) {
-  SetModelCounters(state, meter, ideal_s, checksum);
-  const double wall = meter.wall_seconds();
-  state.counters["cpu_util"] = wall > 0 ? (meter.usage().cpu_seconds() + workers.cpu_seconds) / wall : 0;
-  state.counters["ctx_switches"] =
-      static_cast<double>(meter.usage().context_switches() + workers.ctx_switches) / Iterations(state);
-  SetIpcCounters(state, ipc);
-}
 
 std::vector<int64_t> Indices(int64_t tasks) {
   std::vector<int64_t> v(static_cast<size_t>(tasks));
@@ -101,377 +71,283 @@ struct PoolJob {
   int64_t workers = 1;
   int64_t chunksize = 1;
   int64_t payload = 0;
-  double ideal_s = 0;
+  std::optional<double> ideal_s;
   int64_t expected = 0;
   bool with_startup = false;
   int queued_per_worker = 1;  // ProcessPool's default: one chunk waiting behind the running one
 };
 
 // The one body of every pool family. Without start-up the pool is built before the timed loop and
-// reused by every iteration; with start-up each iteration builds it, maps, and shuts it down.
-void RunPool(benchmark::State& state, const PoolJob& job) {
+// reused by every iteration, and its live workers' usage is added to cpu_util; with start-up each
+// iteration builds it, maps, and shuts it down (its workers are then reaped children).
+std::optional<Meter> RunPool(benchmark::State& state, const PoolJob& job) {
   const std::vector<std::string> payloads = MakePayloads(job.inputs.size(), job.payload);
   std::unique_ptr<ProcessPool> pool;
-  try {
-    if (!job.with_startup) pool = std::make_unique<ProcessPool>(static_cast<int>(job.workers), job.queued_per_worker);
-  } catch (const std::exception& e) {
-    Fail(state, e.what());
-    return;
-  }
-  const IpcStats ipc_before = pool ? pool->ipc() : IpcStats{};
-  const WorkerUsage usage_before = pool ? pool->worker_usage() : WorkerUsage{};
-  IpcStats ipc_reaped;  // traffic of pools built and shut down inside the loop
-  int64_t mismatches = 0, wrong = 0;
+  if (!job.with_startup) pool = std::make_unique<ProcessPool>(static_cast<int>(job.workers), job.queued_per_worker);
+  IpcStats ipc;
   MapResult r;  // reused: payloads are deserialised into buffers the loop already owns
-  Meter meter;
-  meter.Start();
-  for (auto _ : state) {
-    try {
-      std::unique_ptr<ProcessPool> local;
-      ProcessPool* p = pool.get();
-      if (job.with_startup) {
-        local = std::make_unique<ProcessPool>(static_cast<int>(job.workers), job.queued_per_worker);
-        p = local.get();
-      }
-      int64_t sum = 0;
-      if (payloads.empty()) {
-        sum = Checksum(p->Map(job.spec, job.inputs, job.chunksize));
-      } else {
-        p->MapWithPayloads(job.spec, job.inputs, payloads, job.chunksize, &r);
-        sum = Checksum(r.values);
-      }
-      if (sum != job.expected) ++mismatches, wrong = sum;
-      if (local) {
-        local->Shutdown();
-        ipc_reaped += local->ipc();
-      }
-    } catch (const std::exception& e) {
-      Fail(state, e.what());
-      break;
-    }
-  }
-  meter.Stop();
-  if (state.error_occurred()) return;
+  const auto meter = TimeIterations(
+      state,
+      {.checksum = job.expected,
+       .ideal_s = job.ideal_s,
+       .items = static_cast<int64_t>(job.inputs.size()),
+       .live_workers = pool ? LiveWorkers([&pool] { return pool->worker_usage(); }) : LiveWorkers()},
+      [&] {
+        std::unique_ptr<ProcessPool> local;
+        ProcessPool* p = pool.get();
+        if (job.with_startup) {
+          local = std::make_unique<ProcessPool>(static_cast<int>(job.workers), job.queued_per_worker);
+          p = local.get();
+        }
+        const IpcStats before = p->ipc();
+        int64_t sum = 0;
+        if (payloads.empty()) {
+          sum = Checksum(p->Map(job.spec, job.inputs, job.chunksize));
+        } else {
+          p->MapWithPayloads(job.spec, job.inputs, payloads, job.chunksize, &r);
+          sum = Checksum(r.values);
+        }
+        if (local) local->Shutdown();
+        ipc += p->ipc() - before;
+        return sum;
+      });
+  if (!meter) return std::nullopt;
   // The last iteration's payloads, byte for byte (every iteration's checksum is verified).
   if (r.payloads != payloads) {
     Fail(state, "payloads came back altered (checked after the loop, last iteration)");
-    return;
+    return std::nullopt;
   }
-  if (!VerifyChecksums(state, mismatches, wrong, job.expected)) return;
-  IpcStats ipc = ipc_reaped;
-  WorkerUsage workers;
-  if (pool) {
-    ipc += pool->ipc() - ipc_before;
-    const WorkerUsage after = pool->worker_usage();
-    workers.cpu_seconds = after.cpu_seconds - usage_before.cpu_seconds;
-    workers.ctx_switches = after.ctx_switches - usage_before.ctx_switches;
-  }
-  SetProcessCounters(state, meter, job.ideal_s, job.expected, ipc, workers);
-  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(job.inputs.size()));
+  SetIpcCounters(state, ipc);
+  return meter;
 }
 
-// Arguments: tasks, workers, sleep_ms, chunksize.
-void PoolSleep(benchmark::State& state) {
-  const int64_t tasks = state.range(0), workers = state.range(1), chunksize = state.range(3);
-  const auto sleep = std::chrono::milliseconds(state.range(2));
+void PoolSleep(benchmark::State& state, const Args& args) {
+  const int64_t tasks = args["tasks"], workers = args["workers"], chunksize = args["chunksize"];
   const std::vector<int64_t> inputs = Indices(tasks);
-  int64_t expected = 0;
-  for (int64_t i : inputs) expected += sleep_task_result(i);
-  RunPool(state, {.spec = SleepSpec(sleep),
+  RunPool(state, {.spec = SleepSpec(std::chrono::milliseconds(args["sleep_ms"])),
                   .inputs = inputs,
                   .workers = workers,
                   .chunksize = chunksize,
-                  .ideal_s = UniformMakespan(tasks, std::chrono::duration<double>(sleep).count(), workers, chunksize),
-                  .expected = expected});
+                  .ideal_s = UniformMakespan(tasks, args.Seconds("sleep_ms"), workers, chunksize),
+                  .expected = sleep_batch_checksum(tasks)});
 }
 
-// Arguments: cpu: tasks, workers, n, chunksize; trabajo: tasks, workers, chunksize, payload;
-// tarea_normal: tasks, workers, chunksize.
-void PoolCpu(benchmark::State& state, CpuJob job, bool with_startup) {
-  const int64_t tasks = state.range(0), workers = state.range(1);
-  const int64_t n = job == CpuJob::kCpuIntensivo ? state.range(2) : 0;
-  const int64_t chunksize = job == CpuJob::kCpuIntensivo ? state.range(3) : state.range(2);
-  const int64_t payload = job == CpuJob::kTrabajo ? state.range(3) : 0;
-  const CpuBatch& batch = CachedCpuBatch(job, tasks, n);
-  const Calibration& cal = CachedCalibration(job, tasks, n);
-  const int64_t cores = std::min<int64_t>(workers, UsableCores());
+// Arguments: tasks, workers, chunksize, n (cpu), payload (trabajo).
+void PoolCpu(benchmark::State& state, const Args& args, CpuJob job, bool with_startup) {
+  const CpuWork w = CpuWorkFor(job, args);
+  const int64_t workers = args["workers"], chunksize = args["chunksize"];
   RunPool(state, {.spec = CpuJobSpec(job),
-                  .inputs = batch.inputs,
+                  .inputs = w.batch.inputs,
                   .workers = workers,
                   .chunksize = chunksize,
-                  .payload = payload,
-                  .ideal_s = Makespan(cal.task_seconds, cores, chunksize),
-                  .expected = cal.checksum,
+                  .payload = args.Get("payload", 0),
+                  .ideal_s = Makespan(w.cal.task_seconds, std::min<int64_t>(workers, UsableCores()), chunksize),
+                  .expected = w.cal.checksum,
                   .with_startup = with_startup});
 }
 
-// One fork per task. Arguments: sleep: tasks, sleep_ms; cpu: tasks, n; others: tasks.
+// One fork per task.
 void PerTask(benchmark::State& state, const TaskSpec& spec, std::span<const int64_t> inputs, double ideal_s,
              int64_t expected) {
   IpcStats ipc;
-  int64_t mismatches = 0, wrong = 0;
-  Meter meter;
-  meter.Start();
-  for (auto _ : state) {
-    try {
-      IpcStats one;
-      const int64_t sum = Checksum(RunForkPerTask(spec, inputs, &one));
-      ipc += one;
-      if (sum != expected) ++mismatches, wrong = sum;
-    } catch (const std::exception& e) {
-      Fail(state, e.what());
-      break;
-    }
-  }
-  meter.Stop();
-  if (state.error_occurred()) return;
-  if (!VerifyChecksums(state, mismatches, wrong, expected)) return;
-  SetProcessCounters(state, meter, ideal_s, expected, ipc, {});
-  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(inputs.size()));
+  const auto meter = TimeIterations(
+      state, {.checksum = expected, .ideal_s = ideal_s, .items = static_cast<int64_t>(inputs.size())}, [&] {
+        IpcStats one;
+        const int64_t sum = Checksum(RunForkPerTask(spec, inputs, &one));
+        ipc += one;
+        return sum;
+      });
+  if (meter) SetIpcCounters(state, ipc);
 }
 
-void PerTaskSleep(benchmark::State& state) {
-  const auto sleep = std::chrono::milliseconds(state.range(1));
-  const std::vector<int64_t> inputs = Indices(state.range(0));
-  int64_t expected = 0;
-  for (int64_t i : inputs) expected += sleep_task_result(i);
-  PerTask(state, SleepSpec(sleep), inputs, std::chrono::duration<double>(sleep).count(), expected);
+void PerTaskSleep(benchmark::State& state, const Args& args) {
+  const std::vector<int64_t> inputs = Indices(args["tasks"]);
+  PerTask(state, SleepSpec(std::chrono::milliseconds(args["sleep_ms"])), inputs, args.Seconds("sleep_ms"),
+          sleep_batch_checksum(args["tasks"]));
 }
 
-void PerTaskCpu(benchmark::State& state, CpuJob job) {
-  const int64_t n = job == CpuJob::kCpuIntensivo ? state.range(1) : 0;
-  const CpuBatch& batch = CachedCpuBatch(job, state.range(0), n);
-  const Calibration& cal = CachedCalibration(job, state.range(0), n);
-  PerTask(state, CpuJobSpec(job), batch.inputs, Makespan(cal.task_seconds, UsableCores(), 1), cal.checksum);
+void PerTaskCpu(benchmark::State& state, const Args& args, CpuJob job) {
+  const CpuWork w = CpuWorkFor(job, args);
+  PerTask(state, CpuJobSpec(job), w.batch.inputs, Makespan(w.cal.task_seconds, UsableCores(), 1), w.cal.checksum);
 }
 
-// Argument: workers. Forks a pool and shuts it down (every worker reaped) per iteration.
-void Startup(benchmark::State& state) {
-  const int workers = static_cast<int>(state.range(0));
-  Meter meter;
-  meter.Start();
-  for (auto _ : state) {
-    try {
-      ProcessPool pool(workers);
-      pool.Shutdown();
-    } catch (const std::exception& e) {
-      Fail(state, e.what());
-      break;
-    }
-  }
-  meter.Stop();
-  if (state.error_occurred()) return;
-  const double wall = meter.wall_seconds();
-  state.counters["cpu_util"] = wall > 0 ? meter.usage().cpu_seconds() / wall : 0;
-  state.counters["ctx_switches"] = static_cast<double>(meter.usage().context_switches()) / Iterations(state);
-  state.SetItemsProcessed(state.iterations() * workers);
+// Forks a pool and shuts it down (every worker reaped) per iteration.
+void Startup(benchmark::State& state, const Args& args) {
+  const int workers = static_cast<int>(args["workers"]);
+  TimeIterations(state, {.items = workers}, [&] {
+    ProcessPool pool(workers);
+    pool.Shutdown();
+    return int64_t{0};
+  });
 }
 
-// Arguments: tasks, workers, chunksize, payload. Echo tasks: the pool's IPC and nothing else,
-// one chunk at a time per worker, so it compares with the bare pipe's round trip.
-void PoolRoundTrip(benchmark::State& state) {
-  const int64_t tasks = state.range(0), workers = state.range(1), chunksize = state.range(2);
+// Echo tasks: the pool's IPC and nothing else, one chunk at a time per worker, so it compares with
+// the bare pipe's round trip. There is no ideal: the work is nothing.
+void PoolRoundTrip(benchmark::State& state, const Args& args) {
+  const int64_t tasks = args["tasks"], workers = args["workers"], chunksize = args["chunksize"];
   const std::vector<int64_t> inputs = Indices(tasks);
-  const int64_t expected = tasks * (tasks - 1) / 2;
-  RunPool(state, {.spec = {TaskKind::kEcho, 0},
-                  .inputs = inputs,
-                  .workers = workers,
-                  .chunksize = chunksize,
-                  .payload = state.range(3),
-                  .ideal_s = 0,
-                  .expected = expected,
-                  // Nothing queued: each message waits for the previous answer, a true round trip.
-                  .queued_per_worker = 0});
-  if (state.error_occurred()) return;
-  // With an ideal of 0, overhead_s is the whole measured time of an iteration; each worker
-  // carries ceil(chunks / workers) round trips one after another.
+  const auto meter = RunPool(state, {.spec = {TaskKind::kEcho, 0},
+                                     .inputs = inputs,
+                                     .workers = workers,
+                                     .chunksize = chunksize,
+                                     .payload = args["payload"],
+                                     .expected = tasks * (tasks - 1) / 2,
+                                     // Nothing queued: each message waits for the previous answer.
+                                     .queued_per_worker = 0});
+  if (!meter) return;
+  // Each worker carries ceil(chunks / workers) round trips one after another.
   const int64_t chunks = (tasks + chunksize - 1) / chunksize;
-  const double serial = static_cast<double>((chunks + workers - 1) / workers);
-  state.counters["roundtrip_s"] = state.counters["overhead_s"] / serial;
-  // ideal, overhead and efficiency mean nothing when the work is nothing.
-  for (const char* k : {"ideal_s", "overhead_s", "efficiency"}) state.counters.erase(k);
+  SetWallPerTask(state, *meter, "roundtrip_s", static_cast<double>((chunks + workers - 1) / workers), 1.0);
 }
 
-// Argument: payload. One length-prefixed message there and back per iteration.
-void BarePipe(benchmark::State& state) {
-  const std::string message(static_cast<size_t>(state.range(0)), 'x');
+// One length-prefixed message there and back per iteration.
+void BarePipe(benchmark::State& state, const Args& args) {
+  const std::string message(static_cast<size_t>(args["payload"]), 'x');
   std::string reply;
-  std::unique_ptr<BarePipeEcho> echo;
-  try {
-    echo = std::make_unique<BarePipeEcho>();
-  } catch (const std::exception& e) {
-    Fail(state, e.what());
-    return;
-  }
-  Meter meter;
-  meter.Start();
-  for (auto _ : state) {
-    try {
-      echo->RoundTrip(message, &reply);
-    } catch (const std::exception& e) {
-      Fail(state, e.what());
-      break;
-    }
-  }
-  meter.Stop();
-  if (state.error_occurred()) return;
+  BarePipeEcho echo;
+  // The parent's side only: the echo child is alive through the loop and reaped after it.
+  const auto meter = TimeIterations(state, {}, [&] {
+    echo.RoundTrip(message, &reply);
+    return int64_t{0};
+  });
+  if (!meter) return;
   if (reply != message) {
     Fail(state, "the echo child sent back different bytes");
     return;
   }
-  const double wall = meter.wall_seconds();
-  state.counters["roundtrip_s"] = wall / Iterations(state);
-  // The parent's side only: the echo child is alive through the loop and reaped after it.
-  state.counters["cpu_util"] = wall > 0 ? meter.usage().cpu_seconds() / wall : 0;
-  state.counters["ctx_switches"] = static_cast<double>(meter.usage().context_switches()) / Iterations(state);
-  const int64_t frame = 4 + static_cast<int64_t>(message.size());
-  SetIpcCounters(state, {2 * frame * static_cast<int64_t>(state.iterations()), 2 * static_cast<int64_t>(state.iterations())});
+  SetWallPerTask(state, *meter, "roundtrip_s", 1, 1.0);
+  const auto n = static_cast<int64_t>(state.iterations());
+  SetIpcCounters(state, {2 * (4 + static_cast<int64_t>(message.size())) * n, 2 * n});
 }
 
 // ---- registration -----------------------------------------------------------------------------
 
-// Run time is bounded with an iteration count (it shows as /iterations:N/ in the name, which the
-// grammar accepts): a smoke run does a few iterations; the other suites do enough for about a
-// quarter of a second per benchmark, from a rough cost estimate, so this model's notebook share
-// stays near ten seconds. The estimates only size the runs; they never enter a counter.
+// A benchmark gets about a quarter of a second, from a rough cost estimate, so this model's
+// notebook share stays near ten seconds. The estimates only size the runs; they never enter a
+// counter.
 constexpr double kBudgetS = 0.25;
+constexpr double kSleepBudgetS = 0.5;
 constexpr double kMessageEstimateS = 30e-6;  // one chunk there and back, measured ~20 us here
 constexpr double kForkEstimateS = 500e-6;    // fork + exit + reap of one child
 
 // Serial seconds of one task, measured on the reference machine (sync families).
-double TaskEstimateS(CpuJob job, int64_t n) {
+double TaskEstimateS(CpuJob job, const Args& a) {
   switch (job) {
-    case CpuJob::kCpuIntensivo: return 1.75e-9 * static_cast<double>(n);
+    case CpuJob::kCpuIntensivo: return 1.75e-9 * static_cast<double>(a["n"]);
     case CpuJob::kTrabajo: return 75e-6;
     case CpuJob::kTareaNormal: return 500e-6;
   }
   return 1e-3;
 }
 
-Configure Bounded(const Options& o, std::function<double(std::span<const int64_t>)> estimate_s,
-                  int64_t smoke_iterations = 3) {
-  const bool smoke = o.suite == Suite::kSmoke;
-  return [smoke, smoke_iterations, estimate_s = std::move(estimate_s)](Bench* b, std::span<const int64_t> a) {
-    if (smoke) {
-      b->Iterations(smoke_iterations);
-    } else {
-      BoundIterations(b, estimate_s(a), kBudgetS);
-    }
-  };
-}
-
 double Chunks(int64_t tasks, int64_t chunksize) { return static_cast<double>((tasks + chunksize - 1) / chunksize); }
 
-// Pool families: tasks, workers, ..., chunksize at `chunk_arg`; `with_startup` adds the forks.
-std::function<double(std::span<const int64_t>)> PoolEstimate(CpuJob job, size_t chunk_arg, bool with_startup) {
-  return [=](std::span<const int64_t> a) {
-    const int64_t tasks = a[0], workers = a[1];
+// A pool family: the tasks and their messages spread over min(workers, cores), payloads copied
+// both ways, plus the forks when the pool starts inside the iteration.
+Estimate PoolEstimate(CpuJob job, bool with_startup) {
+  return [=](const Args& a) {
+    const int64_t tasks = a["tasks"], workers = a["workers"];
     const double cores = static_cast<double>(std::min<int64_t>(workers, UsableCores()));
-    const double n = job == CpuJob::kCpuIntensivo ? static_cast<double>(a[2]) : 0;
-    const double payload = job == CpuJob::kTrabajo ? static_cast<double>(a[3]) : 0;
-    return TaskEstimateS(job, static_cast<int64_t>(n)) * static_cast<double>(tasks) / cores +
-           Chunks(tasks, a[chunk_arg]) * kMessageEstimateS / cores +
-           2 * payload * static_cast<double>(tasks) / 1e9 +
+    const double payload = static_cast<double>(a.Get("payload", 0));
+    return TaskEstimateS(job, a) * static_cast<double>(tasks) / cores +
+           Chunks(tasks, a["chunksize"]) * kMessageEstimateS / cores + 2 * payload * static_cast<double>(tasks) / 1e9 +
            (with_startup ? kForkEstimateS * static_cast<double>(workers) : 0);
   };
 }
 
 // One fork per task, every child at once on the usable cores.
-double PerTaskEstimate(CpuJob job, int64_t tasks, int64_t n) {
-  return static_cast<double>(tasks) * (TaskEstimateS(job, n) / UsableCores() + kForkEstimateS);
+Estimate PerTaskEstimate(CpuJob job) {
+  return [job](const Args& a) {
+    return static_cast<double>(a["tasks"]) * (TaskEstimateS(job, a) / UsableCores() + kForkEstimateS);
+  };
 }
 
 void RegisterProcesses(const Options& o) {
-  const bool smoke = o.suite == Suite::kSmoke;
   const int64_t cores = UsableCores();  // ProcessPoolExecutor's default size
+  auto none_if = [](bool cond, std::vector<Grid> g) { return cond ? std::vector<Grid>{} : g; };
 
-  RegisterFamily(o, "processes/sleep",
-                 {.notebook = {{{"tasks", {5}}, {"workers", {5}}, {"sleep_ms", {200}}, {"chunksize", {1}}}},
-                  .smoke = {{{"tasks", {4}}, {"workers", {2}}, {"sleep_ms", {1}}, {"chunksize", {1, 3}}}},
-                  .sweep = {{{"tasks", {16, 64}}, {"workers", {2, 8}}, {"sleep_ms", {1, 10}}, {"chunksize", {1, 4}}}}},
-                 PoolSleep, [smoke](Bench* b, std::span<const int64_t> a) {
-                   BoundIterations(b, UniformMakespan(a[0], static_cast<double>(a[2]) / 1e3, a[1], a[3]),
-                                   smoke ? 0.02 : 0.5);
-                 });
+  RegisterFamily(o, {.name = "processes/sleep",
+                     .grids = {.notebook = {{{"tasks", {5}}, {"workers", {5}}, {"sleep_ms", {200}}, {"chunksize", {1}}}},
+                               .smoke = {{{"tasks", {4}}, {"workers", {2}}, {"sleep_ms", {1}}, {"chunksize", {1, 3}}}},
+                               .sweep = {{{"tasks", {16, 64}}, {"workers", {2, 8}}, {"sleep_ms", {1, 10}}, {"chunksize", {1, 4}}}}},
+                     .body = PoolSleep,
+                     .budget = Fixed(kSleepBudgetS, [](const Args& a) {
+                       return UniformMakespan(a["tasks"], a.Seconds("sleep_ms"), a["workers"], a["chunksize"]);
+                     })});
 
   for (const bool startup : {false, true}) {
     const std::string model = startup ? "processes.with_startup" : "processes";
-    auto fn = [startup](CpuJob job) {
-      return [job, startup](benchmark::State& s) { PoolCpu(s, job, startup); };
+    auto family = [&](CpuJob job, SuiteGrids grids) {
+      return Family{.name = model + "/" + std::string(CpuJobWorkload(job)),
+                    .grids = std::move(grids),
+                    .body = [job, startup](benchmark::State& s, const Args& a) { PoolCpu(s, a, job, startup); },
+                    .budget = Fixed(kBudgetS, PoolEstimate(job, startup))};
     };
     // Start-up variants: the notebook's own measurements (and one smoke row), not swept.
-    RegisterFamily(o, model + "/cpu",
-                   {.notebook = {{{"tasks", {4}}, {"workers", {cores}}, {"n", {200'000}}, {"chunksize", {1}}}},  // 4
-                    .smoke = {{{"tasks", {2}}, {"workers", {2}}, {"n", {1'000}}, {"chunksize", {1}}}},
-                    .sweep = startup ? std::vector<Grid>{}
-                                     : std::vector<Grid>{{{"tasks", {4, 16}}, {"workers", {1, 2, 4}},
-                                                          {"n", {200'000}}, {"chunksize", {1}}}}},
-                   fn(CpuJob::kCpuIntensivo), Bounded(o, PoolEstimate(CpuJob::kCpuIntensivo, 3, startup)));
-    RegisterFamily(o, model + "/trabajo",
-                   {.notebook = {{{"tasks", {200}}, {"workers", {cores}}, {"chunksize", {1, 20}}, {"payload", {0}}}},  // 4.1
-                    .smoke = startup ? std::vector<Grid>{}
-                                     : std::vector<Grid>{{{"tasks", {3}}, {"workers", {2}}, {"chunksize", {1, 2}},
-                                                          {"payload", {0, 16}}}},
-                    .sweep = startup ? std::vector<Grid>{}
-                                     : std::vector<Grid>{{{"tasks", {200}},
+    RegisterFamily(o, family(CpuJob::kCpuIntensivo,
+                             {.notebook = {{{"tasks", {4}}, {"workers", {cores}}, {"n", {200'000}}, {"chunksize", {1}}}},  // 4
+                              .smoke = {{{"tasks", {2}}, {"workers", {2}}, {"n", {1'000}}, {"chunksize", {1}}}},
+                              .sweep = none_if(startup, {{{"tasks", {4, 16}}, {"workers", {1, 2, 4}},
+                                                          {"n", {200'000}}, {"chunksize", {1}}}})}));
+    RegisterFamily(o, family(CpuJob::kTrabajo,
+                             {.notebook = {{{"tasks", {200}}, {"workers", {cores}}, {"chunksize", {1, 20}}, {"payload", {0}}}},  // 4.1
+                              .smoke = none_if(startup, {{{"tasks", {3}}, {"workers", {2}}, {"chunksize", {1, 2}},
+                                                          {"payload", {0, 16}}}}),
+                              .sweep = none_if(startup, {{{"tasks", {200}},
                                                           {"workers", {cores}},
                                                           {"chunksize", {1, 2, 5, 10, 20, 50, 100, 200}},
-                                                          {"payload", {0, 64, 1024, 16384, 65536}}}}},
-                   fn(CpuJob::kTrabajo), Bounded(o, PoolEstimate(CpuJob::kTrabajo, 2, startup)));
-    RegisterFamily(o, model + "/tarea_normal",
-                   {.notebook = {{{"tasks", {4}}, {"workers", {cores}}, {"chunksize", {1}}}},  // 5.3
-                    .smoke = startup ? std::vector<Grid>{} : std::vector<Grid>{{{"tasks", {2}}, {"workers", {2}}, {"chunksize", {1}}}},
-                    .sweep = startup ? std::vector<Grid>{}
-                                     : std::vector<Grid>{{{"tasks", {4, 16}}, {"workers", {2}}, {"chunksize", {1, 4}}}}},
-                   fn(CpuJob::kTareaNormal), Bounded(o, PoolEstimate(CpuJob::kTareaNormal, 2, startup)));
+                                                          {"payload", {0, 64, 1024, 16384, 65536}}}})}));
+    RegisterFamily(o, family(CpuJob::kTareaNormal,
+                             {.notebook = {{{"tasks", {4}}, {"workers", {cores}}, {"chunksize", {1}}}},  // 5.3
+                              .smoke = none_if(startup, {{{"tasks", {2}}, {"workers", {2}}, {"chunksize", {1}}}}),
+                              .sweep = none_if(startup, {{{"tasks", {4, 16}}, {"workers", {2}}, {"chunksize", {1, 4}}}})}));
   }
 
-  RegisterFamily(o, "processes.per_task/sleep",
-                 {.notebook = {},
-                  .smoke = {{{"tasks", {3}}, {"sleep_ms", {1}}}},
-                  .sweep = {{{"tasks", {4, 64}}, {"sleep_ms", {10}}}}},
-                 PerTaskSleep, [smoke](Bench* b, std::span<const int64_t> a) {
-                   BoundIterations(b, static_cast<double>(a[1]) / 1e3 + 2e-4 * static_cast<double>(a[0]),
-                                   smoke ? 0.02 : 0.5);
-                 });
-  RegisterFamily(o, "processes.per_task/cpu",
-                 {.notebook = {{{"tasks", {4}}, {"n", {200'000}}}},
-                  .smoke = {{{"tasks", {2}}, {"n", {1'000}}}},
-                  .sweep = {{{"tasks", {4, 16}}, {"n", {200'000}}}}},
-                 [](benchmark::State& s) { PerTaskCpu(s, CpuJob::kCpuIntensivo); },
-                 Bounded(o, [](std::span<const int64_t> a) { return PerTaskEstimate(CpuJob::kCpuIntensivo, a[0], a[1]); }));
-  RegisterFamily(o, "processes.per_task/trabajo",
-                 {.notebook = {{{"tasks", {200}}}}, .smoke = {}, .sweep = {{{"tasks", {200}}}}},
-                 [](benchmark::State& s) { PerTaskCpu(s, CpuJob::kTrabajo); },
-                 Bounded(o, [](std::span<const int64_t> a) { return PerTaskEstimate(CpuJob::kTrabajo, a[0], 0); }));
-  RegisterFamily(o, "processes.per_task/tarea_normal",
-                 {.notebook = {{{"tasks", {4}}}}, .smoke = {}, .sweep = {{{"tasks", {4, 16}}}}},
-                 [](benchmark::State& s) { PerTaskCpu(s, CpuJob::kTareaNormal); },
-                 Bounded(o, [](std::span<const int64_t> a) { return PerTaskEstimate(CpuJob::kTareaNormal, a[0], 0); }));
+  RegisterFamily(o, {.name = "processes.per_task/sleep",
+                     .grids = {.notebook = {},
+                               .smoke = {{{"tasks", {3}}, {"sleep_ms", {1}}}},
+                               .sweep = {{{"tasks", {4, 64}}, {"sleep_ms", {10}}}}},
+                     .body = PerTaskSleep,
+                     .budget = Fixed(kSleepBudgetS, [](const Args& a) {
+                       return a.Seconds("sleep_ms") + 2e-4 * static_cast<double>(a["tasks"]);
+                     })});
+  auto per_task = [](CpuJob job, SuiteGrids grids) {
+    return Family{.name = "processes.per_task/" + std::string(CpuJobWorkload(job)),
+                  .grids = std::move(grids),
+                  .body = [job](benchmark::State& s, const Args& a) { PerTaskCpu(s, a, job); },
+                  .budget = Fixed(kBudgetS, PerTaskEstimate(job))};
+  };
+  RegisterFamily(o, per_task(CpuJob::kCpuIntensivo, {.notebook = {{{"tasks", {4}}, {"n", {200'000}}}},
+                                                     .smoke = {{{"tasks", {2}}, {"n", {1'000}}}},
+                                                     .sweep = {{{"tasks", {4, 16}}, {"n", {200'000}}}}}));
+  RegisterFamily(o, per_task(CpuJob::kTrabajo, {.notebook = {{{"tasks", {200}}}}, .smoke = {}, .sweep = {{{"tasks", {200}}}}}));
+  RegisterFamily(o, per_task(CpuJob::kTareaNormal, {.notebook = {{{"tasks", {4}}}}, .smoke = {}, .sweep = {{{"tasks", {4, 16}}}}}));
 
-  RegisterFamily(o, "processes/startup",
-                 {.notebook = {{{"workers", {cores}}}},
-                  .smoke = {{{"workers", {2}}}},
-                  .sweep = {{{"workers", {1, 2, 4, 8, 16, 32}}}}},
-                 Startup, Bounded(o, [](std::span<const int64_t> a) {
-                   return kForkEstimateS * static_cast<double>(a[0]);
-                 }));
+  RegisterFamily(o, {.name = "processes/startup",
+                     .grids = {.notebook = {{{"workers", {cores}}}},
+                               .smoke = {{{"workers", {2}}}},
+                               .sweep = {{{"workers", {1, 2, 4, 8, 16, 32}}}}},
+                     .body = Startup,
+                     .budget = Fixed(kBudgetS, [](const Args& a) { return kForkEstimateS * static_cast<double>(a["workers"]); })});
 
-  RegisterFamily(o, "processes/roundtrip",
-                 {.notebook = {{{"tasks", {1000}}, {"workers", {1}}, {"chunksize", {1}}, {"payload", {0, 4096}}}},
-                  .smoke = {{{"tasks", {20}}, {"workers", {1}}, {"chunksize", {1}}, {"payload", {0}}}},
-                  .sweep = {{{"tasks", {1000}}, {"workers", {1}}, {"chunksize", {1, 10}},
-                             {"payload", {0, 64, 1024, 16384, 65536}}}}},
-                 PoolRoundTrip, Bounded(o, [](std::span<const int64_t> a) {
-                   return Chunks(a[0], a[2]) * kMessageEstimateS + 2 * static_cast<double>(a[0] * a[3]) / 1e9;
-                 }));
-  RegisterFamily(o, "processes.bare_pipe/roundtrip",
-                 {.notebook = {{{"payload", {0, 4096}}}},
-                  .smoke = {{{"payload", {0}}}},
-                  .sweep = {{{"payload", {0, 64, 1024, 16384, 65536}}}}},
-                 BarePipe, Bounded(o, [](std::span<const int64_t> a) {
-                   return kMessageEstimateS + 2 * static_cast<double>(a[0]) / 1e9;
-                 }, 100));
+  RegisterFamily(o, {.name = "processes/roundtrip",
+                     .grids = {.notebook = {{{"tasks", {1000}}, {"workers", {1}}, {"chunksize", {1}}, {"payload", {0, 4096}}}},
+                               .smoke = {{{"tasks", {20}}, {"workers", {1}}, {"chunksize", {1}}, {"payload", {0}}}},
+                               .sweep = {{{"tasks", {1000}}, {"workers", {1}}, {"chunksize", {1, 10}},
+                                          {"payload", {0, 64, 1024, 16384, 65536}}}}},
+                     .body = PoolRoundTrip,
+                     .budget = Fixed(kBudgetS, [](const Args& a) {
+                       return Chunks(a["tasks"], a["chunksize"]) * kMessageEstimateS +
+                              2 * static_cast<double>(a["tasks"] * a["payload"]) / 1e9;
+                     })});
+  RegisterFamily(o, {.name = "processes.bare_pipe/roundtrip",
+                     .grids = {.notebook = {{{"payload", {0, 4096}}}},
+                               .smoke = {{{"payload", {0}}}},
+                               .sweep = {{{"payload", {0, 64, 1024, 16384, 65536}}}}},
+                     .body = BarePipe,
+                     .budget = Fixed(kBudgetS, [](const Args& a) {
+                       return kMessageEstimateS + 2 * static_cast<double>(a["payload"]) / 1e9;
+                     })});
 }
 
 const bool kRegistered = AddFamilyGroup("processes", RegisterProcesses);

@@ -24,9 +24,20 @@ std::set<std::string>& MutableUsedArgNames() {
   return names;
 }
 
-int& RegisteredCount() {
-  static int count = 0;
-  return count;
+std::vector<Planned>& MutablePlanned() {
+  static std::vector<Planned> planned;
+  return planned;
+}
+
+// Google Benchmark's own naming: family name, "arg:value" parts, then the fixed iteration count
+// and the time mode.
+std::string BenchmarkName(const std::string& family, const Args& args, int64_t iterations) {
+  std::string name = family;
+  for (size_t i = 0; i < args.names().size(); ++i) {
+    name += "/" + args.names()[i] + ":" + std::to_string(args.values()[i]);
+  }
+  if (iterations > 0) name += "/iterations:" + std::to_string(iterations);
+  return name + "/real_time";
 }
 
 }  // namespace
@@ -40,8 +51,7 @@ const std::vector<Grid>& GridsFor(const SuiteGrids& g, Suite s) {
   throw std::logic_error("GridsFor: unknown suite");
 }
 
-Expansion ExpandGrids(const std::vector<Grid>& grids,
-                      const std::map<std::string, std::vector<int64_t>, std::less<>>& overrides) {
+Expansion ExpandGrids(const std::vector<Grid>& grids, const Overrides& overrides) {
   Expansion e;
   for (size_t gi = 0; gi < grids.size(); ++gi) {
     const Grid& grid = grids[gi];
@@ -78,38 +88,62 @@ Expansion ExpandGrids(const std::vector<Grid>& grids,
   return e;
 }
 
-int RegisterFamily(const Options& o, const std::string& name, const SuiteGrids& grids, BenchFn fn,
-                   const Configure& configure) {
-  const Expansion e = ExpandGrids(GridsFor(grids, o.suite), o.overrides);
-  // A family that throws (a refused thread, a failed system call it did not expect) ends with an
-  // error naming the cause instead of taking the whole run down through std::terminate.
-  BenchFn guarded = [fn](benchmark::State& state) {
-    try {
-      fn(state);
-    } catch (const std::exception& ex) {
-      state.SkipWithError((std::string("unexpected exception: ") + ex.what()).c_str());
-    }
-  };
+Args::Args(std::vector<std::string> names, std::vector<int64_t> values)
+    : names_(std::move(names)), values_(std::move(values)) {
+  if (names_.size() != values_.size()) throw std::logic_error("Args: names and values differ in number");
+}
+
+int64_t Args::operator[](std::string_view name) const {
+  for (size_t i = 0; i < names_.size(); ++i) {
+    if (names_[i] == name) return values_[i];
+  }
+  throw std::logic_error("a family read argument '" + std::string(name) + "', which its grid does not have");
+}
+
+int64_t Args::Get(std::string_view name, int64_t fallback) const { return Has(name) ? (*this)[name] : fallback; }
+
+bool Args::Has(std::string_view name) const {
+  return std::find(names_.begin(), names_.end(), name) != names_.end();
+}
+
+int64_t PlannedIterations(const Budget& budget, const Args& args, Suite s) {
+  const bool smoke = s == Suite::kSmoke;
+  if (!smoke && budget.seconds <= 0) return 0;
+  const double estimate = budget.estimate ? budget.estimate(args) : 0;
+  const double seconds = smoke ? kSmokeSeconds : budget.seconds;
+  const double most = smoke ? static_cast<double>(kSmokeMaxIterations) : 1e6;
+  const double n = estimate > 0 ? std::ceil(seconds / estimate) : most;
+  return static_cast<int64_t>(std::clamp(n, 1.0, most));
+}
+
+int RegisterFamily(const Options& o, const Family& f) {
+  const Expansion e = ExpandGrids(GridsFor(f.grids, o.suite), o.overrides);
   for (const auto& t : e.tuples) {
-    auto* b = benchmark::RegisterBenchmark(name.c_str(), guarded);
-    b->UseRealTime()->Unit(benchmark::kMillisecond);
+    const Args args(e.arg_names, t);
+    // A body that throws (a pool that cannot start, a refused thread, a failed system call) ends
+    // with the exception's message instead of taking the whole run down through std::terminate.
+    auto guarded = [body = f.body, args](benchmark::State& state) {
+      try {
+        body(state, args);
+      } catch (const std::exception& ex) {
+        state.SkipWithError(ex.what());
+      }
+    };
+    auto* b = benchmark::RegisterBenchmark(f.name.c_str(), guarded);
+    b->UseRealTime()->Unit(f.unit);
     if (!e.arg_names.empty()) {
       b->ArgNames(e.arg_names);
       b->Args(t);
     }
-    if (configure) configure(b, t);
+    const int64_t iterations = PlannedIterations(f.budget, args, o.suite);
+    if (iterations > 0) b->Iterations(iterations);
+    MutablePlanned().push_back({BenchmarkName(f.name, args, iterations), iterations,
+                                f.budget.estimate ? f.budget.estimate(args) : 0});
   }
   if (!e.tuples.empty()) {
     for (const auto& n : e.arg_names) MutableUsedArgNames().insert(n);
   }
-  RegisteredCount() += static_cast<int>(e.tuples.size());
   return static_cast<int>(e.tuples.size());
-}
-
-void BoundIterations(benchmark::internal::Benchmark* b, double expected_s, double budget_s) {
-  double n = expected_s > 0 ? std::ceil(budget_s / expected_s) : 1e6;
-  n = std::clamp(n, 1.0, 1e6);
-  b->Iterations(static_cast<benchmark::IterationCount>(n));
 }
 
 bool AddFamilyGroup(const char* name, GroupFn fn) {
@@ -130,11 +164,13 @@ int RegisterAllFamilies(const Options& o) {
     return std::pair(rank(a.name), std::string_view(a.name)) <
            std::pair(rank(b.name), std::string_view(b.name));
   });
-  RegisteredCount() = 0;
+  const size_t before = MutablePlanned().size();
   for (const Group& g : groups) g.fn(o);
-  return RegisteredCount();
+  return static_cast<int>(MutablePlanned().size() - before);
 }
 
 const std::set<std::string>& UsedArgNames() { return MutableUsedArgNames(); }
+
+const std::vector<Planned>& PlannedBenchmarks() { return MutablePlanned(); }
 
 }  // namespace concbench

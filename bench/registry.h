@@ -1,29 +1,34 @@
-// How benchmark families declare their argument grids and get registered for the chosen suite.
+// How benchmark families declare their argument grids, read their arguments and bound their run
+// time, and how they are registered for the chosen suite.
 //
-// A family is one benchmark function with a name "<model>/<workload>" and, per suite, a list of
-// grids; a grid is an ordered list of axes (argument name + values) whose cartesian product gives
-// the argument tuples. Several grids let a suite hold the notebook's exact combinations
-// (5 × 500 ms and 5 × 200 ms) without their cross product. Grid overrides from the command line
-// replace an axis's values wherever that axis appears. Registration names each benchmark
-// "<model>/<workload>/<arg>:<value>/.../real_time" and always measures wall-clock time.
+// A family is one body with a name "<model>/<workload>" and, per suite, a list of grids; a grid
+// is an ordered list of axes (argument name + values) whose cartesian product gives the argument
+// tuples. Several grids let a suite hold the notebook's exact combinations (5 × 500 ms and
+// 5 × 200 ms) without their cross product. Grid overrides from the command line replace an axis's
+// values wherever that axis appears. Each tuple becomes one benchmark named
+// "<model>/<workload>/<arg>:<value>/.../real_time", measured in wall-clock time.
+//
+// Bodies and budgets read their arguments by name (`args["tasks"]`), never by position, so the
+// order of a grid's axes decides only the order of the name's parts.
 //
 // Each bench/<group>_bench.cc registers its families from one function, added at static
-// initialisation with CONCBENCH_REGISTER_GROUP-free plain code:
+// initialisation:
 //
-//   static void RegisterSync(const Options& o) {
-//     RegisterFamily(o, "sync/sleep", {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500}}}}},
-//                    SyncSleep, [](auto* b, auto args) { BoundIterations(b, ...); });
+//   void RegisterSync(const Options& o) {
+//     RegisterFamily(o, {.name = "sync/sleep", .grids = {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500}}}}},
+//                        .body = SyncSleep, .budget = Fixed(0.5, SleepEstimate)});
 //   }
-//   static const bool kRegistered = AddFamilyGroup("sync", RegisterSync);
+//   const bool kRegistered = AddFamilyGroup("sync", RegisterSync);
 #pragma once
 
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <set>
-#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "options.h"
@@ -45,6 +50,8 @@ struct SuiteGrids {
 
 const std::vector<Grid>& GridsFor(const SuiteGrids& g, Suite s);
 
+using Overrides = std::map<std::string, std::vector<int64_t>, std::less<>>;
+
 struct Expansion {
   std::vector<std::string> arg_names;
   std::vector<std::vector<int64_t>> tuples;  // in grid order, duplicates removed
@@ -52,35 +59,97 @@ struct Expansion {
 
 // Expands grids with the overrides applied. Every grid must have the same axis names in the same
 // order (std::logic_error otherwise: that is a bug in a family, not a user error).
-Expansion ExpandGrids(const std::vector<Grid>& grids,
-                      const std::map<std::string, std::vector<int64_t>, std::less<>>& overrides);
+Expansion ExpandGrids(const std::vector<Grid>& grids, const Overrides& overrides);
 
-using BenchFn = std::function<void(benchmark::State&)>;
-// Per-tuple configuration (iterations, unit, ...), called after the defaults are applied.
-using Configure = std::function<void(benchmark::internal::Benchmark*, std::span<const int64_t>)>;
+// The arguments of one benchmark, by name.
+class Args {
+ public:
+  Args() = default;
+  Args(std::vector<std::string> names, std::vector<int64_t> values);
 
-// Registers one benchmark per argument tuple of `name` in the chosen suite, with UseRealTime,
-// millisecond unit and the ArgNames. An exception escaping `fn` ends that benchmark with
-// SkipWithError naming it (a family must still not leave joinable threads or children behind).
+  // The value of argument `name`; std::logic_error when the benchmark has no such argument (a
+  // family reading an argument its grids do not have is a bug).
+  int64_t operator[](std::string_view name) const;
+  // The value of `name`, or `fallback` when the benchmark has no such argument.
+  int64_t Get(std::string_view name, int64_t fallback) const;
+  bool Has(std::string_view name) const;
+  // `name`'s value in seconds, for arguments in milliseconds (sleep_ms, delay_ms).
+  double Seconds(std::string_view name_ms) const { return static_cast<double>((*this)[name_ms]) / 1e3; }
+
+  const std::vector<std::string>& names() const { return names_; }
+  const std::vector<int64_t>& values() const { return values_; }
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<int64_t> values_;
+};
+
+// Seconds one iteration should take for given arguments: a rough estimate that sizes the run
+// (and, from it, the benchmark's deadline and the progress estimate); it never enters a counter.
+using Estimate = std::function<double(const Args&)>;
+
+// How long each benchmark of a family runs. One policy for every family:
+//   - fixed budget (seconds > 0): ceil(seconds / estimate) iterations, at least 1 and at most
+//     1,000,000, fixed in advance (the count shows as /iterations:N/ in the name). For families
+//     whose iterations are long or whose duration is known (sleeps, I/O, forks).
+//   - adaptive (seconds == 0): Google Benchmark sizes the run itself (--benchmark_min_time),
+//     for families quick and steady enough.
+//   - the smoke suite: every family runs ceil(kSmokeSeconds / estimate) iterations, at least 1
+//     and at most kSmokeMaxIterations, fixed.
+struct Budget {
+  double seconds = 0;
+  Estimate estimate;
+};
+
+inline constexpr double kSmokeSeconds = 0.02;
+inline constexpr int64_t kSmokeMaxIterations = 10;
+
+// A fixed budget of `seconds` per benchmark.
+inline Budget Fixed(double seconds, Estimate estimate) { return {seconds, std::move(estimate)}; }
+// Google Benchmark sizes the run; `estimate` still sizes the smoke run and the deadline.
+inline Budget Adaptive(Estimate estimate) { return {0, std::move(estimate)}; }
+
+// The iteration count a budget gives a benchmark with these arguments in suite `s`; 0 means
+// Google Benchmark chooses.
+int64_t PlannedIterations(const Budget& budget, const Args& args, Suite s);
+
+using Body = std::function<void(benchmark::State&, const Args&)>;
+
+struct Family {
+  std::string name;  // "<model>[.<variant>]/<workload>"
+  SuiteGrids grids;
+  Body body;
+  Budget budget;
+  benchmark::TimeUnit unit = benchmark::kMillisecond;
+};
+
+// What the registry knows about one registered benchmark before it runs.
+struct Planned {
+  std::string name;         // Google Benchmark's name: ".../iterations:N/real_time"
+  int64_t iterations = 0;   // 0: chosen by Google Benchmark
+  double estimate_s = 0;    // one iteration, from the family's estimate
+};
+
+// Registers one benchmark per argument tuple of `f` in the chosen suite, with UseRealTime, the
+// family's unit, its ArgNames and its budget. An exception escaping the body ends that benchmark
+// with SkipWithError naming it (a body must still not leave joinable threads or children behind).
 // Returns how many were registered.
-int RegisterFamily(const Options& o, const std::string& name, const SuiteGrids& grids, BenchFn fn,
-                   const Configure& configure = {});
-
-// Caps a family's run time: enough iterations for about `budget_s` of wall time given that one
-// iteration should take `expected_s`, at least 1 and at most 1,000,000. Used by sleep-bound
-// families whose duration is known before running.
-void BoundIterations(benchmark::internal::Benchmark* b, double expected_s, double budget_s = 0.5);
+int RegisterFamily(const Options& o, const Family& f);
 
 using GroupFn = void (*)(const Options&);
 
 // Adds a group of families; called from a static initialiser in each bench/*_bench.cc.
 bool AddFamilyGroup(const char* name, GroupFn fn);
 
-// Registers every group's families for `o`. Returns the number of benchmarks registered.
+// Registers every group's families for `o`, in the notebook's model order. Returns the number of
+// benchmarks registered.
 int RegisterAllFamilies(const Options& o);
 
 // Argument names that appeared in at least one registered family (to warn about overrides that
 // matched nothing).
 const std::set<std::string>& UsedArgNames();
+
+// Every benchmark registered so far, in registration order.
+const std::vector<Planned>& PlannedBenchmarks();
 
 }  // namespace concbench

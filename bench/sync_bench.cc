@@ -9,9 +9,8 @@
 #include <numeric>
 #include <vector>
 
-#include "counters.h"
 #include "cpu_families.h"
-#include "measure/ideal.h"
+#include "family.h"
 #include "models/sync.h"
 #include "registry.h"
 #include "workload/cpu_jobs.h"
@@ -20,70 +19,53 @@
 namespace concbench {
 namespace {
 
-void SyncSleep(benchmark::State& state) {
-  const int64_t tasks = state.range(0);
-  const auto sleep = std::chrono::milliseconds(state.range(1));
+void SyncSleep(benchmark::State& state, const Args& args) {
+  const int64_t tasks = args["tasks"];
+  const auto sleep = std::chrono::milliseconds(args["sleep_ms"]);
   std::vector<int64_t> inputs(static_cast<size_t>(tasks));
   std::iota(inputs.begin(), inputs.end(), 0);
-  const int64_t expected = sleep_batch_checksum(tasks);
   const TaskFn task = [sleep](int64_t i) { return sleep_task(i, sleep); };
-
-  int64_t mismatches = 0, wrong = 0;
-  Meter meter;
-  meter.Start();
-  for (auto _ : state) {
-    const int64_t sum = Checksum(RunSync(inputs, task));
-    if (sum != expected) ++mismatches, wrong = sum;
-  }
-  meter.Stop();
-  if (!VerifyChecksums(state, mismatches, wrong, expected)) return;
-  SetModelCounters(state, meter, static_cast<double>(tasks) * std::chrono::duration<double>(sleep).count(),
-                   expected);
-  state.SetItemsProcessed(state.iterations() * tasks);
+  TimeIterations(state,
+                 {.checksum = sleep_batch_checksum(tasks),
+                  .ideal_s = static_cast<double>(tasks) * std::chrono::duration<double>(sleep).count(),
+                  .items = tasks},
+                 [&] { return Checksum(RunSync(inputs, task)); });
 }
 
-// Arguments: tasks, then n for the cpu job.
-void SyncCpu(benchmark::State& state, CpuJob job) {
-  const int64_t n = job == CpuJob::kCpuIntensivo ? state.range(1) : 0;
-  const CpuBatch& batch = CachedCpuBatch(job, state.range(0), n);
-  const Calibration& cal = CachedCalibration(job, state.range(0), n);
+void SyncCpu(benchmark::State& state, const Args& args, CpuJob job) {
+  const CpuWork w = CpuWorkFor(job, args);
+  TimeIterations(state, {.checksum = w.cal.checksum, .ideal_s = w.cal.total_seconds, .items = w.tasks()},
+                 [&] { return Checksum(RunSync(w.batch.inputs, w.batch.task)); });
+}
 
-  int64_t mismatches = 0, wrong = 0;
-  Meter meter;
-  meter.Start();
-  for (auto _ : state) {
-    const int64_t sum = Checksum(RunSync(batch.inputs, batch.task));
-    if (sum != cal.checksum) ++mismatches, wrong = sum;
-  }
-  meter.Stop();
-  if (!VerifyChecksums(state, mismatches, wrong, cal.checksum)) return;
-  SetModelCounters(state, meter, cal.total_seconds, cal.checksum);
-  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(batch.inputs.size()));
+Family CpuFamily(const char* name, CpuJob job, SuiteGrids grids) {
+  return {.name = name,
+          .grids = std::move(grids),
+          .body = [job](benchmark::State& s, const Args& a) { SyncCpu(s, a, job); },
+          .budget = Adaptive([job](const Args& a) { return SerialCpuEstimate(job, a); })};
 }
 
 void RegisterSync(const Options& o) {
-  RegisterFamily(o, "sync/sleep",
-                 {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500}}}},  // section 1
-                  .smoke = {{{"tasks", {2}}, {"sleep_ms", {1}}}},
-                  .sweep = {{{"tasks", {1, 4, 16, 64}}, {"sleep_ms", {1, 10}}}}},
-                 SyncSleep, [](auto* b, std::span<const int64_t> a) {
-                   BoundIterations(b, static_cast<double>(a[0] * a[1]) / 1e3);
-                 });
-  RegisterFamily(o, "sync/cpu",
-                 {.notebook = {{{"tasks", {4}}, {"n", {200'000}}}},  // section 4's baseline
-                  .smoke = {{{"tasks", {2}}, {"n", {1'000}}}},
-                  .sweep = {{{"tasks", {1, 2, 4, 8, 16}}, {"n", {200'000}}}}},
-                 [](benchmark::State& s) { SyncCpu(s, CpuJob::kCpuIntensivo); });
-  RegisterFamily(o, "sync/trabajo",
-                 {.notebook = {{{"tasks", {200}}}},  // section 4.1's baseline
-                  .smoke = {{{"tasks", {3}}}},
-                  .sweep = {{{"tasks", {200}}}}},
-                 [](benchmark::State& s) { SyncCpu(s, CpuJob::kTrabajo); });
-  RegisterFamily(o, "sync/tarea_normal",
-                 {.notebook = {{{"tasks", {4}}}},  // section 5.3's baseline
-                  .smoke = {{{"tasks", {2}}}},
-                  .sweep = {{{"tasks", {4, 16}}}}},
-                 [](benchmark::State& s) { SyncCpu(s, CpuJob::kTareaNormal); });
+  RegisterFamily(o, {.name = "sync/sleep",
+                     .grids = {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500}}}},  // section 1
+                               .smoke = {{{"tasks", {2}}, {"sleep_ms", {1}}}},
+                               .sweep = {{{"tasks", {1, 4, 16, 64}}, {"sleep_ms", {1, 10}}}}},
+                     .body = SyncSleep,
+                     .budget = Fixed(0.5, [](const Args& a) {
+                       return static_cast<double>(a["tasks"] * a["sleep_ms"]) / 1e3;
+                     })});
+  RegisterFamily(o, CpuFamily("sync/cpu", CpuJob::kCpuIntensivo,
+                              {.notebook = {{{"tasks", {4}}, {"n", {200'000}}}},  // section 4's baseline
+                               .smoke = {{{"tasks", {2}}, {"n", {1'000}}}},
+                               .sweep = {{{"tasks", {1, 2, 4, 8, 16}}, {"n", {200'000}}}}}));
+  RegisterFamily(o, CpuFamily("sync/trabajo", CpuJob::kTrabajo,
+                              {.notebook = {{{"tasks", {200}}}},  // section 4.1's baseline
+                               .smoke = {{{"tasks", {3}}}},
+                               .sweep = {{{"tasks", {200}}}}}));
+  RegisterFamily(o, CpuFamily("sync/tarea_normal", CpuJob::kTareaNormal,
+                              {.notebook = {{{"tasks", {4}}}},  // section 5.3's baseline
+                               .smoke = {{{"tasks", {2}}}},
+                               .sweep = {{{"tasks", {4, 16}}}}}));
 }
 
 const bool kRegistered = AddFamilyGroup("sync", RegisterSync);

@@ -28,9 +28,8 @@
 //   threads.<race|mutex|atomic|local>/counter/threads:N/increments:K
 //                                                            section 2.1; counter lost_updates
 //
-// Extra counters: ns_per_task (dispatch: wall time / tasks), gil_switches (hand-overs of the
-// GIL per iteration), lost_updates (expected − obtained, mean per iteration), ns_per_increment,
-// us_per_worker (startup wall time / workers).
+// Extra counters (bench/counters.h): ns_per_task (dispatch), gil_switches, lost_updates,
+// ns_per_increment, us_per_worker (startup).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -49,8 +48,8 @@
 #include <tuple>
 #include <vector>
 
-#include "counters.h"
 #include "cpu_families.h"
+#include "family.h"
 #include "measure/ideal.h"
 #include "models/gil.h"
 #include "models/hold.h"
@@ -63,121 +62,75 @@
 namespace concbench {
 namespace {
 
-using Bench = benchmark::internal::Benchmark;
-
-// Per-iteration process usage, for families outside the model-counter set.
-void SetUsageCounters(benchmark::State& state, const Meter& meter) {
-  const double iterations = state.iterations() > 0 ? static_cast<double>(state.iterations()) : 1.0;
-  state.counters["cpu_util"] =
-      meter.wall_seconds() > 0 ? meter.usage().cpu_seconds() / meter.wall_seconds() : 0;
-  state.counters["ctx_switches"] = static_cast<double>(meter.usage().context_switches()) / iterations;
-}
-
 std::vector<int64_t> Indices(int64_t n) {
   std::vector<int64_t> v(static_cast<size_t>(n));
   std::iota(v.begin(), v.end(), 0);
   return v;
 }
 
-
-double Seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
-
 // ---- sleep ------------------------------------------------------------------------------------
 
-// Arguments: tasks, workers, sleep_ms[, chunksize]. Without chunksize the batch goes through
-// submit_all and is collected in completion order (section 2's as_completed); with it, through
-// map (section 5.2's ex.map).
-void ThreadsSleep(benchmark::State& state, bool use_map) {
-  const int64_t tasks = state.range(0);
-  const int workers = static_cast<int>(state.range(1));
-  const auto sleep = std::chrono::milliseconds(state.range(2));
-  const int64_t chunksize = use_map ? state.range(3) : 1;
+// Without a chunksize argument the batch goes through submit_all and is collected in completion
+// order (section 2's as_completed); with one, through map (section 5.2's ex.map).
+void ThreadsSleep(benchmark::State& state, const Args& args) {
+  const int64_t tasks = args["tasks"];
+  const int64_t workers = args["workers"];
+  const bool use_map = args.Has("chunksize");
+  const int64_t chunksize = args.Get("chunksize", 1);
+  const auto sleep = std::chrono::milliseconds(args["sleep_ms"]);
   const std::vector<int64_t> inputs = Indices(tasks);
-  const int64_t expected = sleep_batch_checksum(tasks);
   const auto task = [sleep](int64_t i) { return sleep_task(i, sleep); };
-
-  ThreadPool pool(workers);
-  int64_t mismatches = 0, wrong = 0;
-  Meter meter;
-  meter.Start();
-  for (auto _ : state) {
-    int64_t sum = 0;
-    if (use_map) {
-      sum = Checksum(pool.map(task, inputs, chunksize));
-    } else {
-      auto done = pool.submit_all(task, inputs);
-      while (auto c = done.next()) sum += c->result.get();
-    }
-    if (sum != expected) ++mismatches, wrong = sum;
-  }
-  meter.Stop();
-  if (!VerifyChecksums(state, mismatches, wrong, expected)) return;
-  SetModelCounters(state, meter, UniformMakespan(tasks, Seconds(sleep), workers, chunksize), expected);
-  state.SetItemsProcessed(state.iterations() * tasks);
+  ThreadPool pool(static_cast<int>(workers));
+  TimeIterations(state,
+                 {.checksum = sleep_batch_checksum(tasks),
+                  .ideal_s = UniformMakespan(tasks, args.Seconds("sleep_ms"), workers, chunksize),
+                  .items = tasks},
+                 [&] {
+                   if (use_map) return Checksum(pool.map(task, inputs, chunksize));
+                   int64_t sum = 0;
+                   auto done = pool.submit_all(task, inputs);
+                   while (auto c = done.next()) sum += c->result.get();
+                   return sum;
+                 });
 }
 
-// Starts `count` std::threads running body(i) into `threads`. When the system refuses one, stops
-// there and returns why (the caller joins those started); returns "" when all started.
+// Starts `count` std::threads running body(i) and joins them all. When the system refuses one,
+// joins those started and throws LimitError naming the limits.
 template <class Body>
-std::string StartThreads(std::vector<std::thread>& threads, int64_t count, const Body& body) {
-  for (int64_t i = 0; i < count; ++i) {
+void RunThreads(int64_t count, const Body& body) {
+  std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(count));
+  std::string refused;
+  for (int64_t i = 0; i < count && refused.empty(); ++i) {
     try {
       threads.emplace_back([body, i] { body(i); });  // by value: the threads outlive this call
     } catch (const std::system_error& e) {
-      return "std::thread failed after " + std::to_string(i) + " of " + std::to_string(count) +
-             " threads: " + e.what() + " (limits: " + DescribeTaskLimits() + ")";
+      refused = "std::thread failed after " + std::to_string(i) + " of " + std::to_string(count) +
+                " threads: " + e.what() + " (limits: " + DescribeTaskLimits() + ")";
     }
   }
-  return "";
+  for (auto& t : threads) t.join();
+  if (!refused.empty()) throw LimitError(refused);
 }
 
-// Arguments: tasks, sleep_ms. One std::thread per task, created and joined inside the loop.
-void PerTaskSleep(benchmark::State& state) {
-  const int64_t tasks = state.range(0);
-  const auto sleep = std::chrono::milliseconds(state.range(1));
-  const int64_t expected = sleep_batch_checksum(tasks);
+// One std::thread per task, created and joined inside the loop.
+void PerTaskSleep(benchmark::State& state, const Args& args) {
+  const int64_t tasks = args["tasks"];
+  const auto sleep = std::chrono::milliseconds(args["sleep_ms"]);
   std::vector<int64_t> results(static_cast<size_t>(tasks));
-  std::vector<std::thread> threads;
-  threads.reserve(static_cast<size_t>(tasks));
-
-  int64_t mismatches = 0, wrong = 0;
-  Meter meter;
-  meter.Start();
-  for (auto _ : state) {
-    const std::string refused = StartThreads(threads, tasks, [&results, sleep](int64_t i) {
-      results[static_cast<size_t>(i)] = sleep_task(i, sleep);
-    });
-    for (auto& t : threads) t.join();
-    threads.clear();
-    if (!refused.empty()) {
-      Fail(state, refused);
-      break;
-    }
-    const int64_t sum = Checksum(results);
-    if (sum != expected) ++mismatches, wrong = sum;
-  }
-  meter.Stop();
-  if (state.error_occurred() || !VerifyChecksums(state, mismatches, wrong, expected)) return;
-  SetModelCounters(state, meter, tasks > 0 ? Seconds(sleep) : 0.0, expected);
-  state.SetItemsProcessed(state.iterations() * tasks);
+  TimeIterations(state,
+                 {.checksum = sleep_batch_checksum(tasks),
+                  .ideal_s = tasks > 0 ? args.Seconds("sleep_ms") : 0.0,
+                  .items = tasks},
+                 [&] {
+                   RunThreads(tasks, [&results, sleep](int64_t i) {
+                     results[static_cast<size_t>(i)] = sleep_task(i, sleep);
+                   });
+                   return Checksum(results);
+                 });
 }
 
 // ---- cpu --------------------------------------------------------------------------------------
-
-struct CpuArgs {
-  int64_t tasks, workers, n, chunksize;
-};
-
-// Arguments by job: cpu (tasks, workers, n), tarea_normal (tasks, workers),
-// trabajo (tasks, workers, chunksize).
-CpuArgs ReadCpuArgs(const benchmark::State& state, CpuJob job) {
-  switch (job) {
-    case CpuJob::kCpuIntensivo: return {state.range(0), state.range(1), state.range(2), 1};
-    case CpuJob::kTareaNormal: return {state.range(0), state.range(1), 0, 1};
-    case CpuJob::kTrabajo: return {state.range(0), state.range(1), 0, state.range(2)};
-  }
-  return {};
-}
 
 // The serial calibration of the GIL-emulating task: the same sums, computed in slices with a
 // checkpoint between them, on one thread that never has to hand the lock over.
@@ -193,58 +146,45 @@ const Calibration& CachedGilCalibration(CpuJob job, int64_t tasks, int64_t n) {
   return it->second;
 }
 
-void ThreadsCpu(benchmark::State& state, CpuJob job, bool gil_mode) {
-  const CpuArgs a = ReadCpuArgs(state, job);
-  const CpuBatch& batch = CachedCpuBatch(job, a.tasks, a.n);
-  const Calibration& cal = CachedCalibration(job, a.tasks, a.n);
-  double ideal = Makespan(cal.task_seconds, std::min<int64_t>(a.workers, UsableCores()), a.chunksize);
+// Arguments: tasks, workers, n (cpu), chunksize (trabajo).
+void ThreadsCpu(benchmark::State& state, const Args& args, CpuJob job, bool gil_mode) {
+  const CpuWork w = CpuWorkFor(job, args);
+  const int64_t workers = args["workers"];
+  const int64_t chunksize = args.Get("chunksize", 1);
+  double ideal = Makespan(w.cal.task_seconds, std::min<int64_t>(workers, UsableCores()), chunksize);
   Gil gil;
-  TaskFn task = batch.task;
+  TaskFn task = w.batch.task;
   if (gil_mode) {
     // One thread computes at a time: the best the model can do is the serial time.
-    const Calibration& gil_cal = CachedGilCalibration(job, a.tasks, a.n);
-    if (gil_cal.checksum != cal.checksum) {
+    const Calibration& gil_cal = CachedGilCalibration(job, args["tasks"], args.Get("n", 0));
+    if (gil_cal.checksum != w.cal.checksum) {
       Fail(state, "GIL task checksum " + std::to_string(gil_cal.checksum) + " != " +
-                      std::to_string(cal.checksum));
+                      std::to_string(w.cal.checksum));
       return;
     }
     ideal = gil_cal.total_seconds;
     task = GilCpuTask(job, gil);
   }
-
-  ThreadPool pool(static_cast<int>(a.workers));
+  ThreadPool pool(static_cast<int>(workers));
   const int64_t switches_before = gil.switches();
-  int64_t mismatches = 0, wrong = 0;
-  Meter meter;
-  meter.Start();
-  for (auto _ : state) {
-    const int64_t sum = Checksum(pool.map(task, batch.inputs, a.chunksize));
-    if (sum != cal.checksum) ++mismatches, wrong = sum;
+  const auto meter = TimeIterations(state, {.checksum = w.cal.checksum, .ideal_s = ideal, .items = w.tasks()},
+                                    [&] { return Checksum(pool.map(task, w.batch.inputs, chunksize)); });
+  if (meter && gil_mode) {
+    SetCounter(state, "gil_switches",
+               static_cast<double>(gil.switches() - switches_before) / static_cast<double>(state.iterations()));
   }
-  meter.Stop();
-  if (!VerifyChecksums(state, mismatches, wrong, cal.checksum)) return;
-  SetModelCounters(state, meter, ideal, cal.checksum);
-  if (gil_mode) {
-    state.counters["gil_switches"] = static_cast<double>(gil.switches() - switches_before) /
-                                     static_cast<double>(std::max<int64_t>(state.iterations(), 1));
-  }
-  state.SetItemsProcessed(state.iterations() * a.tasks);
 }
 
 // ---- startup and dispatch ---------------------------------------------------------------------
 
-void ThreadsStartup(benchmark::State& state) {
-  const int workers = static_cast<int>(state.range(0));
-  Meter meter;
-  meter.Start();
-  for (auto _ : state) {
+void ThreadsStartup(benchmark::State& state, const Args& args) {
+  const int workers = static_cast<int>(args["workers"]);
+  const auto meter = TimeIterations(state, {}, [&] {
     ThreadPool pool(workers);
     benchmark::DoNotOptimize(pool.workers());
-  }
-  meter.Stop();
-  SetUsageCounters(state, meter);
-  state.counters["us_per_worker"] = meter.wall_seconds() * 1e6 /
-                                    static_cast<double>(std::max<int64_t>(state.iterations(), 1) * workers);
+    return int64_t{0};
+  });
+  if (meter) SetWallPerTask(state, *meter, "us_per_worker", workers, 1e-6);
 }
 
 // The baseline for the pool's dispatch cost: the least a mutex + condition-variable queue can do
@@ -284,6 +224,32 @@ class MinimalQueue {
     cv_.notify_one();
   }
 
+  // Pushes `tasks` empty tasks and waits until the last one has run. The last task to finish
+  // wakes the producer; tasks capture one pointer, so std::function stores them without
+  // allocating.
+  void RunEmpty(int64_t tasks) {
+    struct Completion {
+      std::atomic<int64_t> remaining{0};
+      std::mutex mu;
+      std::condition_variable cv;
+      bool done = false;  // guarded by mu
+    } completion;
+    Completion* c = &completion;
+    c->remaining.store(tasks, std::memory_order_relaxed);
+    for (int64_t i = 0; i < tasks; ++i) {
+      Push([c] {
+        if (c->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+          // Notified under the lock: the producer may destroy `c` as soon as it sees done.
+          std::lock_guard lock(c->mu);
+          c->done = true;
+          c->cv.notify_one();
+        }
+      });
+    }
+    std::unique_lock lock(c->mu);
+    c->cv.wait(lock, [c] { return c->done; });
+  }
+
  private:
   std::mutex mu_;
   std::condition_variable cv_;
@@ -295,182 +261,127 @@ class MinimalQueue {
 enum class Dispatch { kMap, kSubmit, kQueue, kAsync, kThread };
 
 // Arguments: tasks[, workers]. One iteration dispatches `tasks` empty tasks and waits for all of
-// them; ns_per_task = wall time / tasks (with tasks = 1, the submit → result round trip).
-void ThreadsDispatch(benchmark::State& state, Dispatch how) {
-  const int64_t tasks = state.range(0);
-  const bool pooled = how == Dispatch::kMap || how == Dispatch::kSubmit || how == Dispatch::kQueue;
-  const int workers = pooled ? static_cast<int>(state.range(1)) : 0;
+// them (with tasks = 1, the submit → result round trip).
+void ThreadsDispatch(benchmark::State& state, const Args& args, Dispatch how) {
+  const int64_t tasks = args["tasks"];
   std::optional<ThreadPool> pool;
   std::optional<MinimalQueue> queue;
-  if (how == Dispatch::kMap || how == Dispatch::kSubmit) pool.emplace(workers);
-  if (how == Dispatch::kQueue) queue.emplace(workers);
+  if (how == Dispatch::kMap || how == Dispatch::kSubmit) pool.emplace(static_cast<int>(args["workers"]));
+  if (how == Dispatch::kQueue) queue.emplace(static_cast<int>(args["workers"]));
   const std::vector<int64_t> inputs = how == Dispatch::kMap ? Indices(tasks) : std::vector<int64_t>{};
-  const int64_t expected_sum = tasks * (tasks - 1) / 2;
   std::vector<std::future<void>> futures;
-  std::vector<std::thread> threads;
   futures.reserve(static_cast<size_t>(tasks));
-  threads.reserve(static_cast<size_t>(tasks));
-  // Queue baseline completion: the last task to finish wakes the producer. Tasks capture one
-  // pointer to it, so std::function stores them without allocating.
-  struct Completion {
-    std::atomic<int64_t> remaining{0};
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;  // guarded by mu
-  } completion;
-  int64_t completed = 0;
-
-  Meter meter;
-  meter.Start();
-  for (auto _ : state) {
+  const auto meter = TimeIterations(state, {.items = tasks}, [&] {
     switch (how) {
       case Dispatch::kMap: {
-        // The task only hands its input back: the checksum proves each ran once, in order.
-        const std::vector<int64_t> out = pool->map([](int64_t i) { return i; }, inputs);
-        if (Checksum(out) == expected_sum) completed += tasks;
+        // The task only hands its input back: the sum proves each ran once.
+        const int64_t sum = Checksum(pool->map([](int64_t i) { return i; }, inputs));
+        if (sum != tasks * (tasks - 1) / 2) {
+          throw std::logic_error("dispatch: map returned Σ " + std::to_string(sum) + ", expected " +
+                                 std::to_string(tasks * (tasks - 1) / 2));
+        }
         break;
       }
       case Dispatch::kSubmit:
         for (int64_t i = 0; i < tasks; ++i) futures.push_back(pool->submit([] {}));
         for (auto& f : futures) f.get();
         futures.clear();
-        completed += tasks;
         break;
-      case Dispatch::kQueue: {
-        Completion* c = &completion;
-        c->remaining.store(tasks, std::memory_order_relaxed);
-        {
-          std::lock_guard lock(c->mu);
-          c->done = false;
-        }
-        for (int64_t i = 0; i < tasks; ++i) {
-          queue->Push([c] {
-            if (c->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-              // Notified under the lock: the producer may destroy `c` as soon as it sees done.
-              std::lock_guard lock(c->mu);
-              c->done = true;
-              c->cv.notify_one();
-            }
-          });
-        }
-        std::unique_lock lock(c->mu);
-        c->cv.wait(lock, [c] { return c->done; });
-        completed += tasks;
-        break;
-      }
+      case Dispatch::kQueue: queue->RunEmpty(tasks); break;
       case Dispatch::kAsync:
         for (int64_t i = 0; i < tasks; ++i) futures.push_back(std::async(std::launch::async, [] {}));
         for (auto& f : futures) f.get();
         futures.clear();
-        completed += tasks;
         break;
-      case Dispatch::kThread: {
-        const std::string refused = StartThreads(threads, tasks, [](int64_t) {});
-        for (auto& t : threads) t.join();
-        threads.clear();
-        if (!refused.empty()) {
-          Fail(state, refused);
-          break;
-        }
-        completed += tasks;
-        break;
-      }
+      case Dispatch::kThread: RunThreads(tasks, [](int64_t) {}); break;
     }
-    if (state.error_occurred()) break;
-  }
-  meter.Stop();
-  if (state.error_occurred()) return;
-  if (completed != state.iterations() * tasks) {
-    Fail(state, "dispatch completed " + std::to_string(completed) + " tasks, expected " +
-                    std::to_string(state.iterations() * tasks));
-    return;
-  }
-  SetUsageCounters(state, meter);
-  state.counters["ns_per_task"] =
-      meter.wall_seconds() * 1e9 / static_cast<double>(std::max<int64_t>(completed, 1));
-  state.SetItemsProcessed(completed);
+    return int64_t{0};
+  });
+  if (meter) SetWallPerTask(state, *meter, "ns_per_task", static_cast<double>(tasks), 1e-9);
 }
 
 // ---- counter ----------------------------------------------------------------------------------
 
-// Arguments: threads, increments.
-void ThreadsCounter(benchmark::State& state, CounterMode mode) {
-  const int threads = static_cast<int>(state.range(0));
-  const int64_t increments = state.range(1);
-  int64_t lost = 0, bad = 0;
-  CounterResult last;
-  Meter meter;
-  meter.Start();
-  for (auto _ : state) {
-    last = RunCounter(mode, threads, increments);
-    lost += last.lost();
+void ThreadsCounter(benchmark::State& state, const Args& args, CounterMode mode) {
+  const int threads = static_cast<int>(args["threads"]);
+  const int64_t increments = args["increments"];
+  int64_t lost = 0;
+  const auto meter = TimeIterations(state, {.items = threads * increments}, [&] {
+    const CounterResult r = RunCounter(mode, threads, increments);
     // Only the race may lose updates, and no variant can count more than was added.
-    if (last.obtained > last.expected || (mode != CounterMode::kRace && last.lost() != 0)) ++bad;
-  }
-  meter.Stop();
-  if (bad != 0) {
-    Fail(state, "threads." + std::string(CounterVariant(mode)) + ": " + std::to_string(bad) +
-                    " iterations with a wrong total; last obtained " + std::to_string(last.obtained) +
-                    ", expected " + std::to_string(last.expected));
-    return;
-  }
-  const double iterations = static_cast<double>(std::max<int64_t>(state.iterations(), 1));
-  SetUsageCounters(state, meter);
-  state.counters["lost_updates"] = static_cast<double>(lost) / iterations;
-  state.counters["ns_per_increment"] =
-      meter.wall_seconds() * 1e9 / (iterations * static_cast<double>(last.expected));
-  state.SetItemsProcessed(state.iterations() * threads * increments);
+    if (r.obtained > r.expected || (mode != CounterMode::kRace && r.lost() != 0)) {
+      throw std::logic_error("threads." + std::string(CounterVariant(mode)) + ": wrong total in iteration " +
+                             std::to_string(state.iterations()) + ": obtained " + std::to_string(r.obtained) +
+                             ", expected " + std::to_string(r.expected));
+    }
+    lost += r.lost();
+    return int64_t{0};
+  });
+  if (!meter) return;
+  SetCounter(state, "lost_updates", static_cast<double>(lost) / static_cast<double>(state.iterations()));
+  SetWallPerTask(state, *meter, "ns_per_increment", static_cast<double>(threads * increments), 1e-9);
 }
 
 // ---- registration -----------------------------------------------------------------------------
 
-// Every family bounds its own run time with a fixed iteration count computed from what one
-// iteration should take (BoundIterations; the count shows as /iterations:N/ in the name, which
-// the grammar accepts, whereas a MinTime would add "min_time:0.500"). Sleep-bound families know
-// their time exactly; the others use rough per-unit costs of a 2-core x86 VM, which only need to
-// be right within a few times for the run to stay short. Smoke runs get a fiftieth of a second.
-using Expected = std::function<double(std::span<const int64_t>)>;
-
-Configure Budget(const Options& o, double budget_s, Expected expected_s) {
-  const double budget = o.suite == Suite::kSmoke ? 0.02 : budget_s;
-  return [budget, expected_s = std::move(expected_s)](Bench* b, std::span<const int64_t> a) {
-    BoundIterations(b, expected_s(a), budget);
-  };
-}
-
+// Run-time estimates use rough per-unit costs of a 2-core x86 VM, which only need to be right
+// within a few times for the run to stay short.
 constexpr double kSleepBudget = 0.5;  // seconds of sleeping per benchmark
 constexpr double kBudget = 0.25;      // seconds per benchmark for the others
 
-// cpu_intensivo: ~1.3 ns per iteration; trabajo: 50,000 and tarea_normal: 300,000 iterations of
-// ~2.8 ns; spread over min(workers, cores) threads (all of it on one under the GIL).
-double ExpectedCpu(double iterations_per_task, int64_t tasks, int64_t workers, bool gil) {
-  const double parallel = gil ? 1.0 : static_cast<double>(std::min<int64_t>(workers, UsableCores()));
-  return 1e-9 * iterations_per_task * static_cast<double>(tasks) / parallel + 20e-6;
+// The serial estimate spread over min(workers, cores) threads (all of it on one under the GIL).
+double ParallelCpuEstimate(CpuJob job, const Args& a, bool gil) {
+  const double parallel = gil ? 1.0 : static_cast<double>(std::min<int64_t>(a["workers"], UsableCores()));
+  return SerialCpuEstimate(job, a) / parallel + 20e-6;
+}
+
+Family CpuFamily(const std::string& model, CpuJob job, bool gil, SuiteGrids grids) {
+  return {.name = model + "/" + std::string(CpuJobWorkload(job)),
+          .grids = std::move(grids),
+          .body = [job, gil](benchmark::State& s, const Args& a) { ThreadsCpu(s, a, job, gil); },
+          .budget = Fixed(kBudget, [job, gil](const Args& a) { return ParallelCpuEstimate(job, a, gil); })};
+}
+
+// Per task: map ~150 ns, submit + std::future ~1.5 µs, queue ~200 ns, a thread ~80 µs; plus
+// ~20 µs of wake-ups per batch.
+Family DispatchFamily(const char* name, Dispatch how, SuiteGrids grids, double per_task_s) {
+  return {.name = name,
+          .grids = std::move(grids),
+          .body = [how](benchmark::State& s, const Args& a) { ThreadsDispatch(s, a, how); },
+          .budget = Fixed(kBudget, [per_task_s](const Args& a) {
+            return 20e-6 + per_task_s * static_cast<double>(a["tasks"]);
+          })};
 }
 
 void RegisterThreads(const Options& o) {
   // threads/sleep, collected in completion order: tasks, workers, sleep_ms.
-  RegisterFamily(o, "threads/sleep",
-                 {.notebook = {{{"tasks", {5}}, {"workers", {5}}, {"sleep_ms", {500}}}},  // section 2
-                  .smoke = {{{"tasks", {3}}, {"workers", {2}}, {"sleep_ms", {1}}}},
-                  .sweep = {{{"tasks", {1, 4, 16, 64, 256, 1024}}, {"workers", {64}}, {"sleep_ms", {1, 10}}},
-                            {{"tasks", {64}}, {"workers", {1, 2, 4, 8, 16, 32, 64}}, {"sleep_ms", {1, 10}}}}},
-                 [](benchmark::State& s) { ThreadsSleep(s, /*use_map=*/false); },
-                 Budget(o, kSleepBudget, [](auto a) { return UniformMakespan(a[0], a[2] / 1e3, a[1], 1); }));
+  RegisterFamily(o, {.name = "threads/sleep",
+                     .grids = {.notebook = {{{"tasks", {5}}, {"workers", {5}}, {"sleep_ms", {500}}}},  // section 2
+                               .smoke = {{{"tasks", {3}}, {"workers", {2}}, {"sleep_ms", {1}}}},
+                               .sweep = {{{"tasks", {1, 4, 16, 64, 256, 1024}}, {"workers", {64}}, {"sleep_ms", {1, 10}}},
+                                         {{"tasks", {64}}, {"workers", {1, 2, 4, 8, 16, 32, 64}}, {"sleep_ms", {1, 10}}}}},
+                     .body = ThreadsSleep,
+                     .budget = Fixed(kSleepBudget, [](const Args& a) {
+                       return UniformMakespan(a["tasks"], a.Seconds("sleep_ms"), a["workers"], 1);
+                     })});
   // threads/sleep through map: tasks, workers, sleep_ms, chunksize.
-  RegisterFamily(o, "threads/sleep",
-                 {.notebook = {{{"tasks", {5}}, {"workers", {5}}, {"sleep_ms", {200}}, {"chunksize", {1}}}},  // 5.2
-                  .smoke = {{{"tasks", {3}}, {"workers", {2}}, {"sleep_ms", {1}}, {"chunksize", {2}}}},
-                  .sweep = {{{"tasks", {256}}, {"workers", {8}}, {"sleep_ms", {1}}, {"chunksize", {1, 4, 16, 64}}}}},
-                 [](benchmark::State& s) { ThreadsSleep(s, /*use_map=*/true); },
-                 Budget(o, kSleepBudget, [](auto a) { return UniformMakespan(a[0], a[2] / 1e3, a[1], a[3]); }));
-  RegisterFamily(o, "threads.per_task/sleep",
-                 {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500, 200}}}},
-                  .smoke = {{{"tasks", {3}}, {"sleep_ms", {1}}}},
-                  .sweep = {{{"tasks", {1, 16, 64, 256, 1024}}, {"sleep_ms", {1, 10}}}}},
-                 PerTaskSleep,
-                 // Creating and joining a thread costs ~60 µs, which dominates 1,024 × 1 ms.
-                 Budget(o, kSleepBudget, [](auto a) { return a[1] / 1e3 + 60e-6 * a[0]; }));
+  RegisterFamily(o, {.name = "threads/sleep",
+                     .grids = {.notebook = {{{"tasks", {5}}, {"workers", {5}}, {"sleep_ms", {200}}, {"chunksize", {1}}}},  // 5.2
+                               .smoke = {{{"tasks", {3}}, {"workers", {2}}, {"sleep_ms", {1}}, {"chunksize", {2}}}},
+                               .sweep = {{{"tasks", {256}}, {"workers", {8}}, {"sleep_ms", {1}}, {"chunksize", {1, 4, 16, 64}}}}},
+                     .body = ThreadsSleep,
+                     .budget = Fixed(kSleepBudget, [](const Args& a) {
+                       return UniformMakespan(a["tasks"], a.Seconds("sleep_ms"), a["workers"], a["chunksize"]);
+                     })});
+  RegisterFamily(o, {.name = "threads.per_task/sleep",
+                     .grids = {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500, 200}}}},
+                               .smoke = {{{"tasks", {3}}, {"sleep_ms", {1}}}},
+                               .sweep = {{{"tasks", {1, 16, 64, 256, 1024}}, {"sleep_ms", {1, 10}}}}},
+                     .body = PerTaskSleep,
+                     // Creating and joining a thread costs ~60 µs, which dominates 1,024 × 1 ms.
+                     .budget = Fixed(kSleepBudget, [](const Args& a) {
+                       return a.Seconds("sleep_ms") + 60e-6 * static_cast<double>(a["tasks"]);
+                     })});
 
   // CPU: section 4's four cpu_intensivo(200000) on threads, then the GIL contrast.
   const SuiteGrids cpu_grids = {
@@ -482,58 +393,43 @@ void RegisterThreads(const Options& o) {
                                   .sweep = {{{"tasks", {4, 16}}, {"workers", {1, 2, 4}}}}};
   for (const bool gil : {false, true}) {
     const std::string model = gil ? "threads.gil" : "threads";
-    RegisterFamily(o, model + "/cpu", cpu_grids,
-                   [gil](benchmark::State& s) { ThreadsCpu(s, CpuJob::kCpuIntensivo, gil); },
-                   Budget(o, kBudget, [gil](auto a) {
-                     return ExpectedCpu(1.3 * static_cast<double>(a[2]), a[0], a[1], gil);
-                   }));
-    RegisterFamily(o, model + "/tarea_normal", tarea_grids,
-                   [gil](benchmark::State& s) { ThreadsCpu(s, CpuJob::kTareaNormal, gil); },
-                   Budget(o, kBudget, [gil](auto a) { return ExpectedCpu(2.8 * 300'000, a[0], a[1], gil); }));
+    RegisterFamily(o, CpuFamily(model, CpuJob::kCpuIntensivo, gil, cpu_grids));
+    RegisterFamily(o, CpuFamily(model, CpuJob::kTareaNormal, gil, tarea_grids));
   }
-  RegisterFamily(o, "threads/trabajo",
-                 {.notebook = {},
-                  .smoke = {{{"tasks", {3}}, {"workers", {2}}, {"chunksize", {2}}}},
-                  .sweep = {{{"tasks", {200}}, {"workers", {2, 4}}, {"chunksize", {1, 20}}}}},
-                 [](benchmark::State& s) { ThreadsCpu(s, CpuJob::kTrabajo, false); },
-                 Budget(o, kBudget, [](auto a) { return ExpectedCpu(2.8 * 50'000, a[0], a[1], false); }));
+  RegisterFamily(o, CpuFamily("threads", CpuJob::kTrabajo, false,
+                              {.notebook = {},
+                               .smoke = {{{"tasks", {3}}, {"workers", {2}}, {"chunksize", {2}}}},
+                               .sweep = {{{"tasks", {200}}, {"workers", {2, 4}}, {"chunksize", {1, 20}}}}}));
 
   // The notebook's counters (section 2.1), then the pool's own costs.
   for (const CounterMode mode : kAllCounterModes) {
-    RegisterFamily(o, "threads." + std::string(CounterVariant(mode)) + "/counter",
-                   {.notebook = {{{"threads", {2}}, {"increments", {100'000}}}},
-                    .smoke = {{{"threads", {2}}, {"increments", {1'000}}}},
-                    .sweep = {{{"threads", {1, 2, 4, 8, 16}}, {"increments", {100'000}}}}},
-                   [mode](benchmark::State& s) { ThreadsCounter(s, mode); },
-                   // Contended increments cost ~15 ns each; starting a thread ~50 µs.
-                   Budget(o, kBudget, [](auto a) { return a[0] * (50e-6 + 15e-9 * a[1]); }));
+    RegisterFamily(o, {.name = "threads." + std::string(CounterVariant(mode)) + "/counter",
+                       .grids = {.notebook = {{{"threads", {2}}, {"increments", {100'000}}}},
+                                 .smoke = {{{"threads", {2}}, {"increments", {1'000}}}},
+                                 .sweep = {{{"threads", {1, 2, 4, 8, 16}}, {"increments", {100'000}}}}},
+                       .body = [mode](benchmark::State& s, const Args& a) { ThreadsCounter(s, a, mode); },
+                       // Contended increments cost ~15 ns each; starting a thread ~50 µs.
+                       .budget = Fixed(kBudget, [](const Args& a) {
+                         return static_cast<double>(a["threads"]) * (50e-6 + 15e-9 * static_cast<double>(a["increments"]));
+                       })});
   }
-  RegisterFamily(o, "threads/startup",
-                 {.notebook = {{{"workers", {5}}}},
-                  .smoke = {{{"workers", {2}}}},
-                  .sweep = {{{"workers", {1, 2, 4, 8, 16, 32, 64}}}}},
-                 ThreadsStartup, Budget(o, kBudget, [](auto a) { return a[0] * 100e-6; }));
+  RegisterFamily(o, {.name = "threads/startup",
+                     .grids = {.notebook = {{{"workers", {5}}}},
+                               .smoke = {{{"workers", {2}}}},
+                               .sweep = {{{"workers", {1, 2, 4, 8, 16, 32, 64}}}}},
+                     .body = ThreadsStartup,
+                     .budget = Fixed(kBudget, [](const Args& a) { return static_cast<double>(a["workers"]) * 100e-6; })});
   const SuiteGrids pooled = {.notebook = {{{"tasks", {1, 100'000}}, {"workers", {2}}}},
                              .smoke = {{{"tasks", {1, 100}}, {"workers", {2}}}},
                              .sweep = {{{"tasks", {1, 1'000, 100'000}}, {"workers", {1, 2, 4}}}}};
   const SuiteGrids unpooled = {.notebook = {{{"tasks", {1, 1'000}}}},
                                .smoke = {{{"tasks", {1, 10}}}},
                                .sweep = {{{"tasks", {1, 1'000}}}}};
-  // Per task: map ~150 ns, submit + std::future ~1.5 µs, queue ~200 ns, a thread ~80 µs; plus
-  // ~20 µs of wake-ups per batch.
-  const auto per_task = [&o](double seconds) {
-    return Budget(o, kBudget, [seconds](auto a) { return 20e-6 + seconds * static_cast<double>(a[0]); });
-  };
-  RegisterFamily(o, "threads/dispatch", pooled,
-                 [](benchmark::State& s) { ThreadsDispatch(s, Dispatch::kMap); }, per_task(150e-9));
-  RegisterFamily(o, "threads.submit/dispatch", pooled,
-                 [](benchmark::State& s) { ThreadsDispatch(s, Dispatch::kSubmit); }, per_task(1.5e-6));
-  RegisterFamily(o, "threads.queue/dispatch", pooled,
-                 [](benchmark::State& s) { ThreadsDispatch(s, Dispatch::kQueue); }, per_task(200e-9));
-  RegisterFamily(o, "threads.async/dispatch", unpooled,
-                 [](benchmark::State& s) { ThreadsDispatch(s, Dispatch::kAsync); }, per_task(80e-6));
-  RegisterFamily(o, "threads.per_task/dispatch", unpooled,
-                 [](benchmark::State& s) { ThreadsDispatch(s, Dispatch::kThread); }, per_task(80e-6));
+  RegisterFamily(o, DispatchFamily("threads/dispatch", Dispatch::kMap, pooled, 150e-9));
+  RegisterFamily(o, DispatchFamily("threads.submit/dispatch", Dispatch::kSubmit, pooled, 1.5e-6));
+  RegisterFamily(o, DispatchFamily("threads.queue/dispatch", Dispatch::kQueue, pooled, 200e-9));
+  RegisterFamily(o, DispatchFamily("threads.async/dispatch", Dispatch::kAsync, unpooled, 80e-6));
+  RegisterFamily(o, DispatchFamily("threads.per_task/dispatch", Dispatch::kThread, unpooled, 80e-6));
 }
 
 const bool kRegistered = AddFamilyGroup("threads", RegisterThreads);

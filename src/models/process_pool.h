@@ -114,6 +114,15 @@ int64_t RunTask(const TaskSpec& spec, int64_t input, const TaskFn* inherited = n
 struct IpcStats {
   int64_t bytes = 0;
   int64_t messages = 0;
+
+  friend IpcStats operator-(const IpcStats& a, const IpcStats& b) {
+    return {a.bytes - b.bytes, a.messages - b.messages};
+  }
+  IpcStats& operator+=(const IpcStats& o) {
+    bytes += o.bytes;
+    messages += o.messages;
+    return *this;
+  }
 };
 
 // What the workers reported about themselves (the sum of each worker's latest cumulative
