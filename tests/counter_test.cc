@@ -52,6 +52,17 @@ TEST(CounterTest, RaceNeverCountsMoreThanWasAdded) {
   }
 }
 
+TEST(CounterTest, TheRaceLosesUpdates) {
+  // Section 2.1's point: without a lock, increments are lost. How often depends on the scheduler
+  // (threads must run at the same time, or be preempted between the load and the store), so try
+  // rounds of many increments until one loses some; on two cores the first round nearly always
+  // does, on one core preemption makes it happen within a few rounds.
+  int64_t lost = 0;
+  int rounds = 0;
+  for (; rounds < 200 && lost == 0; ++rounds) lost = RunCounter(CounterMode::kRace, 4, 1'000'000).lost();
+  EXPECT_GT(lost, 0) << "no update lost in " << rounds << " rounds of 4 × 1,000,000 increments";
+}
+
 TEST(CounterTest, RejectsNonPositiveArguments) {
   EXPECT_THROW(RunCounter(CounterMode::kAtomic, 0, 10), std::invalid_argument);
   EXPECT_THROW(RunCounter(CounterMode::kAtomic, 2, 0), std::invalid_argument);

@@ -57,7 +57,8 @@ TEST(GilTest, OnlyOneThreadHoldsIt) {
 TEST(GilTest, ComputingThreadsTakeTurns) {
   // Two CPU-bound tasks of ~50 ms each under a 1 ms interval: a waiter asks for the lock after
   // one interval and the holder hands it over at its next checkpoint, so it changes hands many
-  // times (without drop requests it would change hands about twice).
+  // times (without drop requests it would change hands about twice; a loaded machine may delay
+  // the waiter, so only "more than twice" is asserted).
   Gil gil(std::chrono::milliseconds(1));
   const TaskFn task = GilCpuTask(CpuJob::kCpuIntensivo, gil);
   const int64_t n = 20'000'000;
@@ -66,7 +67,7 @@ TEST(GilTest, ComputingThreadsTakeTurns) {
   const std::vector<int64_t> in = {n, n};
   const auto out = pool.map(task, in);
   EXPECT_EQ(out, (std::vector<int64_t>{want, want}));
-  EXPECT_GE(gil.switches(), 6);
+  EXPECT_GE(gil.switches(), 3);
 }
 
 }  // namespace

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sched.h>
+
+#include <chrono>
 #include <stdexcept>
+
+#include "workload/sleep.h"
 
 namespace concbench {
 namespace {
@@ -42,7 +47,21 @@ TEST(IdealTest, CalibrateReturnsResultsAndChecksum) {
   EXPECT_EQ(c.results, (std::vector<int64_t>{10, 20, 30}));
   EXPECT_EQ(c.checksum, 60);
   EXPECT_EQ(c.task_seconds.size(), 3u);
-  EXPECT_GE(c.total_seconds, 0.0);
+}
+
+TEST(IdealTest, CalibrateTimesEachTask) {
+  // Task x sleeps x × 5 ms: the medians keep that order and at least those durations.
+  const int64_t in[] = {1, 2, 4};
+  const Calibration c = Calibrate(in, [](int64_t x) {
+    blocking_sleep(std::chrono::milliseconds(5 * x));
+    return x;
+  }, 3, 0.0);
+  ASSERT_EQ(c.task_seconds.size(), 3u);
+  EXPECT_GE(c.task_seconds[0], 0.005);
+  EXPECT_GE(c.task_seconds[1], 0.010);
+  EXPECT_GE(c.task_seconds[2], 0.020);
+  EXPECT_LT(c.task_seconds[0], c.task_seconds[2]);
+  EXPECT_DOUBLE_EQ(c.total_seconds, c.task_seconds[0] + c.task_seconds[1] + c.task_seconds[2]);
 }
 
 TEST(IdealTest, CalibrateRunsAtLeastTheMinimumRounds) {
@@ -58,7 +77,21 @@ TEST(IdealTest, CalibrateRejectsNondeterministicTasks) {
   EXPECT_THROW(Calibrate(in, [&](int64_t) { return ++calls; }), std::logic_error);
 }
 
-TEST(IdealTest, UsableCoresIsPositive) { EXPECT_GE(UsableCores(), 1); }
+TEST(IdealTest, UsableCoresFollowsTheAffinityMask) {
+  cpu_set_t all;
+  ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
+  EXPECT_EQ(UsableCores(), CPU_COUNT(&all));
+  // Pinned to one CPU (this thread only, like `taskset -c`), one core is usable.
+  int first = 0;
+  while (!CPU_ISSET(first, &all)) ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  const int pinned = UsableCores();
+  ASSERT_EQ(sched_setaffinity(0, sizeof all, &all), 0);
+  EXPECT_EQ(pinned, 1);
+}
 
 }  // namespace
 }  // namespace concbench
