@@ -32,43 +32,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 import concbench_results as cr  # noqa: E402
-
-# The notebook's cells (seed/000_9eaa4771b740e774.txt) with the time its Python printed, each
-# mapped to the concbench benchmark that reproduces it: model, workload and the arguments the
-# benchmark must have (it may have more, e.g. workers where the notebook used the default).
-# (section, what the cell does, Python seconds, model, workload, args). A tuple of models is an
-# order of preference: the notebook's process cells time `with ProcessPoolExecutor()`, pool
-# start-up included, which is what processes.with_startup measures.
-PROCESSES_CELL = ("processes.with_startup", "processes")
-NOTEBOOK_CELLS = [
-    ("1", "sync: 5 tasks × sleep 0.5 s", 2.510, "sync", "sleep", {"tasks": 5, "sleep_ms": 500}),
-    ("2", "threads: 5 tasks × sleep 0.5 s, 5 workers", 0.506, "threads", "sleep",
-     {"tasks": 5, "workers": 5, "sleep_ms": 500}),
-    ("2.1", "threads, no lock (race): 2 × 100,000 increments", 0.046, "threads.race", "counter",
-     {"threads": 2, "increments": 100000}),
-    ("2.1", "threads with lock: 2 × 100,000 increments", 0.072, "threads.mutex", "counter",
-     {"threads": 2, "increments": 100000}),
-    ("3", "asyncio gather: 5 tasks × sleep 0.5 s", 0.503, "async", "sleep",
-     {"tasks": 5, "sleep_ms": 500}),
-    ("3.1", "asyncio sequential: 5 × sleep 0.3 s", 1.506, "async.sequential", "sleep",
-     {"tasks": 5, "sleep_ms": 300}),
-    ("4", "threads: 4 × cpu_intensivo(200000)", 0.129, "threads", "cpu",
-     {"tasks": 4, "n": 200000}),
-    ("4", "same cell, C++ threads with a GIL-like lock", 0.129, "threads.gil", "cpu",
-     {"tasks": 4, "n": 200000}),
-    ("4", "processes: 4 × cpu_intensivo(200000)", 0.116, PROCESSES_CELL, "cpu",
-     {"tasks": 4, "n": 200000}),
-    ("4.1", "processes map: 200 × trabajo, chunksize 1", 0.611, PROCESSES_CELL, "trabajo",
-     {"tasks": 200, "chunksize": 1}),
-    ("4.1", "processes map: 200 × trabajo, chunksize 20", 0.702, PROCESSES_CELL, "trabajo",
-     {"tasks": 200, "chunksize": 20}),
-    ("5.1", "asyncio sequential: 5 × sleep 0.3 s (labelled 0.2 s)", 1.505, "async.sequential",
-     "sleep", {"tasks": 5, "sleep_ms": 300}),
-    ("5.2", "threads: 5 tasks × sleep 0.2 s, 5 workers", 0.203, "threads", "sleep",
-     {"tasks": 5, "workers": 5, "sleep_ms": 200}),
-    ("5.3", "processes: tarea_normal(0..3)", 0.131, PROCESSES_CELL, "tarea_normal",
-     {"tasks": 4}),
-]
+from notebook_cells import notebook_matches  # noqa: E402
 
 WORKLOAD_TITLES = {
     "sleep": "simulated I/O (each task sleeps)",
@@ -800,21 +764,6 @@ def _kib(v, _pos=None):
     if v >= 1:
         return f"{v:.3g} KiB"
     return f"{v * 1024:.3g} B"
-
-
-def notebook_matches(results: cr.Results):
-    """[(cell, bench or None)] for every notebook cell, the closest benchmark in the results."""
-    out = []
-    for cell in NOTEBOOK_CELLS:
-        _, _, _, models, workload, args = cell
-        found = []
-        for model in (models,) if isinstance(models, str) else models:
-            found = results.find(model, workload, args)
-            if found:
-                break
-        found.sort(key=lambda b: (len(b.args) - len(args), b.order))
-        out.append((cell, found[0] if found else None))
-    return out
 
 
 def chart_notebook(results: cr.Results, outdir: str) -> list[Chart]:
