@@ -15,60 +15,21 @@ Failed benchmarks are never drawn (a failure is not a zero); each chart says how
 from __future__ import annotations
 
 import argparse
-import io
 import math
 import os
 import sys
-import textwrap
 from dataclasses import dataclass
 
-import matplotlib
+import matplotlib.patches
+import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter, LogLocator
 
-matplotlib.use("Agg")
-import matplotlib.colors as mcolors  # noqa: E402
-import matplotlib.lines  # noqa: E402
-import matplotlib.patches  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
-
-import concbench_results as cr  # noqa: E402
-
-# The notebook's cells (seed/000_9eaa4771b740e774.txt) with the time its Python printed, each
-# mapped to the concbench benchmark that reproduces it: model, workload and the arguments the
-# benchmark must have (it may have more, e.g. workers where the notebook used the default).
-# (section, what the cell does, Python seconds, model, workload, args). A tuple of models is an
-# order of preference: the notebook's process cells time `with ProcessPoolExecutor()`, pool
-# start-up included, which is what processes.with_startup measures.
-PROCESSES_CELL = ("processes.with_startup", "processes")
-NOTEBOOK_CELLS = [
-    ("1", "sync: 5 tasks × sleep 0.5 s", 2.510, "sync", "sleep", {"tasks": 5, "sleep_ms": 500}),
-    ("2", "threads: 5 tasks × sleep 0.5 s, 5 workers", 0.506, "threads", "sleep",
-     {"tasks": 5, "workers": 5, "sleep_ms": 500}),
-    ("2.1", "threads, no lock (race): 2 × 100,000 increments", 0.046, "threads.race", "counter",
-     {"threads": 2, "increments": 100000}),
-    ("2.1", "threads with lock: 2 × 100,000 increments", 0.072, "threads.mutex", "counter",
-     {"threads": 2, "increments": 100000}),
-    ("3", "asyncio gather: 5 tasks × sleep 0.5 s", 0.503, "async", "sleep",
-     {"tasks": 5, "sleep_ms": 500}),
-    ("3.1", "asyncio sequential: 5 × sleep 0.3 s", 1.506, "async.sequential", "sleep",
-     {"tasks": 5, "sleep_ms": 300}),
-    ("4", "threads: 4 × cpu_intensivo(200000)", 0.129, "threads", "cpu",
-     {"tasks": 4, "n": 200000}),
-    ("4", "same cell, C++ threads with a GIL-like lock", 0.129, "threads.gil", "cpu",
-     {"tasks": 4, "n": 200000}),
-    ("4", "processes: 4 × cpu_intensivo(200000)", 0.116, PROCESSES_CELL, "cpu",
-     {"tasks": 4, "n": 200000}),
-    ("4.1", "processes map: 200 × trabajo, chunksize 1", 0.611, PROCESSES_CELL, "trabajo",
-     {"tasks": 200, "chunksize": 1}),
-    ("4.1", "processes map: 200 × trabajo, chunksize 20", 0.702, PROCESSES_CELL, "trabajo",
-     {"tasks": 200, "chunksize": 20}),
-    ("5.1", "asyncio sequential: 5 × sleep 0.3 s (labelled 0.2 s)", 1.505, "async.sequential",
-     "sleep", {"tasks": 5, "sleep_ms": 300}),
-    ("5.2", "threads: 5 tasks × sleep 0.2 s, 5 workers", 0.203, "threads", "sleep",
-     {"tasks": 5, "workers": 5, "sleep_ms": 200}),
-    ("5.3", "processes: tarea_normal(0..3)", 0.131, PROCESSES_CELL, "tarea_normal",
-     {"tasks": 4}),
-]
+import concbench_results as cr
+from chart_style import (BASE_COLORS, IDEAL_LINE, RC, Styler, auto_y, bar_figure, caption,
+                         figure, finish, format_kib, format_log_axis, grid_for, hide_unused,
+                         ideal_handle, integer_formatter, integer_log_ticks, legend_right,
+                         log_axis, save, seconds_formatter)
+from notebook_cells import notebook_matches
 
 WORKLOAD_TITLES = {
     "sleep": "simulated I/O (each task sleeps)",
@@ -84,15 +45,6 @@ WORKLOAD_TITLES = {
     "alloc": "allocating and releasing a list of integers",
 }
 
-BASE_COLORS = {"sync": "#4d4d4d", "threads": "#1f77b4", "async": "#2ca02c",
-               "processes": "#d62728"}
-EXTRA_COLORS = ["#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#ff7f0e"]
-LINESTYLES = ["-", "--", "-.", ":"]
-VARIANT_TONES = [0.0, -0.45, 0.45, -0.7, 0.65, -0.25, 0.25]
-MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
-
-DPI = 100
-
 
 @dataclass
 class Chart:
@@ -107,89 +59,6 @@ def workload_title(w: str) -> str:
     return WORKLOAD_TITLES.get(w, f"workload '{w}'")
 
 
-# --- style -----------------------------------------------------------------------------------
-
-class Styler:
-    """Stable colours and line styles: one hue per model, one line style per variant, lighter
-    shades for the same model run with other arguments (e.g. more workers)."""
-
-    def __init__(self, series_keys):
-        self.style = {}
-        keys = sorted(set(series_keys), key=lambda k: (cr.model_rank(k[0]), k[1:]))
-        extra = iter(EXTRA_COLORS * 4)
-        base_color: dict[str, str] = {}
-        variants: dict[str, list] = {}
-        shades: dict[str, list] = {}
-        for k in keys:
-            model, _, variant = k[0].partition(".")
-            if model not in base_color:
-                base_color[model] = BASE_COLORS.get(model) or next(extra)
-            vs = variants.setdefault(model, [])
-            if variant not in vs:
-                vs.append(variant)
-            shades.setdefault(k[0], []).append(k)
-        for k in keys:
-            model, _, variant = k[0].partition(".")
-            vi = variants[model].index(variant)
-            same = shades[k[0]]
-            si = same.index(k)
-            # Variants of one model: darker and lighter tones of its hue; argument sets of one
-            # variant (e.g. more workers): lighter still.
-            tone = VARIANT_TONES[vi % len(VARIANT_TONES)]
-            rgb = mcolors.to_rgb(base_color[model])
-            rgb = tuple(c * (1 + tone) if tone < 0 else c + (1 - c) * tone for c in rgb)
-            mix = 0.0 if len(same) == 1 else 0.5 * si / (len(same) - 1)
-            color = tuple(c + (1 - c) * mix for c in rgb)
-            self.style[k] = dict(color=color, linestyle=LINESTYLES[vi % len(LINESTYLES)],
-                                 marker=MARKERS[(vi + si) % len(MARKERS)])
-
-    def __call__(self, key):
-        return self.style[key]
-
-
-def save(fig, path: str) -> None:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
-    plt.close(fig)
-    cr.write_atomic(path, buf.getvalue())
-
-
-def grid_for(n: int, max_cols: int = 3):
-    cols = 2 if n == 4 else min(n, max_cols)
-    rows = math.ceil(n / cols)
-    return rows, cols
-
-
-def seconds_formatter(signed=False):
-    return FuncFormatter(lambda v, _pos: cr.format_seconds(v) if v > 0 or (signed and v < 0)
-                         else "0")
-
-
-def log_axis(ax, axis="x", base=10):
-    getattr(ax, f"set_{axis}scale")("log", base=base)
-    if base == 2:
-        getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
-        getattr(ax, f"{axis}axis").set_minor_formatter(NullFormatter())
-
-
-def format_log_axis(ax, axis, formatter):
-    """Labels a log axis with `formatter`. Over less than about a decade matplotlib labels the
-    minor ticks too (in 2.5×10⁻¹ notation): give them the same readable labels then."""
-    a = getattr(ax, f"{axis}axis")
-    a.set_major_formatter(formatter)
-    lo, hi = getattr(ax, f"get_{axis}lim")()
-    a.set_minor_formatter(formatter if lo > 0 and hi / lo < 20 else NullFormatter())
-
-
-def integer_log_ticks(ax, values, axis="x"):
-    """Ticks exactly at the values that were run (1, 4, 16, ...), when there are few of them."""
-    vals = sorted(set(values))
-    if len(vals) <= 12:
-        getattr(ax, f"set_{axis}ticks")(vals)
-        getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
-        getattr(ax, f"{axis}axis").set_minor_formatter(NullFormatter())
-
-
 def dropped_note(results: cr.Results, workloads=None) -> str:
     failed = [b for b in results.failed() if workloads is None or b.workload in workloads]
     if not failed:
@@ -197,61 +66,12 @@ def dropped_note(results: cr.Results, workloads=None) -> str:
     return f"not drawn: {len(failed)} failed benchmark(s), listed in report.md"
 
 
-def finish(fig, title: str, subtitle: str, note: str = ""):
-    """Title and a one- or two-line explanation above the panels, in fixed inches so that they
-    never overlap the panels whatever the figure's height."""
-    w, h = fig.get_size_inches()
-    width = max(60, int(w * 15))
-    subtitle = "\n".join(textwrap.fill(p, width) for p in subtitle.split("\n"))
-    note = "\n".join(textwrap.fill(p, width) for p in note.split("\n")) if note else ""
-    lines = subtitle.count("\n") + 1 + (1 + note.count("\n") if note else 0)
-    head = 0.45 + 0.18 * lines + 0.35
-    fig.subplots_adjust(top=1 - head / h)
-    fig.suptitle(title, fontsize=13, fontweight="bold", x=0.02, y=1 - 0.12 / h, ha="left",
-                 va="top")
-    fig.text(0.02, 1 - 0.45 / h, subtitle, ha="left", va="top", fontsize=9, color="#333333")
-    if note:
-        fig.text(0.02, 1 - (0.45 + 0.18 * (subtitle.count("\n") + 1)) / h, note, ha="left",
-                 va="top", fontsize=9, color="#a00000" if "failed" in note else "#6b4e00")
-
-
-def figure(rows, cols, w=5.2, h=3.9):
-    fig, axes = plt.subplots(rows, cols, figsize=(w * cols, (h + 0.7) * rows + 1.2),
-                             squeeze=False)
-    fig.subplots_adjust(left=0.08, right=0.97, hspace=0.75, wspace=0.3)
-    return fig, axes
-
-
-def hide_unused(axes, used: int):
-    flat = axes.ravel()
-    for ax in flat[used:]:
-        ax.set_visible(False)
-
-
-def legend_right(fig, axes, extra_handles=()):
-    handles, labels = [], []
-    has_ideal = any(line.get_label() == "_ideal" for ax in axes.ravel() for line in ax.get_lines())
-    extra_handles = [h for h in extra_handles if has_ideal or "ideal" not in h.get_label()]
-    for ax in axes.ravel():
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in labels and not lab.startswith("_"):
-                handles.append(h)
-                labels.append(lab)
-    order = sorted(range(len(labels)), key=lambda i: (cr.model_rank(labels[i].split(" ")[0]),
-                                                       i))
-    handles = [handles[i] for i in order]
-    labels = [labels[i] for i in order]
-    for h in extra_handles:
-        handles.append(h)
-        labels.append(h.get_label())
-    if handles:
-        fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9,
-                   frameon=False)
-
-
-def ideal_handle():
-    return matplotlib.lines.Line2D([], [], color="#777777", linestyle=(0, (1, 1.5)), linewidth=1.4,
-                                   label="ideal of that model (dotted)")
+def publish(fig, outdir: str, filename: str, title: str, subtitle: str, *notes: str) -> Chart:
+    """The end of every chart: the title block with the notes that are not empty (one line),
+    the PNG written to outdir/filename, and the Chart that says so."""
+    finish(fig, title, subtitle, " ".join(n for n in notes if n))
+    save(fig, os.path.join(outdir, filename))
+    return Chart(title, filename)
 
 
 # --- charts ----------------------------------------------------------------------------------
@@ -282,8 +102,7 @@ def chart_time_vs_tasks(results: cr.Results, outdir: str) -> list[Chart]:
                             label=cr.series_label(skey), linewidth=1.6, markersize=4, **st)
                 ideal = [b.counter("ideal_s") for b in sb]
                 if all(i is not None and i.mean > 0 for i in ideal):
-                    ax.plot(x, [i.mean for i in ideal], color=st["color"], linestyle=(0, (1, 1.5)),
-                            linewidth=1.4, label="_ideal")
+                    ax.plot(x, [i.mean for i in ideal], color=st["color"], **IDEAL_LINE)
             log_axis(ax, "x")
             log_axis(ax, "y")
             integer_log_ticks(ax, [b.args["tasks"] for b in fbenches])
@@ -296,17 +115,14 @@ def chart_time_vs_tasks(results: cr.Results, outdir: str) -> list[Chart]:
             ax.grid(True, which="major", alpha=0.3)
         hide_unused(axes, len(facets))
         legend_right(fig, axes, [ideal_handle()])
-        title = f"Wall time vs number of tasks — {workload_title(workload)}"
-        finish(fig, title, "Lower is better. A line that stays flat as tasks grow runs them "
-               "concurrently; one that climbs with slope 1 runs them one after another.",
-               " ".join(x for x in (thinned, dropped_note(results, {workload})) if x))
-        fn = f"time_vs_tasks_{workload}.png"
-        save(fig, os.path.join(outdir, fn))
-        charts.append(Chart(title, fn))
-    if not charts:
-        charts.append(Chart("Wall time vs number of tasks", reason="no model was run at two or "
-                            "more task counts with the same other arguments"))
-    return charts
+        charts.append(publish(
+            fig, outdir, f"time_vs_tasks_{workload}.png",
+            f"Wall time vs number of tasks — {workload_title(workload)}",
+            "Lower is better. A line that stays flat as tasks grow runs them concurrently; one "
+            "that climbs with slope 1 runs them one after another.",
+            thinned, dropped_note(results, {workload})))
+    return charts or [Chart("Wall time vs number of tasks", reason="no model was run at two or "
+                            "more task counts with the same other arguments")]
 
 
 MAX_SERIES_PER_MODEL = 4
@@ -331,13 +147,6 @@ def thin_series(series: dict) -> tuple[dict, str]:
     note = ("To keep lines apart, " + "; ".join(notes) + " (all are in report.md).") if notes \
         else ""
     return keep, note
-
-
-def caption(ax, text: str):
-    """A short verdict under a panel's x label (inside the panel it would hide the lines)."""
-    if text:
-        ax.text(0.0, -0.2, text, transform=ax.transAxes, va="top", ha="left", fontsize=8,
-                color="#222222", bbox=dict(facecolor="#f4f4f4", edgecolor="#dddddd"))
 
 
 def _verdict(benches, xkey, skey_of, value=None, fmt=cr.format_seconds,
@@ -369,36 +178,60 @@ def _baseline(results, workload, fkey):
     return found[0] if found else None
 
 
+def _speedup_facets(benches) -> tuple[dict, str]:
+    """{facet: {series: benches}} of the series run at two or more worker counts, one panel per
+    kind of task and task count; with more than four panels, only the task count run with the
+    most models (then the largest) per kind of task, where the workers matter most. Also what it
+    left out."""
+    fkey_of = lambda b: cr.facet_of(b, exclude=("workers",)) + (  # noqa: E731
+        (("tasks", b.args["tasks"]),) if "tasks" in b.args else ())
+    skey_of = lambda b: cr.series_of(b, exclude=("workers", "tasks"))  # noqa: E731
+    series = cr.group(benches, lambda b: (fkey_of(b), skey_of(b)))
+    series = {k: v for k, v in series.items() if len({b.args["workers"] for b in v}) >= 2}
+    facets: dict = {}
+    for (fkey, skey), sb in series.items():
+        facets.setdefault(fkey, {})[skey] = sb
+    if len(facets) <= 4:
+        return facets, ""
+    keep = {}
+    for fkey, fs in facets.items():
+        size = tuple(kv for kv in fkey if kv[0] != "tasks")
+        tasks = dict(fkey).get("tasks", 0)
+        rank = (len(fs), tasks)
+        if size not in keep or rank > keep[size][0]:
+            keep[size] = (rank, fkey)
+    dropped = len(facets) - len(keep)
+    return ({fk: facets[fk] for _, fk in keep.values()},
+            f"Showing, per kind of task, the task count run with the most models; "
+            f"{dropped} other panel(s) are in the tables of report.md.")
+
+
+def _speedups(sb, ref):
+    """For benches sb (by workers) against the reference ref: the speed-ups, their error (the
+    two relative sds combined), and the speed-ups if both reached their ideals (None when an
+    ideal is missing)."""
+    rt = ref.time_s()
+    y, err = [], []
+    for b in sb:
+        t = b.time_s()
+        s = rt.mean / t.mean
+        y.append(s)
+        err.append(s * math.hypot(rt.sd / rt.mean, t.sd / t.mean))
+    ref_ideal = ref.counter("ideal_s")
+    ideals = [b.counter("ideal_s") for b in sb]
+    if ref_ideal and all(i is not None and i.mean > 0 for i in ideals):
+        return y, err, [ref_ideal.mean / i.mean for i in ideals]
+    return y, err, None
+
+
 def chart_speedup_vs_workers(results: cr.Results, outdir: str) -> list[Chart]:
     charts = []
     cores = results.context.get("usable_cores")
     for workload in results.workloads():
-        benches = [b for b in results.ok() if b.workload == workload and "workers" in b.args]
-        fkey_of = lambda b: cr.facet_of(b, exclude=("workers",)) + (  # noqa: E731
-            (("tasks", b.args["tasks"]),) if "tasks" in b.args else ())
-        skey_of = lambda b: cr.series_of(b, exclude=("workers", "tasks"))  # noqa: E731
-        series = cr.group(benches, lambda b: (fkey_of(b), skey_of(b)))
-        series = {k: v for k, v in series.items() if len({b.args["workers"] for b in v}) >= 2}
-        if not series:
+        facets, reduced = _speedup_facets(
+            [b for b in results.ok() if b.workload == workload and "workers" in b.args])
+        if not facets:
             continue
-        facets: dict = {}
-        for (fkey, skey), sb in series.items():
-            facets.setdefault(fkey, {})[skey] = sb
-        reduced = ""
-        if len(facets) > 4:
-            # Too many panels to read: per kind of task, keep the task count run with the most
-            # models (then the largest), where the workers matter most.
-            keep = {}
-            for fkey, fs in facets.items():
-                size = tuple(kv for kv in fkey if kv[0] != "tasks")
-                tasks = dict(fkey).get("tasks", 0)
-                rank = (len(fs), tasks)
-                if size not in keep or rank > keep[size][0]:
-                    keep[size] = (rank, fkey)
-            dropped = len(facets) - len(keep)
-            facets = {fk: facets[fk] for _, fk in keep.values()}
-            reduced = (f"Showing, per kind of task, the task count run with the most models; "
-                       f"{dropped} other panel(s) are in the tables of report.md.")
         style = Styler({s for f in facets.values() for s in f})
         rows, cols = grid_for(len(facets))
         fig, axes = figure(rows, cols)
@@ -408,26 +241,14 @@ def chart_speedup_vs_workers(results: cr.Results, outdir: str) -> list[Chart]:
             for skey, sb in sorted(fseries.items(), key=lambda kv: (cr.model_rank(kv[0][0]),
                                                                      kv[0][1:])):
                 sb = sorted(sb, key=lambda b: b.args["workers"])
-                ref = base if base is not None else sb[0]
-                rt = ref.time_s()
+                y, err, iy = _speedups(sb, base if base is not None else sb[0])
                 x = [b.args["workers"] for b in sb]
-                y, err = [], []
-                for b in sb:
-                    t = b.time_s()
-                    s = rt.mean / t.mean
-                    y.append(s)
-                    err.append(s * math.hypot(rt.sd / rt.mean, t.sd / t.mean))
                 st = style(skey)
                 ax.errorbar(x, y, yerr=err, capsize=2, label=cr.series_label(skey),
                             linewidth=1.6, markersize=4, **st)
                 ymax = max(ymax, max(y))
-                # The speed-up if the baseline and this model both reached their ideals.
-                ref_ideal = ref.counter("ideal_s")
-                ideals = [b.counter("ideal_s") for b in sb]
-                if ref_ideal and all(i is not None and i.mean > 0 for i in ideals):
-                    iy = [ref_ideal.mean / i.mean for i in ideals]
-                    ax.plot(x, iy, color=st["color"], linestyle=(0, (1, 1.5)), linewidth=1.4,
-                            label="_ideal")
+                if iy is not None:
+                    ax.plot(x, iy, color=st["color"], **IDEAL_LINE)
                     ymax = max(ymax, max(iy))
             ax.axhline(1.0, color="#999999", linewidth=0.8)
             if cores and str(cores).isdigit() and workload not in ("sleep", "echo"):
@@ -444,27 +265,15 @@ def chart_speedup_vs_workers(results: cr.Results, outdir: str) -> list[Chart]:
             ax.grid(True, alpha=0.3)
         hide_unused(axes, len(facets))
         legend_right(fig, axes, [ideal_handle()])
-        title = f"Speed-up vs workers — {workload_title(workload)}"
-        finish(fig, title, "Higher is better. Speed-up = the baseline's wall time / this run's; "
-               "dotted: the speed-up if both reached their ideals. CPU work cannot go faster "
-               "than the number of cores; sleeping tasks can.",
-               " ".join(x for x in (reduced, dropped_note(results, {workload})) if x))
-        fn = f"speedup_vs_workers_{workload}.png"
-        save(fig, os.path.join(outdir, fn))
-        charts.append(Chart(title, fn))
-    if not charts:
-        charts.append(Chart("Speed-up vs workers", reason="no model was run at two or more "
-                            "worker counts with the same other arguments"))
-    return charts
-
-
-def _auto_y(ax, values):
-    pos = [v for v in values if v > 0]
-    if pos and min(values) > 0 and max(pos) / min(pos) > 20:
-        log_axis(ax, "y")
-        return "log scale"
-    ax.set_ylim(min(0, min(values) * 1.1), max(values) * 1.12 if max(values) > 0 else 1)
-    return None
+        charts.append(publish(
+            fig, outdir, f"speedup_vs_workers_{workload}.png",
+            f"Speed-up vs workers — {workload_title(workload)}",
+            "Higher is better. Speed-up = the baseline's wall time / this run's; dotted: the "
+            "speed-up if both reached their ideals. CPU work cannot go faster than the number "
+            "of cores; sleeping tasks can.",
+            reduced, dropped_note(results, {workload})))
+    return charts or [Chart("Speed-up vs workers", reason="no model was run at two or more "
+                            "worker counts with the same other arguments")]
 
 
 def chart_chunksize(results: cr.Results, outdir: str) -> list[Chart]:
@@ -499,8 +308,7 @@ def chart_chunksize(results: cr.Results, outdir: str) -> list[Chart]:
                 times += [s.mean for s in t]
                 ideal = [b.counter("ideal_s") for b in pb]
                 if all(i is not None for i in ideal):
-                    ax_t.plot(x, [i.mean for i in ideal], color=colors[p],
-                              linestyle=(0, (1, 1.5)), linewidth=1.4, label="_ideal")
+                    ax_t.plot(x, [i.mean for i in ideal], color=colors[p], **IDEAL_LINE)
                     times += [i.mean for i in ideal]
                 if has_ipc:
                     m = [b.counter("ipc_messages") for b in pb]
@@ -510,7 +318,7 @@ def chart_chunksize(results: cr.Results, outdir: str) -> list[Chart]:
                                          label=lab)
             log_axis(ax_t, "x")
             integer_log_ticks(ax_t, [b.args["chunksize"] for b in fb])
-            scale = _auto_y(ax_t, times)
+            scale = auto_y(ax_t, times)
             if scale:
                 format_log_axis(ax_t, "y", seconds_formatter())
             else:
@@ -526,23 +334,20 @@ def chart_chunksize(results: cr.Results, outdir: str) -> list[Chart]:
                 integer_log_ticks(ax_m, [b.args["chunksize"] for b in fb])
                 msgs = [b.counter("ipc_messages").mean for b in fb if b.has_counter("ipc_messages")]
                 integer_log_ticks(ax_m, msgs, axis="y")
-                ax_m.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+                ax_m.yaxis.set_major_formatter(integer_formatter())
                 ax_m.set_ylabel("IPC messages per batch (log scale)")
                 ax_m.set_xlabel("chunksize: tasks per message (log scale)")
                 ax_m.grid(True, alpha=0.3)
         legend_right(fig, axes, [ideal_handle()])
-        title = f"Chunksize trade-off — {model}/{workload}"
-        finish(fig, title, "Small chunks: many messages (queue hand-offs for threads), each with a "
-               "fixed cost. Large chunks: few messages, but workers left idle at the end (load "
-               "imbalance). The best time sits between; the dotted ideal shows the imbalance "
-               "alone.", dropped_note(results, {workload}))
-        fn = f"chunksize_{model}_{workload}.png"
-        save(fig, os.path.join(outdir, fn))
-        charts.append(Chart(title, fn))
-    if not charts:
-        charts.append(Chart("Chunksize trade-off", reason="no model was run at two or more "
-                            "chunksizes with the same other arguments"))
-    return charts
+        charts.append(publish(
+            fig, outdir, f"chunksize_{model}_{workload}.png",
+            f"Chunksize trade-off — {model}/{workload}",
+            "Small chunks: many messages (queue hand-offs for threads), each with a fixed cost. "
+            "Large chunks: few messages, but workers left idle at the end (load imbalance). The "
+            "best time sits between; the dotted ideal shows the imbalance alone.",
+            dropped_note(results, {workload})))
+    return charts or [Chart("Chunksize trade-off", reason="no model was run at two or more "
+                            "chunksizes with the same other arguments")]
 
 
 def _per_task_overhead(b: cr.Bench) -> cr.Stat:
@@ -557,26 +362,22 @@ def chart_overhead_per_task(results: cr.Results, outdir: str) -> list[Chart]:
                    and b.has_counter("overhead_s")]
         if not benches:
             continue
-        title = f"Overhead above the ideal, per task — {workload_title(workload)}"
-        subtitle = ("Lower is better. Overhead per task = (measured wall time − the model's "
-                    "ideal) / tasks: what the model itself costs for each task.")
         series = cr.group(benches, lambda b: cr.series_of(b, exclude=("tasks",)))
         multi = {k: v for k, v in series.items() if len({b.args["tasks"] for b in v}) >= 2}
+        thinned = ""
         if multi:
             multi, thinned = thin_series(multi)
             fig, note = _overhead_lines(multi, workload)
-            note = " ".join(x for x in (thinned, note) if x)
         else:
             fig, note = _overhead_bars(benches)
-        finish(fig, title, subtitle, " ".join(x for x in (note, dropped_note(
-            results, {workload})) if x))
-        fn = f"overhead_per_task_{workload}.png"
-        save(fig, os.path.join(outdir, fn))
-        charts.append(Chart(title, fn))
-    if not charts:
-        charts.append(Chart("Overhead above the ideal, per task",
-                            reason="no benchmark with a tasks argument reports overhead_s"))
-    return charts
+        charts.append(publish(
+            fig, outdir, f"overhead_per_task_{workload}.png",
+            f"Overhead above the ideal, per task — {workload_title(workload)}",
+            "Lower is better. Overhead per task = (measured wall time − the model's ideal) / "
+            "tasks: what the model itself costs for each task.",
+            thinned, note, dropped_note(results, {workload})))
+    return charts or [Chart("Overhead above the ideal, per task",
+                            reason="no benchmark with a tasks argument reports overhead_s")]
 
 
 def _overhead_lines(series: dict, workload: str):
@@ -629,7 +430,7 @@ def _overhead_bars(benches):
     order = sorted(benches, key=lambda b: (cr.model_rank(b.model_full), cr.facet_of(b),
                                            tuple(b.args.items())))
     vals = [_per_task_overhead(b) for b in order]
-    fig, ax = plt.subplots(figsize=(9.5, 0.42 * len(order) + 2.0))
+    fig, ax = bar_figure(len(order))
     style = Styler({cr.series_of(b, exclude=("tasks",)) for b in order})
     ys = list(range(len(order)))[::-1]
     means = [v.mean for v in vals]
@@ -709,12 +510,15 @@ def chart_memory_per_task(results: cr.Results, outdir: str) -> list[Chart]:
                 "copy-on-write pages shared between processes counted fairly; [workload] is what "
                 "each task does.")
     series = cr.group(benches, _memory_series)
-    if not any(len({b.args["tasks"] for b in v}) >= 2 for v in series.values()):
-        fig = _memory_bars(benches)
-        finish(fig, title, subtitle, dropped_note(results))
-        fn = "memory_per_task.png"
-        save(fig, os.path.join(outdir, fn))
-        return [Chart(title, fn)]
+    if any(len({b.args["tasks"] for b in v}) >= 2 for v in series.values()):
+        fig, note = _memory_lines(series, benches)
+    else:
+        fig, note = _memory_bars(benches), ""
+    return [publish(fig, outdir, "memory_per_task.png", title, subtitle, note,
+                    dropped_note(results))]
+
+
+def _memory_lines(series: dict, benches):
     style = Styler(series.keys())
     fig, axes = figure(1, 1, w=7.5, h=4.6)
     ax = axes[0][0]
@@ -735,13 +539,14 @@ def chart_memory_per_task(results: cr.Results, outdir: str) -> list[Chart]:
     log_axis(ax, "x")
     log_axis(ax, "y")
     integer_log_ticks(ax, [b.args["tasks"] for b in benches])
-    format_log_axis(ax, "y", FuncFormatter(lambda v, _p: f"{v:g} KiB" if v < 1 else _kib(v)))
+    format_log_axis(ax, "y", FuncFormatter(lambda v, _p: f"{v:g} KiB" if v < 1
+                                           else format_kib(v)))
 
     def best(b):
         vals = memory_values(b)
         return vals[0][1].mean if vals else None
     verdict = _verdict(benches, "tasks", lambda b: _memory_series(b)[:-1], value=best,
-                       fmt=_kib, words=("least", "most"))
+                       fmt=format_kib, words=("least", "most"))
     caption(ax, verdict + "\n(PSS where the family reports it, else RSS)"
             if verdict else "")
     ax.set_xlabel("tasks alive at once (log scale)")
@@ -749,10 +554,7 @@ def chart_memory_per_task(results: cr.Results, outdir: str) -> list[Chart]:
     ax.grid(True, which="major", alpha=0.3)
     legend_right(fig, axes)
     note = f"{hidden} value(s) of 0 or less are not on the log axis." if hidden else ""
-    finish(fig, title, subtitle, " ".join(x for x in (note, dropped_note(results)) if x))
-    fn = "memory_per_task.png"
-    save(fig, os.path.join(outdir, fn))
-    return [Chart(title, fn)]
+    return fig, note
 
 
 def _memory_bars(benches):
@@ -760,7 +562,7 @@ def _memory_bars(benches):
     for b in sorted(benches, key=lambda b: (cr.model_rank(b.model_full), b.order)):
         for suffix, s in memory_values(b):
             rows.append((b, suffix, s))
-    fig, ax = plt.subplots(figsize=(9.5, 0.42 * len(rows) + 2.0))
+    fig, ax = bar_figure(len(rows))
     style = Styler({cr.series_of(b, exclude=("tasks",)) for b, _, _ in rows})
     ys = list(range(len(rows)))[::-1]
     bars = ax.barh(ys, [s.mean for _, _, s in rows], xerr=[s.sd for _, _, s in rows], capsize=2,
@@ -781,40 +583,27 @@ def _memory_bars(benches):
     else:
         ax.set_xlim(0, max(pos) * 1.3)
         ax.set_xlabel("memory per task")
-    ax.xaxis.set_major_formatter(FuncFormatter(_kib))
+    ax.xaxis.set_major_formatter(FuncFormatter(format_kib))
     left = ax.get_xlim()[0]
     for bar, (_, _, s) in zip(bars, rows):
         x = s.mean + s.sd if s.mean > 0 else left
-        ax.annotate(_kib(s.mean) if s.mean > 0 else "0 (nothing measurable)",
+        ax.annotate(format_kib(s.mean) if s.mean > 0 else "0 (nothing measurable)",
                     (x, bar.get_y() + bar.get_height() / 2), xytext=(4, 0),
                     textcoords="offset points", va="center", fontsize=8)
     ax.grid(True, axis="x", alpha=0.3)
     return fig
 
 
-def _kib(v, _pos=None):
-    if v >= 1024:
-        return f"{v / 1024:.3g} MiB"
-    if v >= 10:
-        return f"{v:,.0f} KiB"
-    if v >= 1:
-        return f"{v:.3g} KiB"
-    return f"{v * 1024:.3g} B"
-
-
-def notebook_matches(results: cr.Results):
-    """[(cell, bench or None)] for every notebook cell, the closest benchmark in the results."""
-    out = []
-    for cell in NOTEBOOK_CELLS:
-        _, _, _, models, workload, args = cell
-        found = []
-        for model in (models,) if isinstance(models, str) else models:
-            found = results.find(model, workload, args)
-            if found:
-                break
-        found.sort(key=lambda b: (len(b.args) - len(args), b.order))
-        out.append((cell, found[0] if found else None))
-    return out
+def _python_vs_cpp(python_s: float, cpp: cr.Stat) -> str:
+    """The C++ time, and how many times faster or slower than Python it is when that is more
+    than noise: '2.1 ms   (61× faster)'."""
+    ratio = python_s / cpp.mean if cpp.mean > 0 else float("inf")
+    txt = cr.format_seconds(cpp.mean)
+    if ratio >= 1.5:
+        txt += f"   ({ratio:,.0f}× faster)" if ratio >= 10 else f"   ({ratio:.1f}× faster)"
+    elif ratio < 0.67:
+        txt += f"   ({1 / ratio:.1f}× slower)"
+    return txt
 
 
 def chart_notebook(results: cr.Results, outdir: str) -> list[Chart]:
@@ -829,7 +618,7 @@ def chart_notebook(results: cr.Results, outdir: str) -> list[Chart]:
     py_vals, cc_vals, missing = [], [], []
     for i, (cell, b) in enumerate(matches):
         y = n - 1 - i
-        py = cell[2]
+        py = cell.python_s
         py_vals.append(py)
         ax.barh(y + h / 2, py, height=h, color="#f2b134")
         ax.annotate(cr.format_seconds(py), (py, y + h / 2), xytext=(4, 0),
@@ -841,16 +630,10 @@ def chart_notebook(results: cr.Results, outdir: str) -> list[Chart]:
         cc_vals.append(t.mean)
         ax.barh(y - h / 2, t.mean, height=h, xerr=t.sd if t.sd else None, capsize=2,
                 color=BASE_COLORS.get(b.model, "#1f77b4"))
-        ratio = py / t.mean if t.mean > 0 else float("inf")
-        txt = cr.format_seconds(t.mean)
-        if ratio >= 1.5:
-            txt += f"   ({ratio:,.0f}× faster)" if ratio >= 10 else f"   ({ratio:.1f}× faster)"
-        elif ratio < 0.67:
-            txt += f"   ({1 / ratio:.1f}× slower)"
-        ax.annotate(txt, (t.mean + t.sd, y - h / 2), xytext=(4, 0), textcoords="offset points",
-                    va="center", fontsize=8)
+        ax.annotate(_python_vs_cpp(py, t), (t.mean + t.sd, y - h / 2), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=8)
     ax.set_yticks(range(n))
-    ax.set_yticklabels([f"§{c[0]}  {c[1]}" for c, _ in matches][::-1], fontsize=9)
+    ax.set_yticklabels([f"§{c.section}  {c.what}" for c, _ in matches][::-1], fontsize=9)
     log_axis(ax, "x")
     lo = min(py_vals + cc_vals)
     hi = max(py_vals + cc_vals)
@@ -872,12 +655,10 @@ def chart_notebook(results: cr.Results, outdir: str) -> list[Chart]:
     patches += [matplotlib.patches.Patch(color=BASE_COLORS.get(m, "#1f77b4"),
                                          label=f"concbench C++, {m} (mean ± sd)") for m in present]
     ax.legend(handles=patches, loc="lower right", fontsize=8)
-    finish(fig, title, "Each row is one notebook cell, with the same work in C++. Sleep-bound "
-           "cells take as long in both (the sleeps dominate); CPU-bound cells show the "
-           "interpreter's cost.", dropped_note(results))
-    fn = "notebook.png"
-    save(fig, os.path.join(outdir, fn))
-    return [Chart(title, fn)]
+    return [publish(fig, outdir, "notebook.png", title,
+                    "Each row is one notebook cell, with the same work in C++. Sleep-bound cells "
+                    "take as long in both (the sleeps dominate); CPU-bound cells show the "
+                    "interpreter's cost.", dropped_note(results))]
 
 
 CHARTS = (chart_notebook, chart_time_vs_tasks, chart_speedup_vs_workers, chart_chunksize,
@@ -888,7 +669,7 @@ def make_charts(results: cr.Results, outdir: str) -> list[Chart]:
     """Draws every chart the results have data for. A chart that fails with an unexpected error
     (a bug) does not stop the others: it comes back with `error` set."""
     out = []
-    with plt.rc_context({"font.size": 9, "axes.titlesize": 10, "figure.dpi": DPI}):
+    with plt.rc_context(RC):
         for fn in CHARTS:
             try:
                 out.extend(fn(results, outdir))

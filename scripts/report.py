@@ -16,6 +16,7 @@ import sys
 
 import concbench_results as cr
 import plot
+from notebook_cells import notebook_matches
 
 # Counters shown in their own table columns; any other counter goes to the last column.
 COLUMNS = ("ideal_s", "overhead_s", "efficiency", "checksum", "cpu_util", "ctx_switches")
@@ -125,13 +126,15 @@ def section_notebook(results: cr.Results, charts: dict) -> list[str]:
             "for the same work (mean ± sd over the repetitions).", "",
             "![The notebook's cells: Python vs C++](notebook.png)", ""]
     rows = []
-    for (sec, what, py, model, workload, args), b in plot.notebook_matches(results):
+    for cell, b in notebook_matches(results):
+        py = cell.python_s
         if b is None:
-            rows.append([sec, what, cr.format_seconds(py), "not in these results", "–", "–"])
+            rows.append([cell.section, cell.what, cr.format_seconds(py), "not in these results",
+                         "–", "–"])
             continue
         t = b.time_s()
-        rows.append([sec, what, cr.format_seconds(py), f"`{b.run_name}`", fmt_stat_seconds(t),
-                     f"{py / t.mean:,.1f}×" if t.mean > 0 else "–"])
+        rows.append([cell.section, cell.what, cr.format_seconds(py), f"`{b.run_name}`",
+                     fmt_stat_seconds(t), f"{py / t.mean:,.1f}×" if t.mean > 0 else "–"])
     out += table(["§", "cell", "Python", "concbench benchmark", "C++", "Python / C++"], rows,
                  "llrlrr")
     return out + [""]

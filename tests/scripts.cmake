@@ -1,13 +1,17 @@
 # Tests of the Python scripts (scripts/plot, report, sweep, compare): stdlib unittest against the
 # JSON fixtures in tests/scripts/fixtures and a fake concbench binary, run with the interpreter
 # found in tests/CMakeLists.txt (Debian's, which has matplotlib). They do not depend on the C++
-# build, so sanitizer builds skip them instead of running them a second and third time.
+# build, so sanitizer builds skip them instead of running them a second and third time. The one
+# exception, scripts_sweep_help, runs the real binary's --help: its path comes in
+# CONCBENCH_BINARY (without it the test skips).
 if(NOT CONCBENCH_SANITIZE)
-  foreach(t results plot report sweep compare)
+  foreach(t results notebook_cells plot report sweep sweep_help compare)
     add_test(NAME scripts_${t}
       COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_${t}
       WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)
     set_tests_properties(scripts_${t} PROPERTIES TIMEOUT 300
       ENVIRONMENT "MPLBACKEND=Agg;PYTHONDONTWRITEBYTECODE=1")
   endforeach()
+  set_property(TEST scripts_sweep_help APPEND PROPERTY
+    ENVIRONMENT "CONCBENCH_BINARY=$<TARGET_FILE:concbench>")
 endif()
