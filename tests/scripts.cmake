@@ -3,7 +3,7 @@
 # found in tests/CMakeLists.txt (Debian's, which has matplotlib). They do not depend on the C++
 # build, so sanitizer builds skip them instead of running them a second and third time.
 if(NOT CONCBENCH_SANITIZE)
-  foreach(t results plot report sweep compare)
+  foreach(t results plot report sweep compare notebook_python)
     add_test(NAME scripts_${t}
       COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_${t}
       WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)
