@@ -166,8 +166,11 @@ class NamesTest(unittest.TestCase):
         # The C++ suite sizes processes.* pools to its usable cores; the name keeps the count.
         norm = lambda n: re.sub(r"(processes[^/]*/.*?/workers:)\d+", r"\1W", n)  # noqa: E731
         cpp_norm = {norm(n) for n in cpp}
-        for twin in FULL[1:]:
-            self.assertIn(norm(f"{twin}/real_time"), cpp_norm, twin)
+        listed = run("--list").stdout.splitlines()
+        self.assertEqual(len(listed), len(FULL))
+        for name in listed[1:]:
+            self.assertTrue(name.startswith("python."), name)
+            self.assertIn(norm(name[len("python."):]), cpp_norm, name)
 
     def test_filter_selects_by_regex_and_nothing_matched_is_exit_1(self):
         p = run("--list", "--quick", r"--filter=^python\.threads\.")
