@@ -23,7 +23,7 @@ asyncio.sleep: python.async/sleep/tasks:T/sleep_ms:S with rss_kib and rss_kib_pe
 
 Exit status: 0 when everything ran and verified, 1 when a benchmark failed or the filter matched
 nothing, 2 for a mistake on the command line (one `fatal:` line on stderr). Only the standard
-library is used, so any Python 3.9+ runs it.
+library is used, so any Python 3.8+ runs it.
 
 For tests only: CONCBENCH_NOTEBOOK_FAULT=raise:REGEX makes every benchmark whose name matches
 REGEX raise inside its timed block; checksum:REGEX adds 1 to its checksum before it is verified.

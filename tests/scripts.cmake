@@ -1,5 +1,6 @@
-# Tests of the Python scripts (scripts/plot, report, sweep, compare): stdlib unittest against the
-# JSON fixtures in tests/scripts/fixtures and a fake concbench binary, run with the interpreter
+# Tests of the Python scripts (scripts/plot, report, sweep, compare, notebook_python): stdlib
+# unittest against the JSON fixtures in tests/scripts/fixtures, a fake concbench binary and the
+# live notebook runner in its --quick mode, run with the interpreter
 # found in tests/CMakeLists.txt (Debian's, which has matplotlib). They do not depend on the C++
 # build, so sanitizer builds skip them instead of running them a second and third time.
 if(NOT CONCBENCH_SANITIZE)
