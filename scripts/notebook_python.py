@@ -1,0 +1,794 @@
+"""Runs the notebook's own Python cells on this machine and writes Google Benchmark JSON.
+
+    python3 scripts/notebook_python.py -o python.json        # every timed cell, 3 repetitions
+    python3 scripts/notebook_python.py --quick --repetitions=2 -o q.json   # tiny, for tests
+    python3 scripts/notebook_python.py --filter='^python\\.threads' --list
+    python3 scripts/notebook_python.py --memory-tasks=1000,10000,100000,1000000 -o mem.json
+
+Cells mode (the default) runs every timed cell of "Síncrono vs Asíncrono" (§0, 1, 2, 2.1, 3,
+3.1 = 5.1, 4, 4.1, 5.2, 5.3, 6) with the notebook's own code and parameters
+(scripts/notebook_cells_py.py), in this interpreter, one cell after another as the notebook
+runs them. Each repetition is a fresh run of the cell, timed over exactly the notebook's
+`with time_block(...)` region with time.perf_counter. Every result is checked: a wrong checksum or
+an exception makes that benchmark an error row (error_occurred, error_message), the other cells
+still run, and the exit status is 1.
+
+Names are python.<the C++ twin's name>, with the same arguments in the same order (e.g.
+python.threads/sleep/tasks:5/workers:5/sleep_ms:500/real_time), so the project's scripts read the
+output like any concbench run. --quick shrinks the parameters, and the names carry them.
+
+Memory mode (--memory-tasks) runs §3's tasks (tarea_io_async) T at a time, each T in a fresh
+interpreter, and reports the resident memory (VmRSS) grown while all T are pending on
+asyncio.sleep: python.async/sleep/tasks:T/sleep_ms:S with rss_kib and rss_kib_per_task.
+
+Exit status: 0 when everything ran and verified, 1 when a benchmark failed or the filter matched
+nothing, 2 for a mistake on the command line (one `fatal:` line on stderr). Only the standard
+library is used, so any Python 3.8+ runs it.
+
+For tests only: CONCBENCH_NOTEBOOK_FAULT=raise:REGEX makes every benchmark whose name matches
+REGEX raise inside its timed block; checksum:REGEX adds 1 to its checksum before it is verified.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import io
+import json
+import math
+import multiprocessing
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:  # also under `python -I`, which leaves the script's folder out
+    sys.path.insert(0, HERE)
+
+import concbench_results as cr  # noqa: E402  (write_atomic; standard library only)
+import notebook_cells_py as nb  # noqa: E402
+
+REPO = os.path.dirname(HERE)
+FAULT_ENV = "CONCBENCH_NOTEBOOK_FAULT"
+MAX_REPETITIONS = 1000
+MAX_MEMORY_TASKS = 10_000_000
+MAX_SLEEP_MS = 60_000
+DEFAULT_MEMORY_SLEEP_MS = 100
+# From this many tasks on, one 4 KiB page is at most 4 bytes per task: rss_kib_per_task is
+# reported (as concbench's async/sleep does).
+MIN_TASKS_FOR_PER_TASK_MEMORY = 1000
+# A memory-mode interpreter that runs longer than this is killed and reported (1,000,000 tasks
+# take a few seconds on a 2-vCPU VM).
+MEMORY_CHILD_TIMEOUT_S = 900
+
+# The notebook's own checksums (README, "Workloads": the values it printed or their sums), so a
+# full run is checked against constants rather than against itself.
+CPU_INTENSIVO_200000 = 9_600_239
+TRABAJO_SUM_0_199 = 479_993_655
+TAREA_NORMAL_SUM_0_3 = 59_995_920  # 14998935 + 14998965 + 14998995 + 14999025
+
+
+class UsageError(Exception):
+    """A mistake on the command line: one line, printed after `fatal: `."""
+
+
+class CheckFailed(Exception):
+    """A cell ran but its results are wrong: the message goes into the error row."""
+
+
+# --- the grid: the notebook's parameters, or tiny ones ------------------------------------------
+
+@dataclass(frozen=True)
+class Grid:
+    """Every parameter the cells take; the defaults are the notebook's."""
+    pause_ms: int = 100
+    sync_tasks: int = 5
+    sync_sleep_ms: int = 500
+    threads_tasks: int = 5
+    threads_workers: int = 5
+    threads_sleep_ms: int = 500
+    increments: int = 100_000
+    async_tasks: int = 5
+    async_sleep_ms: int = 500
+    seq_tasks: int = 5
+    seq_sleep_ms: int = 300
+    cpu_tasks: int = 4
+    cpu_n: int = 200_000
+    trabajo_tasks: int = 200
+    chunksize: int = 20
+    edge_tasks: int = 5
+    edge_workers: int = 5
+    edge_sleep_ms: int = 200
+    normal_tasks: int = 4
+    alloc_n: int = 300_000
+
+    def configure_cells(self) -> None:
+        nb.configure(
+            PAUSA_S=self.pause_ms / 1000, SINCRONO_TAREAS=self.sync_tasks,
+            SINCRONO_SLEEP_S=self.sync_sleep_ms / 1000, HILOS_TAREAS=self.threads_tasks,
+            HILOS_WORKERS=self.threads_workers, HILOS_SLEEP_S=self.threads_sleep_ms / 1000,
+            N=self.increments, ASYNC_TAREAS=self.async_tasks,
+            ASYNC_SLEEP_S=self.async_sleep_ms / 1000, SECUENCIAL_TAREAS=self.seq_tasks,
+            SECUENCIAL_SLEEP_S=self.seq_sleep_ms / 1000, CPU_TAREAS=self.cpu_tasks,
+            CPU_N=self.cpu_n, TRABAJO_TAREAS=self.trabajo_tasks, CHUNKSIZE=self.chunksize,
+            EDGE_TAREAS=self.edge_tasks, EDGE_WORKERS=self.edge_workers,
+            EDGE_SLEEP_S=self.edge_sleep_ms / 1000, NORMAL_TAREAS=self.normal_tasks,
+            LISTA_N=self.alloc_n)
+
+
+NOTEBOOK = Grid()
+QUICK = Grid(pause_ms=2, sync_tasks=2, sync_sleep_ms=5, threads_tasks=2, threads_workers=2,
+             threads_sleep_ms=5, increments=1000, async_tasks=2, async_sleep_ms=5, seq_tasks=2,
+             seq_sleep_ms=3, cpu_tasks=2, cpu_n=1000, trabajo_tasks=4, chunksize=2,
+             edge_tasks=2, edge_workers=2, edge_sleep_ms=2, normal_tasks=2, alloc_n=1000)
+
+
+# --- checks: a cell's raw value -> (checksum, counters) ------------------------------------------
+
+def sleep_checksum(results, fmt: str, tasks: int) -> int:
+    """Σ (i+1) over the results, each checked to be the notebook's `fmt.format(i)` for a distinct
+    task index i < tasks; T(T+1)/2 exactly when every task's result came back."""
+    pattern = re.compile("^" + re.escape(fmt).replace(re.escape("{}"), r"(\d+)") + "$")
+    seen = set()
+    for r in results:
+        m = pattern.match(r) if isinstance(r, str) else None
+        if not m or int(m.group(1)) >= tasks or int(m.group(1)) in seen:
+            raise CheckFailed(f"result {r!r} is not {fmt.format('<i>')!r} for a new task index "
+                              f"i < {tasks}")
+        seen.add(int(m.group(1)))
+    return sum(i + 1 for i in seen)
+
+
+def index_checksum(results, tasks: int) -> int:
+    """§3.1's results are the indices themselves: Σ (i+1), each a distinct int < tasks."""
+    if not all(type(r) is int and 0 <= r < tasks for r in results) \
+            or len(set(results)) != len(results):
+        raise CheckFailed(f"results {results!r} are not distinct task indices < {tasks}")
+    return sum(r + 1 for r in results)
+
+
+def sum_checksum(results) -> int:
+    if not all(type(r) is int for r in results):
+        raise CheckFailed(f"results {results!r} are not all integers")
+    return sum(results)
+
+
+def vmrss_kib(info: str) -> int:
+    """VmRSS in KiB from get_memory_info()'s text ("... | VmRSS:\t   68328 kB | ...")."""
+    m = re.search(r"VmRSS:\s+(\d+)\s+kB", info)
+    if not m:
+        raise CheckFailed(f"no VmRSS in get_memory_info(): {info!r} (needs /proc/self/status)")
+    return int(m.group(1))
+
+
+def check_workers(ex, name_workers: int, what: str) -> None:
+    used = ex._max_workers
+    if used != name_workers:
+        raise CheckFailed(f"{what} had {used} workers, the benchmark name says {name_workers}")
+
+
+# --- benchmarks -----------------------------------------------------------------------------------
+
+@dataclass
+class Rep:
+    """One repetition that ran: wall and CPU seconds of its timed region, and what it returned."""
+    wall_s: float
+    cpu_s: float
+    cpu_all_s: float
+    raw: Any
+
+
+@dataclass
+class Bench:
+    name: str
+    sections: str                      # "notebook_cells": "3.1, 5.1"
+    run: Callable[[], Rep]             # one fresh run
+    measure: Callable[[Any], tuple]    # raw -> (checksum or None, {counter: value})
+    expected: Callable[[], int] | None = None  # the checksum it must have
+    ideal_s: float | None = None
+
+
+def bench_name(model: str, workload: str, *args: tuple[str, int]) -> str:
+    return "/".join([f"python.{model}", workload, *(f"{k}:{v}" for k, v in args), "real_time"])
+
+
+def run_in_process(cell: Callable[[], Any]) -> Callable[[], Rep]:
+    """Runs a notebook cell once: its prints are captured (they are inside some timed regions,
+    as in the notebook, and must not reach stdout), its time_blocks are summed."""
+    def run() -> Rep:
+        nb.tiempos.clear()
+        with contextlib.redirect_stdout(io.StringIO()):
+            raw = cell()
+        if not nb.tiempos:
+            raise CheckFailed("the cell timed nothing (no time_block ran)")
+        return Rep(sum(t.wall_s for t in nb.tiempos), sum(t.cpu_s for t in nb.tiempos),
+                   sum(t.cpu_all_s for t in nb.tiempos), raw)
+    return run
+
+
+def cached(fn: Callable[[], int]) -> Callable[[], int]:
+    box: list[int] = []
+
+    def get() -> int:
+        if not box:
+            box.append(fn())
+        return box[0]
+    return get
+
+
+def expected_cpu(g: Grid) -> int:
+    per = CPU_INTENSIVO_200000 if g.cpu_n == 200_000 else nb.cpu_intensivo(g.cpu_n)
+    return g.cpu_tasks * per
+
+
+def expected_trabajo(g: Grid) -> int:
+    if g.trabajo_tasks == 200:
+        return TRABAJO_SUM_0_199
+    return sum(nb.trabajo(x) for x in range(g.trabajo_tasks))
+
+
+def expected_tarea_normal(g: Grid) -> int:
+    if g.normal_tasks == 4:
+        return TAREA_NORMAL_SUM_0_3
+    return sum(nb.tarea_normal(x) for x in range(g.normal_tasks))
+
+
+def tri(t: int) -> int:
+    return t * (t + 1) // 2
+
+
+def notebook_benches(g: Grid, process_workers: int) -> list[Bench]:
+    """Every timed cell, in the notebook's order, named after its C++ twin."""
+    W = process_workers
+    s = lambda ms: ms / 1000  # noqa: E731
+
+    def strings(fmt, tasks):
+        return lambda raw: (sleep_checksum(raw, fmt, tasks), {})
+
+    def pool(fmt_workers, what):
+        def measure(raw):
+            results, ex = raw
+            check_workers(ex, fmt_workers, what)
+            return sum_checksum(results), {}
+        return measure
+
+    def threads_cpu(raw):
+        results, ex = raw
+        # ThreadPoolExecutor() defaults to min(32, cpus + 4) workers but starts a thread only
+        # when no idle one can take the next task, so 4 tasks run on at most 4 threads: the
+        # C++ twin's workers:4.
+        if len(ex._threads) > g.cpu_tasks:
+            raise CheckFailed(f"the pool started {len(ex._threads)} threads for "
+                              f"{g.cpu_tasks} tasks")
+        return sum_checksum(results), {}
+
+    def counter(must_not_lose):
+        def measure(raw):
+            expected, obtained = raw
+            lost = expected - obtained
+            if must_not_lose and lost != 0:
+                raise CheckFailed(f"the lock lost {lost} of {expected} updates")
+            return None, {"lost_updates": lost}
+        return measure
+
+    def alloc(raw):
+        suma, before, after = raw
+        b, a = vmrss_kib(before), vmrss_kib(after)
+        return suma, {"rss_before_kib": b, "rss_after_kib": a, "rss_kib": a - b,
+                      "bytes_per_item": (a - b) * 1024 / g.alloc_n}
+
+    return [
+        Bench(bench_name("sync", "sleep", ("tasks", 1), ("sleep_ms", g.pause_ms)), "0",
+              run_in_process(nb.cell_0), lambda raw: (1, {}),  # time.sleep returns nothing
+              expected=lambda: 1, ideal_s=s(g.pause_ms)),
+        Bench(bench_name("sync", "sleep", ("tasks", g.sync_tasks), ("sleep_ms", g.sync_sleep_ms)),
+              "1", run_in_process(nb.cell_1), strings("ok {}", g.sync_tasks),
+              expected=lambda: tri(g.sync_tasks), ideal_s=g.sync_tasks * s(g.sync_sleep_ms)),
+        Bench(bench_name("threads", "sleep", ("tasks", g.threads_tasks),
+                         ("workers", g.threads_workers), ("sleep_ms", g.threads_sleep_ms)),
+              "2", run_in_process(nb.cell_2), strings("ok {}", g.threads_tasks),
+              expected=lambda: tri(g.threads_tasks),
+              ideal_s=math.ceil(g.threads_tasks / g.threads_workers) * s(g.threads_sleep_ms)),
+        Bench(bench_name("threads.race", "counter", ("threads", 2), ("increments", g.increments)),
+              "2.1", run_in_process(nb.cell_2_1_sin_lock), counter(False)),
+        Bench(bench_name("threads.mutex", "counter", ("threads", 2), ("increments", g.increments)),
+              "2.1", run_in_process(nb.cell_2_1_con_lock), counter(True)),
+        Bench(bench_name("async", "sleep", ("tasks", g.async_tasks),
+                         ("sleep_ms", g.async_sleep_ms)),
+              "3", run_in_process(nb.cell_3), strings("ok {}", g.async_tasks),
+              expected=lambda: tri(g.async_tasks), ideal_s=s(g.async_sleep_ms)),
+        Bench(bench_name("async.sequential", "sleep", ("tasks", g.seq_tasks),
+                         ("sleep_ms", g.seq_sleep_ms)),
+              "3.1, 5.1", run_in_process(nb.cell_3_1),
+              lambda raw: (index_checksum(raw, g.seq_tasks), {}),
+              expected=lambda: tri(g.seq_tasks), ideal_s=g.seq_tasks * s(g.seq_sleep_ms)),
+        Bench(bench_name("threads", "cpu", ("tasks", g.cpu_tasks), ("workers", g.cpu_tasks),
+                         ("n", g.cpu_n)),
+              "4", run_in_process(nb.cell_4_threads), threads_cpu,
+              expected=cached(lambda: expected_cpu(g))),
+        Bench(bench_name("processes.with_startup", "cpu", ("tasks", g.cpu_tasks), ("workers", W),
+                         ("n", g.cpu_n), ("chunksize", 1)),
+              "4", run_in_process(nb.cell_4_processes), pool(W, "ProcessPoolExecutor()"),
+              expected=cached(lambda: expected_cpu(g))),
+        Bench(bench_name("processes.with_startup", "trabajo", ("tasks", g.trabajo_tasks),
+                         ("workers", W), ("chunksize", 1), ("payload", 0)),
+              "4.1", run_in_process(nb.cell_4_1_sin_chunksize), pool(W, "ProcessPoolExecutor()"),
+              expected=cached(lambda: expected_trabajo(g))),
+        Bench(bench_name("processes.with_startup", "trabajo", ("tasks", g.trabajo_tasks),
+                         ("workers", W), ("chunksize", g.chunksize), ("payload", 0)),
+              "4.1", run_in_process(nb.cell_4_1_con_chunksize), pool(W, "ProcessPoolExecutor()"),
+              expected=cached(lambda: expected_trabajo(g))),
+        Bench(bench_name("threads", "sleep", ("tasks", g.edge_tasks), ("workers", g.edge_workers),
+                         ("sleep_ms", g.edge_sleep_ms), ("chunksize", 1)),
+              "5.2", run_in_process(nb.cell_5_2), strings("fin {}", g.edge_tasks),
+              expected=lambda: tri(g.edge_tasks),
+              ideal_s=math.ceil(g.edge_tasks / g.edge_workers) * s(g.edge_sleep_ms)),
+        Bench(bench_name("processes.with_startup", "tarea_normal", ("tasks", g.normal_tasks),
+                         ("workers", W), ("chunksize", 1)),
+              "5.3", run_in_process(nb.cell_5_3), pool(W, "ProcessPoolExecutor()"),
+              expected=cached(lambda: expected_tarea_normal(g))),
+        Bench(bench_name("sync", "alloc", ("n", g.alloc_n)), "6", run_in_process(nb.cell_6),
+              alloc, expected=lambda: g.alloc_n * (g.alloc_n - 1) // 2),
+    ]
+
+
+def default_process_workers() -> int:
+    """How many workers ProcessPoolExecutor() takes here (os.cpu_count(), or
+    os.process_cpu_count() from 3.13): asked of an executor that never starts a process."""
+    ex = ProcessPoolExecutor()
+    try:
+        return ex._max_workers
+    finally:
+        ex.shutdown()
+
+
+# --- memory mode: T pending asyncio tasks, one fresh interpreter per T ---------------------------
+
+def memory_bench_name(tasks: int, sleep_ms: int) -> str:
+    return bench_name("async", "sleep", ("tasks", tasks), ("sleep_ms", sleep_ms))
+
+
+def memory_child(tasks: int, sleep_ms: int, fault: str | None) -> dict:
+    """In the child interpreter: §3's run_async for `tasks` tasks, VmRSS read before and once
+    every task waits in asyncio.sleep. Returns what the parent needs (results are checked here,
+    so a million strings do not cross the pipe)."""
+    nb.configure(ASYNC_SLEEP_S=sleep_ms / 1000)
+    nb.falla_de_prueba = fault
+    seen: dict = {}
+
+    def al_pendiente():
+        t0 = time.perf_counter()
+        seen["pending_kib"] = vmrss_kib(nb.get_memory_info()[1])
+        scheduled = getattr(asyncio.get_running_loop(), "_scheduled", None)
+        seen["timers"] = len(scheduled) if scheduled is not None else None
+        seen["read_s"] = time.perf_counter() - t0
+
+    async def medir():
+        seen["before_kib"] = vmrss_kib(nb.get_memory_info()[1])
+        with nb.time_block("asyncio: tareas pendientes"):
+            return await nb.run_async_memoria(tasks, al_pendiente)
+
+    nb.tiempos.clear()
+    with contextlib.redirect_stdout(io.StringIO()):
+        resultados = asyncio.run(medir())
+    if seen.get("timers") is not None and seen["timers"] < tasks:
+        raise CheckFailed(f"only {seen['timers']} of {tasks} tasks were waiting when memory "
+                          "was read")
+    t = nb.tiempos[-1]
+    return {"wall_s": t.wall_s - seen["read_s"], "cpu_s": t.cpu_s, "cpu_all_s": t.cpu_all_s,
+            "checksum": sleep_checksum(resultados, "ok {}", tasks),
+            "before_kib": seen["before_kib"], "pending_kib": seen["pending_kib"]}
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            sig = signal.Signals(-code).name
+        except ValueError:
+            sig = f"signal {-code}"
+        return f"killed by signal {-code} ({sig})" + (" (out of memory?)" if -code == 9 else "")
+    return f"exited with status {code}"
+
+
+def run_memory_child(tasks: int, sleep_ms: int) -> Rep:
+    cmd = [sys.executable, os.path.abspath(__file__), f"--memory-child={tasks}",
+           f"--sleep-ms={sleep_ms}"]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=MEMORY_CHILD_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise CheckFailed(f"the interpreter for {tasks} tasks did not finish within "
+                          f"{MEMORY_CHILD_TIMEOUT_S} s and was killed") from None
+    lines = p.stdout.strip().splitlines()
+    try:
+        out = json.loads(lines[-1]) if lines else None
+    except json.JSONDecodeError:
+        out = None
+    if not isinstance(out, dict):
+        err = [x for x in p.stderr.splitlines() if x.strip()]
+        raise CheckFailed(f"the interpreter for {tasks} tasks {describe_exit(p.returncode)}"
+                          + (f": {err[-1].strip()}" if err else ""))
+    if "error" in out:
+        raise CheckFailed(str(out["error"]))
+    return Rep(out["wall_s"], out["cpu_s"], out["cpu_all_s"], out)
+
+
+def memory_benches(task_counts: list[int], sleep_ms: int) -> list[Bench]:
+    def measure_for(tasks):
+        def measure(raw):
+            kib = max(0, raw["pending_kib"] - raw["before_kib"])
+            counters = {"rss_kib": kib}
+            if tasks >= MIN_TASKS_FOR_PER_TASK_MEMORY:
+                counters["rss_kib_per_task"] = kib / tasks
+            return raw["checksum"], counters
+        return measure
+
+    return [Bench(memory_bench_name(t, sleep_ms), "3",
+                  (lambda t=t: run_memory_child(t, sleep_ms)), measure_for(t),
+                  expected=(lambda t=t: tri(t)), ideal_s=sleep_ms / 1000)
+            for t in task_counts]
+
+
+# --- running, and Google Benchmark's rows ---------------------------------------------------------
+
+def fault_for(name: str) -> tuple[str, str] | None:
+    """The test hook: ('raise' | 'checksum', message) when CONCBENCH_NOTEBOOK_FAULT names this
+    benchmark."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return None
+    kind, _, pattern = spec.partition(":")
+    if kind not in ("raise", "checksum") or not re.search(pattern, name):
+        return None
+    return kind, f"test fault ({FAULT_ENV}={spec})"
+
+
+@dataclass
+class Outcome:
+    """One repetition: counters and times, or an error message."""
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    counters: dict = field(default_factory=dict)
+    error: str | None = None
+
+
+def run_once(b: Bench) -> Outcome:
+    fault = fault_for(b.name)
+    nb.falla_de_prueba = fault[1] if fault and fault[0] == "raise" else None
+    try:
+        rep = b.run()
+        checksum, counters = b.measure(rep.raw)
+    except Exception as e:  # a failing cell is an error row, whatever it raised
+        msg = str(e) if isinstance(e, CheckFailed) else f"{type(e).__name__}: {e}"
+        return Outcome(error=msg.strip() or type(e).__name__)
+    finally:
+        nb.falla_de_prueba = None
+    counters = dict(counters)
+    if b.expected is not None:
+        if fault and fault[0] == "checksum":
+            checksum += 1
+        want = b.expected()
+        if checksum != want:
+            return Outcome(error=f"checksum mismatch: got {checksum}, expected {want}")
+        counters["checksum"] = checksum
+    if b.ideal_s is not None:
+        counters["ideal_s"] = b.ideal_s
+        counters["efficiency"] = b.ideal_s / rep.wall_s if rep.wall_s > 0 else math.inf
+        counters["overhead_s"] = rep.wall_s - b.ideal_s
+    counters["cpu_util"] = rep.cpu_all_s / rep.wall_s if rep.wall_s > 0 else 0.0
+    return Outcome(rep.wall_s, rep.cpu_s, counters)
+
+
+# Google Benchmark 1.7.1's statistics (src/statistics.cc), computed the same way.
+def gb_mean(v):
+    return sum(v) * (1.0 / len(v)) if v else 0.0
+
+
+def gb_median(v):
+    if len(v) < 3:
+        return gb_mean(v)
+    c = sorted(v)
+    mid = len(c) // 2
+    return c[mid] if len(c) % 2 == 1 else (c[mid] + c[mid - 1]) / 2.0
+
+
+def gb_stddev(v):
+    if len(v) < 2:
+        return 0.0 if v else gb_mean(v)
+    mean = gb_mean(v)
+    var = len(v) / (len(v) - 1.0) * (sum(x * x for x in v) * (1.0 / len(v)) - mean * mean)
+    return math.sqrt(var) if var > 0 else 0.0
+
+
+def gb_cv(v):
+    if len(v) < 2:
+        return 0.0
+    sd, mean = gb_stddev(v), gb_mean(v)
+    if mean == 0:  # C++'s double division: 0/0 is NaN (written NaN, as Google Benchmark does)
+        return math.nan if sd == 0 else math.copysign(math.inf, sd)
+    return sd / mean
+
+
+STATISTICS = (("mean", gb_mean, "time"), ("median", gb_median, "time"),
+              ("stddev", gb_stddev, "time"), ("cv", gb_cv, "percentage"))
+
+
+def rows_for(b: Bench, family_index: int, outcomes: list[Outcome]) -> list[dict]:
+    """Google Benchmark's rows for one benchmark: one per repetition, then the aggregates
+    (when at least two repetitions succeeded, as 1.7.1 does)."""
+    reps = len(outcomes)
+    head = {"name": b.name, "family_index": family_index, "per_family_instance_index": 0,
+            "run_name": b.name}
+    rows = []
+    for i, o in enumerate(outcomes):
+        row = dict(head, run_type="iteration", repetitions=reps, repetition_index=i, threads=1)
+        if o.error is not None:
+            row.update(error_occurred=True, error_message=o.error, iterations=0,
+                       real_time=0.0, cpu_time=0.0, time_unit="ms")
+        else:
+            row.update(iterations=1, real_time=o.wall_s * 1e3, cpu_time=o.cpu_s * 1e3,
+                       time_unit="ms")
+            row.update((k, float(v)) for k, v in sorted(o.counters.items()))
+        row["notebook_cells"] = b.sections
+        rows.append(row)
+    ok = [o for o in outcomes if o.error is None]
+    if reps < 2 or len(ok) < 2:
+        return rows
+    keys = sorted({k for o in ok for k in o.counters})
+    for agg, fn, unit in STATISTICS:
+        row = dict(head, name=f"{b.name}_{agg}", run_type="aggregate", repetitions=reps,
+                   threads=1, aggregate_name=agg, aggregate_unit=unit, iterations=reps,
+                   real_time=fn([o.wall_s * 1e3 for o in ok]),
+                   cpu_time=fn([o.cpu_s * 1e3 for o in ok]), time_unit="ms")
+        row.update((k, float(fn([float(o.counters[k]) for o in ok if k in o.counters])))
+                   for k in keys)
+        row["notebook_cells"] = b.sections
+        rows.append(row)
+    return rows
+
+
+def summary_line(b: Bench, outcomes: list[Outcome]) -> str:
+    ok = [o for o in outcomes if o.error is None]
+    errors = [o.error for o in outcomes if o.error is not None]
+    parts = [b.name]
+    if ok:
+        parts.append(f"median {cr.format_seconds(gb_median([o.wall_s for o in ok]))}")
+        c = ok[0].counters
+        if "checksum" in c:
+            parts.append(f"checksum {c['checksum']} ok")
+        if "lost_updates" in c:
+            parts.append("lost updates " + ", ".join(str(o.counters["lost_updates"]) for o in ok))
+        if "rss_kib_per_task" in c:
+            parts.append(f"{gb_median([o.counters['rss_kib_per_task'] for o in ok]):.3f} "
+                         "KiB/task")
+        elif "rss_kib" in c:
+            parts.append(f"rss +{gb_median([o.counters['rss_kib'] for o in ok]):.0f} KiB")
+    if errors:
+        parts.append(f"ERROR in {len(errors)} of {len(outcomes)} repetition(s): {errors[0]}")
+    return "  ".join(parts)
+
+
+def run_benches(benches: list[Bench], repetitions: int,
+                progress: Callable[[str], None]) -> tuple[list[dict], int]:
+    """Runs each benchmark's repetitions back to back; returns the rows and how many failed."""
+    rows, failed = [], 0
+    for fi, b in enumerate(benches):
+        outcomes = [run_once(b) for _ in range(repetitions)]
+        failed += any(o.error is not None for o in outcomes)
+        rows += rows_for(b, fi, outcomes)
+        progress(f"[{fi + 1}/{len(benches)}] {summary_line(b, outcomes)}")
+    return rows, failed
+
+
+def gil_enabled():
+    fn = getattr(sys, "_is_gil_enabled", None)
+    if fn is not None:
+        return bool(fn())
+    return True if platform.python_implementation() == "CPython" else None
+
+
+def git_commit() -> str | None:
+    try:
+        p = subprocess.run(["git", "-C", REPO, "rev-parse", "--short=12", "HEAD"],
+                           capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return p.stdout.strip() if p.returncode == 0 and p.stdout.strip() else None
+
+
+def context(argv: list[str], suite: str, mode: str, process_workers: int | None) -> dict:
+    ctx = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "host_name": socket.gethostname(),
+        "executable": sys.argv[0] or __file__,
+        "num_cpus": os.cpu_count(),
+    }
+    if hasattr(os, "getloadavg"):
+        ctx["load_avg"] = list(os.getloadavg())
+    ctx.update({
+        "concbench_suite": suite,
+        "concbench_python_mode": mode,
+        "concbench_options": " ".join(argv),
+        "python_version": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "python_executable": sys.executable,
+        "python_build": " ".join(platform.python_build()),
+        "gil_enabled": gil_enabled(),
+        "os_cpu_count": os.cpu_count(),
+        "multiprocessing_start_method": multiprocessing.get_start_method(),
+        "kernel": " ".join(platform.uname()[i] for i in (0, 2, 4)),
+    })
+    if hasattr(os, "sched_getaffinity"):
+        ctx["usable_cores"] = str(len(os.sched_getaffinity(0)))
+    if process_workers is not None:
+        ctx["process_pool_workers"] = process_workers
+    commit = git_commit()
+    if commit:
+        ctx["concbench_git_commit"] = commit
+    return ctx
+
+
+# --- command line ---------------------------------------------------------------------------------
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage + message
+        raise UsageError(message)
+
+
+def positive_int(flag: str, lo: int, hi: int):
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"-?\d+", text.strip()):
+            raise UsageError(f"{flag}={text!r}: expected an integer in [{lo}, {hi}]")
+        v = int(text)
+        if not lo <= v <= hi:
+            raise UsageError(f"{flag}={v}: out of range; expected an integer in [{lo}, {hi}]")
+        return v
+    return parse
+
+
+def task_list(text: str) -> list[int]:
+    one = positive_int("--memory-tasks", 1, MAX_MEMORY_TASKS)
+    values = []
+    for item in text.split(","):
+        try:
+            v = one(item)
+        except UsageError:
+            raise UsageError(f"--memory-tasks={text!r}: {item.strip()!r} is not an integer in "
+                             f"[1, {MAX_MEMORY_TASKS}]; expected a comma-separated list "
+                             "such as 1000,10000") from None
+        if v in values:
+            raise UsageError(f"--memory-tasks={text!r}: {v} is repeated")
+        values.append(v)
+    return values
+
+
+def create_parser() -> argparse.ArgumentParser:
+    p = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+               prog="scripts/notebook_python.py")
+    p.add_argument("-o", "--output", metavar="PATH",
+                   help="write the JSON here (atomically); default: standard output")
+    p.add_argument("--repetitions", metavar="N", default=3,
+                   type=positive_int("--repetitions", 1, MAX_REPETITIONS),
+                   help="fresh runs of each cell (default 3; aggregates need 2 or more)")
+    p.add_argument("--filter", metavar="REGEX",
+                   help="run only the benchmarks whose name matches (like --benchmark_filter)")
+    p.add_argument("--quick", action="store_true",
+                   help="tiny parameters (sleeps of a few ms, 2 tasks, small n), for tests; "
+                        "the names carry them")
+    p.add_argument("--list", action="store_true", help="print the benchmark names and exit")
+    p.add_argument("--memory-tasks", metavar="T,...", type=task_list,
+                   help="memory mode: for each T, T asyncio tasks pending at once in a fresh "
+                        "interpreter (e.g. 1000,10000,100000,1000000)")
+    p.add_argument("--sleep-ms", metavar="S", type=positive_int("--sleep-ms", 0, MAX_SLEEP_MS),
+                   help=f"memory mode: each task's asyncio.sleep (default "
+                        f"{DEFAULT_MEMORY_SLEEP_MS})")
+    p.add_argument("--memory-child", type=positive_int("--memory-child", 1, MAX_MEMORY_TASKS),
+                   help=argparse.SUPPRESS)  # internal: the interpreter of one memory-mode T
+    return p
+
+
+def check_writable(path: str) -> None:
+    """Fails now, before anything runs, if the output cannot be written."""
+    if os.path.isdir(path):
+        raise UsageError(f"--output={path}: is a folder; expected a file path")
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".notebook_python.", dir=directory)
+    except OSError as e:
+        raise UsageError(f"--output={path}: cannot write in {directory}: "
+                         f"{e.strerror or e}") from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def child_main(args) -> int:
+    sleep_ms = DEFAULT_MEMORY_SLEEP_MS if args.sleep_ms is None else args.sleep_ms
+    fault = fault_for(memory_bench_name(args.memory_child, sleep_ms))
+    try:
+        out = memory_child(args.memory_child, sleep_ms,
+                           fault[1] if fault and fault[0] == "raise" else None)
+        if fault and fault[0] == "checksum":
+            out["checksum"] += 1
+    except Exception as e:
+        out = {"error": str(e) if isinstance(e, CheckFailed) else f"{type(e).__name__}: {e}"}
+    print(json.dumps(out), flush=True)
+    return 0
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = create_parser().parse_args(argv)
+        if args.memory_child is not None:
+            return child_main(args)
+        if args.quick and args.memory_tasks:
+            raise UsageError("--quick shrinks the notebook's cells; memory mode "
+                             "(--memory-tasks) takes its sizes from --memory-tasks")
+        if args.sleep_ms is not None and not args.memory_tasks:
+            raise UsageError("--sleep-ms applies to memory mode only (give --memory-tasks)")
+        try:
+            pattern = re.compile(args.filter) if args.filter is not None else None
+        except re.error as e:
+            raise UsageError(f"--filter={args.filter!r}: not a regular expression: {e}") from None
+        if args.output and not args.list:
+            check_writable(args.output)
+    except UsageError as e:
+        print(f"fatal: {e}", file=sys.stderr)
+        return 2
+
+    if args.memory_tasks:
+        sleep_ms = DEFAULT_MEMORY_SLEEP_MS if args.sleep_ms is None else args.sleep_ms
+        benches, suite, mode, workers = (memory_benches(args.memory_tasks, sleep_ms), "sweep",
+                                         "memory", None)
+    else:
+        grid = QUICK if args.quick else NOTEBOOK
+        grid.configure_cells()
+        workers = default_process_workers()
+        benches = notebook_benches(grid, workers)
+        suite, mode = ("smoke" if args.quick else "notebook"), "cells"
+    if pattern is not None:
+        benches = [b for b in benches if pattern.search(b.name)]
+    if not benches:
+        print(f"no benchmark matched {args.filter!r}", file=sys.stderr)
+        return 1
+    if args.list:
+        try:
+            print("\n".join(b.name for b in benches), flush=True)
+        except BrokenPipeError:  # `--list | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+    ctx = context(argv, suite, mode, workers)
+    try:
+        rows, failed = run_benches(benches, args.repetitions,
+                                   lambda line: print(line, file=sys.stderr, flush=True))
+    except KeyboardInterrupt:
+        print("interrupted; nothing written", file=sys.stderr)
+        return 130
+    text = json.dumps({"context": ctx, "benchmarks": rows}, indent=2) + "\n"
+    if args.output:
+        try:
+            cr.write_atomic(args.output, text)
+        except OSError as e:
+            print(f"fatal: --output={args.output}: cannot write: {e.strerror or e}",
+                  file=sys.stderr)
+            return 2
+    else:
+        sys.stdout.write(text)
+    if failed:
+        print(f"{failed} of {len(benches)} benchmark(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
