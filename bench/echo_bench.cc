@@ -156,13 +156,13 @@ void ThreadsEcho(benchmark::State& state, const Args& args, bool keepalive) {
   const auto meter = TimeIterations(
       state, EchoExpect(batch, UniformMakespan(tasks, args.Seconds("delay_ms"), workers, 1)), [&]() -> int64_t {
         if (!keepalive) {
-          return Checksum(pool.map([&](int64_t i) { return EchoOnce(addr, batch.payload(i), copts); },
+          return Checksum(pool.Map([&](int64_t i) { return EchoOnce(addr, batch.payload(i), copts); },
                                    batch.inputs(), /*chunksize=*/1));
         }
         // One long task per worker, each on its own connection, taking the next task index from a
         // shared counter: the pool's first-free-worker policy, without a connect per task.
         std::atomic<int64_t> next{0};
-        return Checksum(pool.map(
+        return Checksum(pool.Map(
             [&](int64_t w) {
               int64_t sum = 0;
               for (int64_t i = next.fetch_add(1); i < tasks; i = next.fetch_add(1)) {
@@ -173,7 +173,7 @@ void ThreadsEcho(benchmark::State& state, const Args& args, bool keepalive) {
             worker_ids, /*chunksize=*/1));
       });
   conns.clear();
-  pool.shutdown();
+  pool.Shutdown();
   FinishEcho(state, meter, batch, server.get());
 }
 

@@ -132,23 +132,23 @@ void ThreadsPoolMemory(benchmark::State& state, const Args& args) {
     state.ResumeTiming();
     std::promise<void> release;
     std::shared_future<void> released = release.get_future().share();
-    std::vector<std::future<int64_t>> blockers;
+    std::vector<Future<int64_t>> blockers;
     for (int w = 0; w < workers; ++w) {
-      blockers.push_back(pool.submit([released] {
+      blockers.push_back(pool.Submit([released] {
         released.wait();
         return int64_t{0};
       }));
     }
-    std::vector<std::future<int64_t>> pending;
+    std::vector<Future<int64_t>> pending;
     pending.reserve(static_cast<size_t>(tasks));
-    for (int64_t i = 0; i < tasks; ++i) pending.push_back(pool.submit([i] { return i + 1; }));
+    for (int64_t i = 0; i < tasks; ++i) pending.push_back(pool.Submit([i] { return i + 1; }));
     state.PauseTiming();
     rss = RssKib() - rss0;
     state.ResumeTiming();
     release.set_value();
     int64_t sum = 0;
-    for (auto& f : pending) sum += f.get();
-    for (auto& f : blockers) f.get();
+    for (auto& f : pending) sum += f.Get();
+    for (auto& f : blockers) f.Get();
     return sum;
   });
   if (!meter) return;

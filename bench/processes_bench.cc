@@ -147,7 +147,7 @@ void PoolCpu(benchmark::State& state, const Args& args, CpuJob job, bool with_st
 }
 
 // One fork per task.
-void PerTask(benchmark::State& state, const TaskSpec& spec, std::span<const int64_t> inputs, double ideal_s,
+void ForkPerTask(benchmark::State& state, const TaskSpec& spec, std::span<const int64_t> inputs, double ideal_s,
              int64_t expected) {
   IpcStats ipc;
   const auto meter = TimeIterations(
@@ -160,15 +160,15 @@ void PerTask(benchmark::State& state, const TaskSpec& spec, std::span<const int6
   if (meter) SetIpcCounters(state, ipc);
 }
 
-void PerTaskSleep(benchmark::State& state, const Args& args) {
+void ForkPerTaskSleep(benchmark::State& state, const Args& args) {
   const std::vector<int64_t> inputs = Indices(args["tasks"]);
-  PerTask(state, SleepSpec(std::chrono::milliseconds(args["sleep_ms"])), inputs, args.Seconds("sleep_ms"),
+  ForkPerTask(state, SleepSpec(std::chrono::milliseconds(args["sleep_ms"])), inputs, args.Seconds("sleep_ms"),
           sleep_batch_checksum(args["tasks"]));
 }
 
-void PerTaskCpu(benchmark::State& state, const Args& args, CpuJob job) {
+void ForkPerTaskCpu(benchmark::State& state, const Args& args, CpuJob job) {
   const CpuWork w = CpuWorkFor(job, args);
-  PerTask(state, CpuJobSpec(job), w.batch.inputs, Makespan(w.cal.task_seconds, UsableCores(), 1), w.cal.checksum);
+  ForkPerTask(state, CpuJobSpec(job), w.batch.inputs, Makespan(w.cal.task_seconds, UsableCores(), 1), w.cal.checksum);
 }
 
 // Forks a pool and shuts it down (every worker reaped) per iteration.
@@ -307,14 +307,14 @@ void RegisterProcesses(const Options& o) {
                      .grids = {.notebook = {},
                                .smoke = {{{"tasks", {3}}, {"sleep_ms", {1}}}},
                                .sweep = {{{"tasks", {4, 64}}, {"sleep_ms", {10}}}}},
-                     .body = PerTaskSleep,
+                     .body = ForkPerTaskSleep,
                      .budget = Fixed(kSleepBudgetS, [](const Args& a) {
                        return a.Seconds("sleep_ms") + 2e-4 * static_cast<double>(a["tasks"]);
                      })});
   auto per_task = [](CpuJob job, SuiteGrids grids) {
     return Family{.name = "processes.per_task/" + std::string(CpuJobWorkload(job)),
                   .grids = std::move(grids),
-                  .body = [job](benchmark::State& s, const Args& a) { PerTaskCpu(s, a, job); },
+                  .body = [job](benchmark::State& s, const Args& a) { ForkPerTaskCpu(s, a, job); },
                   .budget = Fixed(kBudgetS, PerTaskEstimate(job))};
   };
   RegisterFamily(o, per_task(CpuJob::kCpuIntensivo, {.notebook = {{{"tasks", {4}}, {"n", {200'000}}}},

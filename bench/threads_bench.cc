@@ -1,7 +1,7 @@
 // The `threads` families: concbench's ThreadPool, one std::thread per task, shared counters,
 // and the GIL contrast (notebook sections 2, 2.1, 4 and 5.2).
 //
-//   threads/sleep/tasks:T/workers:W/sleep_ms:S               submit_all + completion order
+//   threads/sleep/tasks:T/workers:W/sleep_ms:S               SubmitAll + completion order
 //                                                            (section 2); ideal = makespan of
 //                                                            T sleeps on W workers
 //   threads/sleep/tasks:T/workers:W/sleep_ms:S/chunksize:C   map(chunksize) in input order
@@ -19,7 +19,7 @@
 //   threads/startup/workers:W                                construct + destroy a pool
 //   threads/dispatch/tasks:T/workers:W                       map() of T empty tasks (each returns
 //                                                            its input), chunksize 1
-//   threads.submit/dispatch/tasks:T/workers:W                T × submit(), then get() every
+//   threads.submit/dispatch/tasks:T/workers:W                T × Submit(), then Get() every
 //                                                            future (T = 1: the round trip)
 //   threads.queue/dispatch/tasks:T/workers:W                 the same through a minimal
 //                                                            mutex + condition-variable queue
@@ -70,8 +70,8 @@ std::vector<int64_t> Indices(int64_t n) {
 
 // ---- sleep ------------------------------------------------------------------------------------
 
-// Without a chunksize argument the batch goes through submit_all and is collected in completion
-// order (section 2's as_completed); with one, through map (section 5.2's ex.map).
+// Without a chunksize argument the batch goes through SubmitAll and is collected in completion
+// order (section 2's as_completed); with one, through Map (section 5.2's ex.map).
 void ThreadsSleep(benchmark::State& state, const Args& args) {
   const int64_t tasks = args["tasks"];
   const int64_t workers = args["workers"];
@@ -86,10 +86,10 @@ void ThreadsSleep(benchmark::State& state, const Args& args) {
                   .ideal_s = UniformMakespan(tasks, args.Seconds("sleep_ms"), workers, chunksize),
                   .items = tasks},
                  [&] {
-                   if (use_map) return Checksum(pool.map(task, inputs, chunksize));
+                   if (use_map) return Checksum(pool.Map(task, inputs, chunksize));
                    int64_t sum = 0;
-                   auto done = pool.submit_all(task, inputs);
-                   while (auto c = done.next()) sum += c->result.get();
+                   auto done = pool.SubmitAll(task, inputs);
+                   while (auto c = done.Next()) sum += c->result.Get();
                    return sum;
                  });
 }
@@ -114,7 +114,7 @@ void RunThreads(int64_t count, const Body& body) {
 }
 
 // One std::thread per task, created and joined inside the loop.
-void PerTaskSleep(benchmark::State& state, const Args& args) {
+void ThreadPerTaskSleep(benchmark::State& state, const Args& args) {
   const int64_t tasks = args["tasks"];
   const auto sleep = std::chrono::milliseconds(args["sleep_ms"]);
   std::vector<int64_t> results(static_cast<size_t>(tasks));
@@ -168,7 +168,7 @@ void ThreadsCpu(benchmark::State& state, const Args& args, CpuJob job, bool gil_
   ThreadPool pool(static_cast<int>(workers));
   const int64_t switches_before = gil.switches();
   const auto meter = TimeIterations(state, {.checksum = w.cal.checksum, .ideal_s = ideal, .items = w.tasks()},
-                                    [&] { return Checksum(pool.map(task, w.batch.inputs, chunksize)); });
+                                    [&] { return Checksum(pool.Map(task, w.batch.inputs, chunksize)); });
   if (meter && gil_mode) {
     SetCounter(state, "gil_switches",
                static_cast<double>(gil.switches() - switches_before) / static_cast<double>(state.iterations()));
@@ -269,13 +269,15 @@ void ThreadsDispatch(benchmark::State& state, const Args& args, Dispatch how) {
   if (how == Dispatch::kMap || how == Dispatch::kSubmit) pool.emplace(static_cast<int>(args["workers"]));
   if (how == Dispatch::kQueue) queue.emplace(static_cast<int>(args["workers"]));
   const std::vector<int64_t> inputs = how == Dispatch::kMap ? Indices(tasks) : std::vector<int64_t>{};
-  std::vector<std::future<void>> futures;
+  std::vector<Future<void>> futures;
+  std::vector<std::future<void>> async_futures;
   futures.reserve(static_cast<size_t>(tasks));
+  async_futures.reserve(static_cast<size_t>(tasks));
   const auto meter = TimeIterations(state, {.items = tasks}, [&] {
     switch (how) {
       case Dispatch::kMap: {
         // The task only hands its input back: the sum proves each ran once.
-        const int64_t sum = Checksum(pool->map([](int64_t i) { return i; }, inputs));
+        const int64_t sum = Checksum(pool->Map([](int64_t i) { return i; }, inputs));
         if (sum != tasks * (tasks - 1) / 2) {
           throw std::logic_error("dispatch: map returned Σ " + std::to_string(sum) + ", expected " +
                                  std::to_string(tasks * (tasks - 1) / 2));
@@ -283,15 +285,15 @@ void ThreadsDispatch(benchmark::State& state, const Args& args, Dispatch how) {
         break;
       }
       case Dispatch::kSubmit:
-        for (int64_t i = 0; i < tasks; ++i) futures.push_back(pool->submit([] {}));
-        for (auto& f : futures) f.get();
+        for (int64_t i = 0; i < tasks; ++i) futures.push_back(pool->Submit([] {}));
+        for (auto& f : futures) f.Get();
         futures.clear();
         break;
       case Dispatch::kQueue: queue->RunEmpty(tasks); break;
       case Dispatch::kAsync:
-        for (int64_t i = 0; i < tasks; ++i) futures.push_back(std::async(std::launch::async, [] {}));
-        for (auto& f : futures) f.get();
-        futures.clear();
+        for (int64_t i = 0; i < tasks; ++i) async_futures.push_back(std::async(std::launch::async, [] {}));
+        for (auto& f : async_futures) f.get();
+        async_futures.clear();
         break;
       case Dispatch::kThread: RunThreads(tasks, [](int64_t) {}); break;
     }
@@ -377,7 +379,7 @@ void RegisterThreads(const Options& o) {
                      .grids = {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500, 200}}}},
                                .smoke = {{{"tasks", {3}}, {"sleep_ms", {1}}}},
                                .sweep = {{{"tasks", {1, 16, 64, 256, 1024}}, {"sleep_ms", {1, 10}}}}},
-                     .body = PerTaskSleep,
+                     .body = ThreadPerTaskSleep,
                      // Creating and joining a thread costs ~60 µs, which dominates 1,024 × 1 ms.
                      .budget = Fixed(kSleepBudget, [](const Args& a) {
                        return a.Seconds("sleep_ms") + 60e-6 * static_cast<double>(a["tasks"]);

@@ -166,12 +166,12 @@ TEST(EchoThreadsTest, PoolOfBlockingClientsEchoesEveryTask) {
   const EchoBatch batch(8, kBigPayload / 4);
   {
     ThreadPool pool(4);
-    const auto out = pool.map([&](int64_t i) { return EchoOnce(server.address(), batch.payload(i)); },
+    const auto out = pool.Map([&](int64_t i) { return EchoOnce(server.address(), batch.payload(i)); },
                               batch.inputs(), 1);
     EXPECT_EQ(Checksum(out), batch.expected_checksum());
     // A big payload through threads too.
     const EchoBatch one(1, kBigPayload);
-    EXPECT_EQ(pool.submit([&] { return EchoOnce(server.address(), one.payload(0)); }).get(),
+    EXPECT_EQ(pool.Submit([&] { return EchoOnce(server.address(), one.payload(0)); }).Get(),
               one.expected_checksum());
   }
   EXPECT_EQ(server.Stop(), "");
@@ -461,7 +461,7 @@ TEST(EchoFaultTest, ThreadPoolTaskErrorReachesTheCaller) {
   const EchoBatch batch(4, 64);
   ThreadPool pool(2);
   const EchoError e = ExpectEchoError(
-      [&] { pool.map([&](int64_t i) { return EchoOnce(closed, batch.payload(i)); }, batch.inputs(), 1); }, 3.0);
+      [&] { pool.Map([&](int64_t i) { return EchoOnce(closed, batch.payload(i)); }, batch.inputs(), 1); }, 3.0);
   EXPECT_EQ(e.kind(), EchoErrorKind::kRefused);
 }
 

@@ -65,7 +65,7 @@ TEST(GilTest, ComputingThreadsTakeTurns) {
   const int64_t want = cpu_intensivo(n);
   ThreadPool pool(2);
   const std::vector<int64_t> in = {n, n};
-  const auto out = pool.map(task, in);
+  const auto out = pool.Map(task, in);
   EXPECT_EQ(out, (std::vector<int64_t>{want, want}));
   EXPECT_GE(gil.switches(), 3);
 }

@@ -41,14 +41,14 @@ TEST(ThreadPoolTest, StartsTheRequestedWorkers) {
   EXPECT_EQ(pool.workers(), 3);
   // Three tasks that each wait for the other two can only finish on three distinct threads.
   std::latch all_running(3);
-  std::vector<std::future<std::thread::id>> f;
+  std::vector<Future<std::thread::id>> f;
   for (int i = 0; i < 3; ++i) {
-    f.push_back(pool.submit([&] {
+    f.push_back(pool.Submit([&] {
       all_running.arrive_and_wait();
       return std::this_thread::get_id();
     }));
   }
-  const auto a = f[0].get(), b = f[1].get(), c = f[2].get();
+  const auto a = f[0].Get(), b = f[1].Get(), c = f[2].Get();
   EXPECT_NE(a, b);
   EXPECT_NE(b, c);
   EXPECT_NE(a, c);
@@ -56,10 +56,10 @@ TEST(ThreadPoolTest, StartsTheRequestedWorkers) {
 
 TEST(ThreadPoolTest, SubmitReturnsTheResult) {
   ThreadPool pool(2);
-  auto f = pool.submit([] { return 6 * 7; });
-  EXPECT_EQ(f.get(), 42);
-  auto s = pool.submit([] { return std::string("ok 0"); });
-  EXPECT_EQ(s.get(), "ok 0");
+  auto f = pool.Submit([] { return 6 * 7; });
+  EXPECT_EQ(f.Get(), 42);
+  auto s = pool.Submit([] { return std::string("ok 0"); });
+  EXPECT_EQ(s.Get(), "ok 0");
 }
 
 TEST(ThreadPoolTest, RunsEveryTaskExactlyOnce) {
@@ -67,9 +67,9 @@ TEST(ThreadPoolTest, RunsEveryTaskExactlyOnce) {
   std::vector<std::atomic<int>> runs(kTasks);
   {
     ThreadPool pool(4);
-    std::vector<std::future<void>> f;
-    for (int i = 0; i < kTasks; ++i) f.push_back(pool.submit([&runs, i] { runs[static_cast<size_t>(i)]++; }));
-    for (auto& x : f) x.get();
+    std::vector<Future<void>> f;
+    for (int i = 0; i < kTasks; ++i) f.push_back(pool.Submit([&runs, i] { runs[static_cast<size_t>(i)]++; }));
+    for (auto& x : f) x.Get();
   }
   for (int i = 0; i < kTasks; ++i) ASSERT_EQ(runs[static_cast<size_t>(i)].load(), 1) << "task " << i;
 }
@@ -78,7 +78,7 @@ TEST(ThreadPoolTest, MapRunsEveryItemExactlyOnce) {
   constexpr int64_t kItems = 5'000;
   std::vector<std::atomic<int>> runs(kItems);
   ThreadPool pool(3);
-  pool.map([&runs](int64_t i) { return ++runs[static_cast<size_t>(i)]; }, Iota(kItems), 7);
+  pool.Map([&runs](int64_t i) { return ++runs[static_cast<size_t>(i)]; }, Iota(kItems), 7);
   for (int64_t i = 0; i < kItems; ++i) ASSERT_EQ(runs[static_cast<size_t>(i)].load(), 1) << "item " << i;
 }
 
@@ -90,7 +90,7 @@ TEST(ThreadPoolTest, MapKeepsInputOrderForAnyChunksize) {
   // 1, a chunksize that does not divide 10, one equal to it and one larger than it.
   for (int64_t chunk : {1, 3, 10, 25}) {
     // Earlier items sleep longer, so they finish last unless the results are put back in order.
-    const auto out = pool.map(
+    const auto out = pool.Map(
         [](int64_t x) {
           blocking_sleep(milliseconds(10 - x));
           return x * x;
@@ -102,14 +102,14 @@ TEST(ThreadPoolTest, MapKeepsInputOrderForAnyChunksize) {
 
 TEST(ThreadPoolTest, MapOfNothingIsEmpty) {
   ThreadPool pool(1);
-  EXPECT_TRUE(pool.map([](int64_t x) { return x; }, std::vector<int64_t>{}, 4).empty());
+  EXPECT_TRUE(pool.Map([](int64_t x) { return x; }, std::vector<int64_t>{}, 4).empty());
 }
 
 TEST(ThreadPoolTest, MapRejectsChunksizeBelowOne) {
   ThreadPool pool(1);
   const auto in = Iota(3);
-  EXPECT_THROW(pool.map([](int64_t x) { return x; }, in, 0), std::invalid_argument);
-  EXPECT_THROW(pool.map([](int64_t x) { return x; }, in, -1), std::invalid_argument);
+  EXPECT_THROW(pool.Map([](int64_t x) { return x; }, in, 0), std::invalid_argument);
+  EXPECT_THROW(pool.Map([](int64_t x) { return x; }, in, -1), std::invalid_argument);
 }
 
 TEST(ThreadPoolTest, MapRethrowsTheEarliestFailingItemAfterEveryChunkFinished) {
@@ -117,7 +117,7 @@ TEST(ThreadPoolTest, MapRethrowsTheEarliestFailingItemAfterEveryChunkFinished) {
   std::atomic<int> finished{0};
   const auto in = Iota(20);
   try {
-    pool.map(
+    pool.Map(
         [&](int64_t x) -> int64_t {
           if (x == 13) throw std::runtime_error("item 13");
           if (x == 5) throw std::runtime_error("item 5");
@@ -133,17 +133,48 @@ TEST(ThreadPoolTest, MapRethrowsTheEarliestFailingItemAfterEveryChunkFinished) {
   EXPECT_EQ(finished.load(), 20 - 2 - 4);
 }
 
+TEST(ThreadPoolTest, AFutureIsValidUntilItsResultIsTaken) {
+  ThreadPool pool(1);
+  Future<int> f = pool.Submit([] { return 7; });
+  EXPECT_TRUE(f.valid());
+  f.Wait();
+  EXPECT_TRUE(f.ready());
+  EXPECT_EQ(f.Get(), 7);
+  EXPECT_FALSE(f.valid());
+  EXPECT_THROW(f.Wait(), std::future_error);
+  Future<int> moved = pool.Submit([] { return 8; });
+  Future<int> target = std::move(moved);
+  EXPECT_FALSE(moved.valid());  // NOLINT(bugprone-use-after-move): checking the moved-from state
+  EXPECT_EQ(target.Get(), 8);
+}
+
+TEST(ThreadPoolTest, ATaskWhoseFutureWasDroppedStillRunsOnce) {
+  // Either owner of the shared state may go first; ASan checks that neither frees it early.
+  ThreadPool pool(1);
+  std::latch release(1);
+  std::atomic<int> ran{0};
+  {
+    Future<void> dropped = pool.Submit([&] {
+      release.wait();
+      ++ran;
+    });
+  }
+  release.count_down();
+  pool.Shutdown();
+  EXPECT_EQ(ran.load(), 1);
+}
+
 TEST(ThreadPoolTest, ExceptionReachesTheFuture) {
   ThreadPool pool(1);
-  auto f = pool.submit([]() -> int { throw std::runtime_error("boom"); });
+  auto f = pool.Submit([]() -> int { throw std::runtime_error("boom"); });
   // The only worker ran the failing task and is still alive to run the next one.
-  EXPECT_EQ(pool.submit([] { return 1; }).get(), 1);
+  EXPECT_EQ(pool.Submit([] { return 1; }).Get(), 1);
   // Joined before reading the exception: libstdc++'s exception reference counts are invisible to
   // ThreadSanitizer, which would otherwise report the worker's release of the task as a race.
-  pool.shutdown();
+  pool.Shutdown();
   try {
-    f.get();
-    FAIL() << "get() did not throw";
+    f.Get();
+    FAIL() << "Get() did not throw";
   } catch (const std::runtime_error& e) {
     EXPECT_EQ(std::string(e.what()), "boom");
   }
@@ -152,36 +183,36 @@ TEST(ThreadPoolTest, ExceptionReachesTheFuture) {
 TEST(ThreadPoolTest, CompletionOrderPutsAShortTaskBeforeALongOne) {
   ThreadPool pool(2);
   const std::vector<int64_t> sleeps_ms = {300, 10};
-  auto done = pool.submit_all(
+  auto done = pool.SubmitAll(
       [](int64_t ms) {
         blocking_sleep(milliseconds(ms));
         return ms;
       },
       sleeps_ms);
   EXPECT_EQ(done.size(), 2u);
-  auto first = done.next();
+  auto first = done.Next();
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->index, 1u);
-  EXPECT_EQ(first->result.get(), 10);
-  auto second = done.next();
+  EXPECT_EQ(first->result.Get(), 10);
+  auto second = done.Next();
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->index, 0u);
-  EXPECT_EQ(second->result.get(), 300);
-  EXPECT_FALSE(done.next().has_value());
+  EXPECT_EQ(second->result.Get(), 300);
+  EXPECT_FALSE(done.Next().has_value());
 }
 
 TEST(ThreadPoolTest, CompletionQueueCarriesExceptions) {
   ThreadPool pool(2);
-  auto done = pool.submit_all(
+  auto done = pool.SubmitAll(
       [](int64_t x) -> int64_t {
         if (x == 1) throw std::invalid_argument("one");
         return x;
       },
       Iota(3));
   int64_t sum = 0, errors = 0;
-  while (auto c = done.next()) {
+  while (auto c = done.Next()) {
     try {
-      sum += c->result.get();
+      sum += c->result.Get();
     } catch (const std::invalid_argument&) {
       ++errors;
       EXPECT_EQ(c->index, 1u);
@@ -195,9 +226,9 @@ TEST(ThreadPoolTest, ConcurrentSleepsOverlap) {
   // The notebook's section 2 with short sleeps: 5 sleeps on 5 workers take about one sleep.
   ThreadPool pool(5);
   Stopwatch w;
-  auto done = pool.submit_all([](int64_t i) { return sleep_task(i, milliseconds(100)); }, Iota(5));
+  auto done = pool.SubmitAll([](int64_t i) { return sleep_task(i, milliseconds(100)); }, Iota(5));
   int64_t sum = 0;
-  while (auto c = done.next()) sum += c->result.get();
+  while (auto c = done.Next()) sum += c->result.Get();
   EXPECT_EQ(sum, 15);
   EXPECT_GE(w.ElapsedSeconds(), 0.100);
   EXPECT_LT(w.ElapsedSeconds(), 3 * 0.100);  // serial would be 5 sleeps
@@ -205,11 +236,11 @@ TEST(ThreadPoolTest, ConcurrentSleepsOverlap) {
 
 TEST(ThreadPoolTest, DestructorFinishesQueuedWork) {
   std::atomic<int> ran{0};
-  std::vector<std::future<int>> f;
+  std::vector<Future<int>> f;
   {
     ThreadPool pool(1);
     for (int i = 0; i < 20; ++i) {
-      f.push_back(pool.submit([&ran, i] {
+      f.push_back(pool.Submit([&ran, i] {
         blocking_sleep(milliseconds(1));
         ++ran;
         return i;
@@ -217,55 +248,55 @@ TEST(ThreadPoolTest, DestructorFinishesQueuedWork) {
     }
   }  // 19 or so tasks are still queued here
   EXPECT_EQ(ran.load(), 20);
-  for (int i = 0; i < 20; ++i) EXPECT_EQ(f[static_cast<size_t>(i)].get(), i);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(f[static_cast<size_t>(i)].Get(), i);
 }
 
 TEST(ThreadPoolTest, CancelledTasksReportBrokenPromise) {
   ThreadPool pool(1);
   std::latch started(1), release(1);
-  auto running = pool.submit([&] {
+  auto running = pool.Submit([&] {
     started.count_down();
     release.wait();
     return 1;
   });
   std::atomic<int> ran_queued{0};
-  std::vector<std::future<int>> queued;
-  for (int i = 0; i < 5; ++i) queued.push_back(pool.submit([&] { return ++ran_queued; }));
+  std::vector<Future<int>> queued;
+  for (int i = 0; i < 5; ++i) queued.push_back(pool.Submit([&] { return ++ran_queued; }));
   started.wait();
-  std::thread stopper([&] { pool.shutdown(ThreadPool::Shutdown::kCancelQueued); });
+  std::thread stopper([&] { pool.Shutdown(ThreadPool::ShutdownMode::kCancelQueued); });
   // The queued futures become ready (broken) while the running task still holds the worker.
-  for (auto& f : queued) f.wait();
+  for (auto& f : queued) f.Wait();
   release.count_down();
   stopper.join();
   // Read only after the join: libstdc++'s exception reference counts are invisible to
   // ThreadSanitizer, which would otherwise report the stopper's release of a task as a race.
   for (auto& f : queued) {
     try {
-      f.get();
+      f.Get();
       ADD_FAILURE() << "a cancelled task ran";
     } catch (const std::future_error& e) {
       EXPECT_EQ(e.code(), std::make_error_code(std::future_errc::broken_promise));
     }
   }
-  EXPECT_EQ(running.get(), 1);  // the task already running was waited for, not cancelled
+  EXPECT_EQ(running.Get(), 1);  // the task already running was waited for, not cancelled
   EXPECT_EQ(ran_queued.load(), 0);
-  EXPECT_THROW(pool.submit([] { return 0; }), std::logic_error);
+  EXPECT_THROW(pool.Submit([] { return 0; }), std::logic_error);
 }
 
 TEST(ThreadPoolTest, CancelledSubmitAllTasksAreStillHandedOut) {
   ThreadPool pool(1);
   std::latch started(1), release(1);
-  auto blocker = pool.submit([&] {
+  auto blocker = pool.Submit([&] {
     started.count_down();
     release.wait();
   });
   started.wait();
-  auto done = pool.submit_all([](int64_t x) { return x; }, Iota(4));
-  std::thread stopper([&] { pool.shutdown(ThreadPool::Shutdown::kCancelQueued); });
+  auto done = pool.SubmitAll([](int64_t x) { return x; }, Iota(4));
+  std::thread stopper([&] { pool.Shutdown(ThreadPool::ShutdownMode::kCancelQueued); });
   int broken = 0;
-  while (auto c = done.next()) {
+  while (auto c = done.Next()) {
     try {
-      c->result.get();
+      c->result.Get();
     } catch (const std::future_error& e) {
       if (e.code() == std::future_errc::broken_promise) ++broken;
     }
@@ -273,38 +304,38 @@ TEST(ThreadPoolTest, CancelledSubmitAllTasksAreStillHandedOut) {
   EXPECT_EQ(broken, 4);
   release.count_down();
   stopper.join();
-  blocker.get();
+  blocker.Get();
 }
 
 TEST(ThreadPoolTest, MapWaitingOnCancelledChunksThrowsBrokenPromise) {
   ThreadPool pool(1);
   std::latch started(1), release(1);
-  auto blocker = pool.submit([&] {
+  auto blocker = pool.Submit([&] {
     started.count_down();
     release.wait();
   });
   started.wait();
   std::thread mapper([&] {
     // Queued behind the blocker, then cancelled before it can run.
-    EXPECT_THROW(pool.map([](int64_t x) { return x; }, Iota(6), 2), std::future_error);
+    EXPECT_THROW(pool.Map([](int64_t x) { return x; }, Iota(6), 2), std::future_error);
   });
   // The pool offers no event for "queued"; this test-only wait yields until the three chunks are.
   while (pool.queued() < 3) std::this_thread::yield();
-  std::thread stopper([&] { pool.shutdown(ThreadPool::Shutdown::kCancelQueued); });
+  std::thread stopper([&] { pool.Shutdown(ThreadPool::ShutdownMode::kCancelQueued); });
   // The worker is held by the blocker, so an empty queue means the chunks were cancelled.
   while (pool.queued() != 0) std::this_thread::yield();
   release.count_down();
   mapper.join();
   stopper.join();
-  blocker.get();
+  blocker.Get();
 }
 
 TEST(ThreadPoolTest, SubmitAfterShutdownIsRefused) {
   ThreadPool pool(2);
-  pool.shutdown();
-  pool.shutdown();  // idempotent
-  EXPECT_THROW(pool.submit([] { return 0; }), std::logic_error);
-  EXPECT_THROW(pool.map([](int64_t x) { return x; }, Iota(3)), std::logic_error);
+  pool.Shutdown();
+  pool.Shutdown();  // idempotent
+  EXPECT_THROW(pool.Submit([] { return 0; }), std::logic_error);
+  EXPECT_THROW(pool.Map([](int64_t x) { return x; }, Iota(3)), std::logic_error);
 }
 
 TEST(ThreadPoolTest, ManyProducersSubmitConcurrently) {
@@ -313,9 +344,9 @@ TEST(ThreadPoolTest, ManyProducersSubmitConcurrently) {
   std::vector<std::thread> producers;
   for (int p = 0; p < 4; ++p) {
     producers.emplace_back([&pool, &total] {
-      std::vector<std::future<void>> f;
-      for (int i = 1; i <= 1'000; ++i) f.push_back(pool.submit([&total, i] { total += i; }));
-      for (auto& x : f) x.get();
+      std::vector<Future<void>> f;
+      for (int i = 1; i <= 1'000; ++i) f.push_back(pool.Submit([&total, i] { total += i; }));
+      for (auto& x : f) x.Get();
     });
   }
   for (auto& t : producers) t.join();

@@ -5,7 +5,7 @@
 namespace concbench {
 namespace {
 
-double Seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
+double TimevalSeconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
 
 }  // namespace
 
@@ -26,10 +26,10 @@ RusageSample RusageSample::Take() {
   // getrusage cannot fail for these two `who` values with a valid pointer.
   getrusage(RUSAGE_SELF, &self);
   getrusage(RUSAGE_CHILDREN, &children);
-  s.totals.self_user_s = Seconds(self.ru_utime);
-  s.totals.self_system_s = Seconds(self.ru_stime);
-  s.totals.children_user_s = Seconds(children.ru_utime);
-  s.totals.children_system_s = Seconds(children.ru_stime);
+  s.totals.self_user_s = TimevalSeconds(self.ru_utime);
+  s.totals.self_system_s = TimevalSeconds(self.ru_stime);
+  s.totals.children_user_s = TimevalSeconds(children.ru_utime);
+  s.totals.children_system_s = TimevalSeconds(children.ru_stime);
   s.totals.voluntary_switches = self.ru_nvcsw + children.ru_nvcsw;
   s.totals.involuntary_switches = self.ru_nivcsw + children.ru_nivcsw;
   return s;

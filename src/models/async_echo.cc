@@ -75,7 +75,7 @@ void CloseDeadline(Batch* b) {
 }
 
 // Records the first failure and closes everything, which ends the loop.
-void Fail(Batch* b, EchoErrorKind kind, const std::string& what) {
+void FailBatch(Batch* b, EchoErrorKind kind, const std::string& what) {
   if (b->failed) return;
   b->failed = true;
   b->error_kind = kind;
@@ -98,7 +98,7 @@ void FailStatus(Conn* c, const char* step, int status) {
   } else if (status == UV_ECONNRESET) {
     what += " after " + std::to_string(c->have) + " of " + std::to_string(c->reply.size()) + " reply bytes";
   }
-  Fail(c->batch, KindOf(status), what);
+  FailBatch(c->batch, KindOf(status), what);
 }
 
 void OnAlloc(uv_handle_t* h, size_t /*suggested*/, uv_buf_t* buf) {
@@ -120,7 +120,7 @@ void OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* /*buf*/) {
   if (before < kEchoHeaderBytes && c->have >= kEchoHeaderBytes) {
     const uint32_t announced = DecodeEchoHeader(c->reply.data());
     if (announced != payload) {
-      Fail(b, EchoErrorKind::kProtocol, TaskName(c) + "reply announces " + std::to_string(announced) +
+      FailBatch(b, EchoErrorKind::kProtocol, TaskName(c) + "reply announces " + std::to_string(announced) +
                                             " bytes, the request had " + std::to_string(payload));
       return;
     }
@@ -131,7 +131,7 @@ void OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* /*buf*/) {
   const std::span<const uint8_t> sent = b->echo->payload(c->index);
   if (!std::equal(got.begin(), got.end(), sent.begin())) {
     const auto diff = std::mismatch(got.begin(), got.end(), sent.begin());
-    Fail(b, EchoErrorKind::kMismatch, TaskName(c) + "reply differs from the request at byte " +
+    FailBatch(b, EchoErrorKind::kMismatch, TaskName(c) + "reply differs from the request at byte " +
                                           std::to_string(diff.first - got.begin()) + " of " +
                                           std::to_string(payload));
     return;
@@ -175,7 +175,7 @@ void StartExchange(Conn* c) {
 
 void OnConnect(uv_connect_t* req, int status) {
   Conn* c = static_cast<Conn*>(req->data);
-  if (status == UV_ECANCELED) return;  // closed by Fail()
+  if (status == UV_ECANCELED) return;  // closed by FailBatch()
   if (status < 0) {
     FailStatus(c, "connect", status);
     return;
@@ -194,7 +194,7 @@ void OnDeadline(uv_timer_t* t) {
   Batch* b = static_cast<Batch*>(t->data);
   int64_t first_missing = 0;
   while (first_missing < b->tasks && b->conns[static_cast<size_t>(first_missing)].done) ++first_missing;
-  Fail(b, EchoErrorKind::kTimeout,
+  FailBatch(b, EchoErrorKind::kTimeout,
        std::to_string(b->tasks - b->done) + " of " + std::to_string(b->tasks) +
            (b->connect_only ? " connections not established after " : " replies missing after ") +
            std::to_string(b->timeout.count()) + " ms (first: task " + std::to_string(first_missing) + ")");
@@ -208,7 +208,7 @@ void Drive(uv_loop_t* loop, Batch* b, const sockaddr_in& server, bool connect) {
   b->deadline.data = b;
   uv_update_time(loop);  // the loop may have been idle since the last batch
   if (int rc = uv_timer_start(&b->deadline, OnDeadline, static_cast<uint64_t>(b->timeout.count()), 0); rc != 0) {
-    Fail(b, EchoErrorKind::kSystem, UvErrorMessage("uv_timer_start", rc));
+    FailBatch(b, EchoErrorKind::kSystem, UvErrorMessage("uv_timer_start", rc));
   }
   for (int64_t i = 0; i < b->tasks && !b->failed; ++i) {
     Conn* c = &b->conns[static_cast<size_t>(i)];
@@ -283,7 +283,7 @@ void AsyncEchoClient::Connect(const sockaddr_in& server, int64_t connections, co
   b.conns = kept->conns.get();
   Drive(loop_.get(), &b, server, /*connect=*/true);
   if (b.failed) {
-    // Fail() closed every connection and the loop ran their close callbacks: nothing is kept.
+    // FailBatch() closed every connection and the loop ran their close callbacks: nothing is kept.
     throw EchoError(b.error_kind, b.error);
   }
   kept_ = std::move(kept);
@@ -303,7 +303,7 @@ std::vector<int64_t> AsyncEchoClient::RunOnOpenConnections(const EchoBatch& echo
   for (int64_t i = 0; i < b.tasks; ++i) b.conns[static_cast<size_t>(i)].reply.resize(kEchoHeaderBytes + echo.payload_bytes());
   Drive(loop_.get(), &b, kept_->server, /*connect=*/false);
   if (b.failed) {
-    kept_.reset();  // every kept connection was closed by Fail()
+    kept_.reset();  // every kept connection was closed by FailBatch()
     throw EchoError(b.error_kind, b.error);
   }
   return std::move(b.results);

@@ -16,7 +16,7 @@
 //
 //   Gil gil;                                   // 5 ms switch interval
 //   TaskFn task = GilCpuTask(CpuJob::kCpuIntensivo, gil);
-//   pool.map(task, inputs);                    // bit-exact results, one core at a time
+//   pool.Map(task, inputs);                    // bit-exact results, one core at a time
 #pragma once
 
 #include <atomic>
