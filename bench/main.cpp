@@ -12,7 +12,9 @@
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,7 @@
 #include "measure/ideal.h"
 #include "models/hold.h"
 #include "options.h"
+#include "progress.h"
 #include "registry.h"
 
 namespace {
@@ -45,23 +48,67 @@ class ErrorTrackingReporter : public benchmark::BenchmarkReporter {
   std::vector<std::string> failures_;
 };
 
+// Whether `path`'s folder is writable; says why not, naming `flag`.
+bool CheckWritable(const std::string& flag, const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  if (access(dir.c_str(), W_OK) == 0) return true;
+  std::cerr << "concbench: " << flag << ": cannot write '" << path << "': " << dir << ": " << std::strerror(errno)
+            << "\n";
+  return false;
+}
+
 // Google Benchmark only finds out that --benchmark_out cannot be written when it opens the file,
 // and then says "invalid file name". Say why, before anything runs.
 bool CheckOutputWritable(int argc, char** argv) {
+  const std::string prefix = "--benchmark_out=";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    const std::string prefix = "--benchmark_out=";
-    if (arg.rfind(prefix, 0) != 0) continue;
-    const std::string path = arg.substr(prefix.size());
-    const size_t slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-    if (access(dir.c_str(), W_OK) != 0) {
-      std::cerr << "concbench: --benchmark_out: cannot write '" << path << "': " << dir << ": "
-                << std::strerror(errno) << "\n";
-      return false;
-    }
+    if (arg.rfind(prefix, 0) == 0 && !CheckWritable("--benchmark_out", arg.substr(prefix.size()))) return false;
   }
   return true;
+}
+
+// The value of Google Benchmark flag `--name=value` on the command line, or `fallback`.
+std::string BenchmarkFlag(int argc, char** argv, const std::string& name, const std::string& fallback) {
+  const std::string prefix = "--" + name + "=";
+  std::string value = fallback;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind(prefix, 0) == 0) value = arg.substr(prefix.size());
+  }
+  return value;
+}
+
+// The display reporter: progress lines (bench/progress.h) when asked, or by default on a
+// terminal unless --benchmark_format asks for something else; Google Benchmark's own otherwise.
+// The table is kept (in --console_out) even when progress lines are shown.
+struct Display {
+  std::unique_ptr<benchmark::BenchmarkReporter> table;
+  std::unique_ptr<std::ofstream> console_file;
+  std::unique_ptr<concbench::ProgressReporter> progress;
+  benchmark::BenchmarkReporter* reporter() { return progress ? progress.get() : table.get(); }
+};
+
+Display MakeDisplay(const concbench::Options& opt, const std::string& format, int64_t repetitions,
+                    double min_time_s) {
+  Display d;
+  const bool progress = opt.display == concbench::Display::kProgress ||
+                        (opt.display == concbench::Display::kAuto && format.empty() && isatty(STDOUT_FILENO));
+  if (!progress) {
+    d.table.reset(benchmark::CreateDefaultDisplayReporter());
+    return d;
+  }
+  if (!opt.console_out.empty()) {
+    d.console_file = std::make_unique<std::ofstream>(opt.console_out);
+    d.table = std::make_unique<benchmark::ConsoleReporter>(benchmark::ConsoleReporter::OO_Tabular);
+    d.table->SetOutputStream(d.console_file.get());
+    d.table->SetErrorStream(d.console_file.get());
+  }
+  d.progress = std::make_unique<concbench::ProgressReporter>(
+      concbench::SelectPlanned(concbench::PlannedBenchmarks(), benchmark::GetBenchmarkFilter()), repetitions,
+      min_time_s, stdout, d.table.get());
+  return d;
 }
 
 void PrintHelp() {
@@ -110,6 +157,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!CheckOutputWritable(argc, argv)) return 2;
+  // Read before Initialize consumes them (their values were checked by ParseOwnFlags).
+  const std::string format = BenchmarkFlag(argc, argv, "benchmark_format", "");
+  const int64_t repetitions = std::stoll(BenchmarkFlag(argc, argv, "benchmark_repetitions", "1"));
+  const double min_time_s = std::stod(BenchmarkFlag(argc, argv, "benchmark_min_time", "0.5"));
+  if (!opt.console_out.empty() && !CheckWritable("--console_out", opt.console_out)) return 2;
   benchmark::Initialize(&argc, argv, PrintHelp);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
 
@@ -126,7 +178,14 @@ int main(int argc, char** argv) {
     }
   }
 
-  ErrorTrackingReporter reporter(benchmark::CreateDefaultDisplayReporter());
+  Display display;
+  try {
+    display = MakeDisplay(opt, format, repetitions, min_time_s);
+  } catch (const std::exception& e) {
+    std::cerr << "concbench: " << e.what() << "\n";
+    return 2;
+  }
+  ErrorTrackingReporter reporter(display.reporter());
   const size_t matched = benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   std::fflush(stdout);

@@ -176,6 +176,23 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
       }
       continue;
     }
+    if (key == "display") {
+      if (value == "auto") {
+        out->display = Display::kAuto;
+      } else if (value == "progress") {
+        out->display = Display::kProgress;
+      } else if (value == "table") {
+        out->display = Display::kTable;
+      } else {
+        return "--display: unknown value " + Quote(value) + "; expected one of auto, progress, table";
+      }
+      continue;
+    }
+    if (key == "console_out") {
+      if (!has_value || value.empty()) return "--console_out needs a file name: --console_out=PATH";
+      out->console_out = std::string(value);
+      continue;
+    }
     if (const ArgSpec* spec = FindArg(key)) {
       if (!has_value) return "--" + std::string(key) + " needs a value; " + Allowed(*spec);
       std::vector<int64_t> values;
@@ -196,6 +213,10 @@ std::string OwnFlagsHelp() {
       "concbench flags:\n"
       "  --suite=notebook|smoke|sweep   argument grids to register (default: notebook)\n"
       "      notebook: the notebook's own parameters; smoke: tiny, seconds; sweep: wide\n"
+      "  --display=auto|progress|table  one line per benchmark with time left, or Google\n"
+      "      Benchmark's table (default auto: progress on a terminal, else the table;\n"
+      "      --benchmark_format=console also gives the table)\n"
+      "  --console_out=PATH             also write Google Benchmark's table to PATH\n"
       "  grid overrides (comma-separated integers, replace the suite's values for every\n"
       "  family that has the argument):\n";
   for (const ArgSpec& a : kArgs) {

@@ -38,8 +38,15 @@ struct ArgSpec {
 std::span<const ArgSpec> KnownArgs();
 const ArgSpec* FindArg(std::string_view name);
 
+// How the run is shown on the terminal: Google Benchmark's table, or one progress line per
+// benchmark (bench/progress.h). kAuto is progress when stdout is a terminal, the table otherwise.
+enum class Display { kAuto, kProgress, kTable };
+
 struct Options {
   Suite suite = Suite::kNotebook;
+  Display display = Display::kAuto;
+  // Where Google Benchmark's full table goes as well when progress lines are shown ("" = nowhere).
+  std::string console_out;
   // Argument name → values replacing the suite's values for that argument.
   std::map<std::string, std::vector<int64_t>, std::less<>> overrides;
 };

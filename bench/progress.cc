@@ -1,0 +1,185 @@
+#include "progress.h"
+
+#include <regex.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace concbench {
+namespace {
+
+std::string Clock(double seconds) {
+  const auto s = static_cast<int64_t>(std::llround(std::max(0.0, seconds)));
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  } else {
+    std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
+  }
+  return buf;
+}
+
+double Seconds(const benchmark::BenchmarkReporter::Run& r) {
+  static constexpr double kUnit[] = {1e-9, 1e-6, 1e-3, 1.0};  // kNanosecond … kSecond
+  return r.GetAdjustedRealTime() * kUnit[static_cast<int>(r.time_unit)];
+}
+
+const benchmark::BenchmarkReporter::Run* Median(const std::vector<benchmark::BenchmarkReporter::Run>& runs) {
+  for (const auto& r : runs) {
+    if (r.run_type == benchmark::BenchmarkReporter::Run::RT_Aggregate && r.aggregate_name == "median") return &r;
+  }
+  for (const auto& r : runs) {
+    if (r.run_type == benchmark::BenchmarkReporter::Run::RT_Iteration && !r.error_occurred) return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string ShortName(const std::string& name) {
+  std::string s = name;
+  for (const std::string part : {"/real_time"}) {
+    if (s.size() > part.size() && s.compare(s.size() - part.size(), part.size(), part) == 0) s.resize(s.size() - part.size());
+  }
+  const size_t it = s.find("/iterations:");
+  if (it != std::string::npos) {
+    const size_t end = s.find('/', it + 1);
+    s.erase(it, end == std::string::npos ? std::string::npos : end - it);
+  }
+  return s;
+}
+
+double PlannedSeconds(const Planned& p, int64_t repetitions, double min_time_s) {
+  const double one = p.iterations > 0 ? static_cast<double>(p.iterations) * p.estimate_s
+                                      : std::max(min_time_s, p.estimate_s);
+  return static_cast<double>(std::max<int64_t>(repetitions, 1)) * one;
+}
+
+std::vector<Planned> SelectPlanned(const std::vector<Planned>& all, const std::string& filter) {
+  std::string spec = filter;
+  bool negative = false;
+  if (spec.empty() || spec == "all") spec = ".";
+  if (spec[0] == '-') {
+    negative = true;
+    spec = spec.substr(1);
+  }
+  regex_t re;
+  if (regcomp(&re, spec.c_str(), REG_EXTENDED | REG_NOSUB) != 0) {
+    throw std::invalid_argument("invalid --benchmark_filter regex '" + filter + "'");
+  }
+  std::vector<Planned> out;
+  for (const Planned& p : all) {
+    const bool match = regexec(&re, p.name.c_str(), 0, nullptr, 0) == 0;
+    if (match != negative) out.push_back(p);
+  }
+  regfree(&re);
+  return out;
+}
+
+std::string FormatSeconds(double s) {
+  char buf[32];
+  const double a = std::abs(s);
+  if (a >= 100) {
+    std::snprintf(buf, sizeof buf, "%.0f s", s);
+  } else if (a >= 1) {
+    std::snprintf(buf, sizeof buf, "%.3g s", s);
+  } else if (a >= 1e-3) {
+    std::snprintf(buf, sizeof buf, "%.4g ms", s * 1e3);
+  } else if (a >= 1e-6) {
+    std::snprintf(buf, sizeof buf, "%.4g µs", s * 1e6);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.4g ns", s * 1e9);
+  }
+  return buf;
+}
+
+std::string DescribeFinished(const std::vector<benchmark::BenchmarkReporter::Run>& runs) {
+  // The whole message is listed again at the end of the run; here it is cut to fit a line.
+  constexpr size_t kMaxError = 70;
+  for (const auto& r : runs) {
+    if (!r.error_occurred) continue;
+    std::string msg = "failed: " + r.error_message;
+    if (msg.size() > kMaxError) msg = msg.substr(0, kMaxError - 3) + "...";
+    return msg;
+  }
+  const auto* m = Median(runs);
+  if (m == nullptr) return "no result";
+  std::string s = FormatSeconds(Seconds(*m));
+  const auto eff = m->counters.find("efficiency");
+  if (eff != m->counters.end()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "  eff %.3f", eff->second.value);
+    s += buf;
+  }
+  return s + "  ✓";
+}
+
+ProgressReporter::ProgressReporter(std::vector<Planned> planned, int64_t repetitions, double min_time_s,
+                                   std::FILE* out, benchmark::BenchmarkReporter* table)
+    : planned_(std::move(planned)), repetitions_(repetitions), min_time_s_(min_time_s), out_(out), table_(table) {
+  for (const Planned& p : planned_) planned_total_s_ += PlannedSeconds(p, repetitions_, min_time_s_);
+}
+
+bool ProgressReporter::ReportContext(const Context& context) {
+  start_ = std::chrono::steady_clock::now();
+  std::fprintf(out_, "concbench: %zu benchmarks, about %s planned\n", planned_.size(),
+               Clock(planned_total_s_).c_str());
+  std::fflush(out_);
+  return table_ == nullptr || table_->ReportContext(context);
+}
+
+// Google Benchmark reports a benchmark in up to two calls: its repetitions, then (with two or
+// more successful repetitions) its aggregates. One line is printed per benchmark, from the
+// aggregates when they come.
+void ProgressReporter::ReportRuns(const std::vector<Run>& runs) {
+  if (table_ != nullptr) table_->ReportRuns(runs);
+  if (runs.empty()) return;
+  const bool aggregates = runs.front().run_type == Run::RT_Aggregate;
+  const bool any_error = std::any_of(runs.begin(), runs.end(), [](const Run& r) { return r.error_occurred; });
+  if (!aggregates) {
+    if (!pending_.empty()) PrintLine(pending_);  // its aggregates never came
+    pending_.clear();
+    if (!any_error && runs.front().repetitions > 1) {
+      pending_ = runs;
+      return;
+    }
+    PrintLine(runs);
+    return;
+  }
+  std::vector<Run> all = pending_;
+  pending_.clear();
+  all.insert(all.end(), runs.begin(), runs.end());
+  PrintLine(all);
+}
+
+void ProgressReporter::PrintLine(const std::vector<Run>& runs) {
+  const std::string name = runs.front().run_name.str();
+  ++done_;
+  if (std::any_of(runs.begin(), runs.end(), [](const Run& r) { return r.error_occurred; })) ++failed_;
+  const auto it = std::find_if(planned_.begin(), planned_.end(), [&](const Planned& p) { return p.name == name; });
+  if (it != planned_.end()) planned_done_s_ += PlannedSeconds(*it, repetitions_, min_time_s_);
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  // What is left, at the pace the finished benchmarks kept against their plan.
+  const double pace = planned_done_s_ > 0 ? elapsed / planned_done_s_ : 1.0;
+  const double left = std::max(0.0, planned_total_s_ - planned_done_s_) * pace;
+  const size_t total = std::max(planned_.size(), done_);
+  const int width = static_cast<int>(std::to_string(total).size());
+  std::fprintf(out_, "[%*zu/%zu] %-50s %s  %s", width, done_, total, ShortName(name).c_str(),
+               DescribeFinished(runs).c_str(), Clock(elapsed).c_str());
+  if (done_ < total) std::fprintf(out_, " (~%s left)", Clock(left).c_str());
+  std::fputc('\n', out_);
+  std::fflush(out_);
+}
+
+void ProgressReporter::Finalize() {
+  if (!pending_.empty()) PrintLine(pending_);
+  pending_.clear();
+  if (table_ != nullptr) table_->Finalize();
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  std::fprintf(out_, "concbench: %zu benchmarks in %s, %zu failed\n", done_, Clock(elapsed).c_str(), failed_);
+  std::fflush(out_);
+}
+
+}  // namespace concbench
