@@ -178,7 +178,9 @@ void ProgressReporter::Finalize() {
   pending_.clear();
   if (table_ != nullptr) table_->Finalize();
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  std::fprintf(out_, "concbench: %zu benchmarks in %s, %zu failed\n", done_, Clock(elapsed).c_str(), failed_);
+  std::fprintf(out_, "concbench: %zu benchmarks in %s, %zu failed", done_, Clock(elapsed).c_str(), failed_);
+  if (done_ < planned_.size()) std::fprintf(out_, ", %zu did not run", planned_.size() - done_);
+  std::fputc('\n', out_);
   std::fflush(out_);
 }
 

@@ -1,0 +1,118 @@
+#include "progress.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace concbench {
+namespace {
+
+using BRun = benchmark::BenchmarkReporter::Run;
+
+BRun MakeRun(const std::string& name, double real_ms, int64_t repetitions, double efficiency = -1) {
+  BRun r;
+  r.run_name.function_name = name;
+  r.run_type = BRun::RT_Iteration;
+  r.iterations = 1;
+  r.repetitions = repetitions;
+  r.time_unit = benchmark::kMillisecond;
+  r.real_accumulated_time = real_ms / 1e3;
+  r.cpu_accumulated_time = real_ms / 1e3;
+  if (efficiency >= 0) r.counters["efficiency"] = efficiency;
+  return r;
+}
+
+BRun Aggregate(BRun r, const std::string& which) {
+  r.run_type = BRun::RT_Aggregate;
+  r.aggregate_name = which;
+  return r;
+}
+
+// Runs a reporter over `calls` and returns what it printed, line by line.
+std::vector<std::string> Lines(const std::vector<Planned>& planned, const std::vector<std::vector<BRun>>& calls) {
+  char* buf = nullptr;
+  size_t len = 0;
+  std::FILE* out = open_memstream(&buf, &len);
+  {
+    ProgressReporter p(planned, 3, 0.5, out);
+    benchmark::BenchmarkReporter::Context ctx;
+    p.ReportContext(ctx);
+    for (const auto& c : calls) p.ReportRuns(c);
+    p.Finalize();
+  }
+  std::fclose(out);
+  std::vector<std::string> lines;
+  std::string text(buf, len);
+  std::free(buf);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t nl = text.find('\n', pos);
+    lines.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return lines;
+}
+
+TEST(ProgressTest, PrintsOneLinePerBenchmarkWithItsMedianAndTheRest) {
+  const std::vector<Planned> planned = {{"a/sleep/tasks:5/iterations:1/real_time", 1, 0.5},
+                                        {"b/cpu/tasks:4/real_time", 0, 0.001},
+                                        {"c/echo/tasks:2/real_time", 1, 0.1},
+                                        {"d/never/real_time", 1, 1.0}};
+  const BRun a = MakeRun("a/sleep/tasks:5/iterations:1/real_time", 501.2, 3, 0.9976);
+  BRun failed = MakeRun("c/echo/tasks:2/real_time", 0, 3);
+  failed.error_occurred = true;
+  failed.error_message = "echo 127.0.0.1:4000: connect refused";
+  const auto lines = Lines(planned, {{a, a, a},
+                                     {Aggregate(a, "mean"), Aggregate(MakeRun(a.run_name.str(), 500.3, 3, 0.9994), "median")},
+                                     {MakeRun("b/cpu/tasks:4/real_time", 0.0872, 1)},
+                                     {failed}});
+  ASSERT_EQ(lines.size(), 5u);
+  // 4 planned: a is 3 × 0.5 s, b 3 × the minimum time 0.5 s, c 3 × 0.1 s, d 3 × 1 s = 6.3 s.
+  EXPECT_EQ(lines[0], "concbench: 4 benchmarks, about 0:06 planned");
+  EXPECT_TRUE(std::regex_match(lines[1], std::regex(R"(\[1/4\] a/sleep/tasks:5 +500\.3 ms  eff 0\.999  ✓  0:00 \(~0:00 left\))")))
+      << lines[1];
+  EXPECT_TRUE(std::regex_match(lines[2], std::regex(R"(\[2/4\] b/cpu/tasks:4 +87\.2 µs  ✓  0:00 \(~0:00 left\))")))
+      << lines[2];
+  EXPECT_TRUE(std::regex_match(lines[3], std::regex(R"(\[3/4\] c/echo/tasks:2 +failed: echo 127\.0\.0\.1:4000: connect refused  0:00.*)")))
+      << lines[3];
+  EXPECT_EQ(lines[4], "concbench: 3 benchmarks in 0:00, 1 failed, 1 did not run");
+}
+
+TEST(ProgressTest, LongErrorsAreCutToFitTheLine) {
+  BRun failed = MakeRun("x/sleep/real_time", 0, 1);
+  failed.error_occurred = true;
+  failed.error_message = std::string(200, 'e');
+  const std::string d = DescribeFinished({failed});
+  EXPECT_EQ(d.size(), 70u);
+  EXPECT_EQ(d.substr(d.size() - 3), "...");
+}
+
+TEST(ProgressTest, SelectsWhatGoogleBenchmarksFilterSelects) {
+  const std::vector<Planned> all = {{"sync/sleep/tasks:5/iterations:1/real_time", 1, 0},
+                                    {"threads/sleep/tasks:5/real_time", 0, 0},
+                                    {"async/sleep/tasks:5/real_time", 0, 0}};
+  EXPECT_EQ(SelectPlanned(all, "").size(), 3u);
+  EXPECT_EQ(SelectPlanned(all, "all").size(), 3u);
+  EXPECT_EQ(SelectPlanned(all, "^(sync|async)/").size(), 2u);
+  EXPECT_EQ(SelectPlanned(all, "iterations:1").size(), 1u);  // the full name is searched
+  EXPECT_EQ(SelectPlanned(all, "-^sync/").size(), 2u);
+  EXPECT_THROW(SelectPlanned(all, "(unclosed"), std::invalid_argument);
+}
+
+TEST(ProgressTest, NamesAndTimesReadAsAPersonWouldSayThem) {
+  EXPECT_EQ(ShortName("threads/sleep/tasks:5/workers:5/iterations:3/real_time"), "threads/sleep/tasks:5/workers:5");
+  EXPECT_EQ(ShortName("sync/cpu/tasks:4/n:200000/real_time"), "sync/cpu/tasks:4/n:200000");
+  EXPECT_EQ(FormatSeconds(2.5103), "2.51 s");
+  EXPECT_EQ(FormatSeconds(0.5003), "500.3 ms");
+  EXPECT_EQ(FormatSeconds(1.03e-3), "1.03 ms");
+  EXPECT_EQ(FormatSeconds(87.2e-6), "87.2 µs");
+  EXPECT_EQ(FormatSeconds(62e-9), "62 ns");
+  EXPECT_DOUBLE_EQ(PlannedSeconds({"x", 10, 0.02}, 3, 0.5), 0.6);
+  EXPECT_DOUBLE_EQ(PlannedSeconds({"x", 0, 0.02}, 3, 0.5), 1.5);
+}
+
+}  // namespace
+}  // namespace concbench
