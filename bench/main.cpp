@@ -107,7 +107,7 @@ Display MakeDisplay(const concbench::Options& opt, const std::string& format, in
   }
   d.progress = std::make_unique<concbench::ProgressReporter>(
       concbench::SelectPlanned(concbench::PlannedBenchmarks(), benchmark::GetBenchmarkFilter()), repetitions,
-      min_time_s, stdout, d.table.get());
+      min_time_s, stdout, d.table.get(), isatty(STDOUT_FILENO) != 0);
   return d;
 }
 

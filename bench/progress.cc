@@ -1,6 +1,8 @@
 #include "progress.h"
 
 #include <regex.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -34,6 +36,22 @@ const benchmark::BenchmarkReporter::Run* Median(const std::vector<benchmark::Ben
     if (r.run_type == benchmark::BenchmarkReporter::Run::RT_Iteration && !r.error_occurred) return &r;
   }
   return nullptr;
+}
+
+// Columns of the terminal `out` writes to (80 when unknown).
+size_t TerminalColumns(std::FILE* out) {
+  winsize ws{};
+  if (ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) return ws.ws_col;
+  return 80;
+}
+
+// The first `columns` characters of `s` (UTF-8 aware: continuation bytes do not count).
+std::string FitColumns(const std::string& s, size_t columns) {
+  size_t seen = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && seen++ == columns) return s.substr(0, i);
+  }
+  return s;
 }
 
 }  // namespace
@@ -117,8 +135,13 @@ std::string DescribeFinished(const std::vector<benchmark::BenchmarkReporter::Run
 }
 
 ProgressReporter::ProgressReporter(std::vector<Planned> planned, int64_t repetitions, double min_time_s,
-                                   std::FILE* out, benchmark::BenchmarkReporter* table)
-    : planned_(std::move(planned)), repetitions_(repetitions), min_time_s_(min_time_s), out_(out), table_(table) {
+                                   std::FILE* out, benchmark::BenchmarkReporter* table, bool overwrite)
+    : planned_(std::move(planned)),
+      repetitions_(repetitions),
+      min_time_s_(min_time_s),
+      out_(out),
+      table_(table),
+      overwrite_(overwrite) {
   for (const Planned& p : planned_) planned_total_s_ += PlannedSeconds(p, repetitions_, min_time_s_);
 }
 
@@ -157,7 +180,8 @@ void ProgressReporter::ReportRuns(const std::vector<Run>& runs) {
 void ProgressReporter::PrintLine(const std::vector<Run>& runs) {
   const std::string name = runs.front().run_name.str();
   ++done_;
-  if (std::any_of(runs.begin(), runs.end(), [](const Run& r) { return r.error_occurred; })) ++failed_;
+  const bool failed = std::any_of(runs.begin(), runs.end(), [](const Run& r) { return r.error_occurred; });
+  if (failed) ++failed_;
   const auto it = std::find_if(planned_.begin(), planned_.end(), [&](const Planned& p) { return p.name == name; });
   if (it != planned_.end()) planned_done_s_ += PlannedSeconds(*it, repetitions_, min_time_s_);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -166,10 +190,19 @@ void ProgressReporter::PrintLine(const std::vector<Run>& runs) {
   const double left = std::max(0.0, planned_total_s_ - planned_done_s_) * pace;
   const size_t total = std::max(planned_.size(), done_);
   const int width = static_cast<int>(std::to_string(total).size());
-  std::fprintf(out_, "[%*zu/%zu] %-50s %s  %s", width, done_, total, ShortName(name).c_str(),
-               DescribeFinished(runs).c_str(), Clock(elapsed).c_str());
-  if (done_ < total) std::fprintf(out_, " (~%s left)", Clock(left).c_str());
-  std::fputc('\n', out_);
+  char head[96];
+  std::snprintf(head, sizeof head, "[%*zu/%zu] ", width, done_, total);
+  std::string line = head;
+  std::string shown = ShortName(name);
+  shown.resize(std::max<size_t>(shown.size(), 50), ' ');
+  line += shown + " " + DescribeFinished(runs) + "  " + Clock(elapsed);
+  if (done_ < total) line += " (~" + Clock(left) + " left)";
+  if (line_open_) std::fputs("\r\033[K", out_);  // back to the start of the line, cleared
+  line_open_ = overwrite_ && !failed;
+  // A replaceable line must not wrap, or the carriage return would only go back one row.
+  if (line_open_) line = FitColumns(line, TerminalColumns(out_) - 1);
+  std::fputs(line.c_str(), out_);
+  if (!line_open_) std::fputc('\n', out_);
   std::fflush(out_);
 }
 
@@ -177,6 +210,8 @@ void ProgressReporter::Finalize() {
   if (!pending_.empty()) PrintLine(pending_);
   pending_.clear();
   if (table_ != nullptr) table_->Finalize();
+  if (line_open_) std::fputc('\n', out_);
+  line_open_ = false;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   std::fprintf(out_, "concbench: %zu benchmarks in %s, %zu failed", done_, Clock(elapsed).c_str(), failed_);
   if (done_ < planned_.size()) std::fprintf(out_, ", %zu did not run", planned_.size() - done_);

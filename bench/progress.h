@@ -4,6 +4,10 @@
 //   [ 12/62] threads/sleep/tasks:5/workers:5/sleep_ms:500     500.3 ms  eff 0.999  ✓   0:41 (~1:20 left)
 //   [ 13/62] processes/cpu/tasks:4/workers:2/n:200000/...     failed: worker 1 (pid 4242) killed by signal 9
 //
+// On a terminal each successful benchmark's line replaces the previous one, so a run of a hundred
+// benchmarks leaves only its failures and a summary in the scrollback; elsewhere (a log, a pipe)
+// every line stays.
+//
 // The estimate comes from the families' own budgets (PlannedBenchmarks: iterations × estimated
 // seconds per iteration, or Google Benchmark's minimum time for adaptive ones), scaled by how the
 // finished benchmarks compared with their plan. A table reporter may be given too: it receives
@@ -44,10 +48,11 @@ std::string DescribeFinished(const std::vector<benchmark::BenchmarkReporter::Run
 
 class ProgressReporter : public benchmark::BenchmarkReporter {
  public:
-  // `planned`: the benchmarks that will run, in any order. `out` receives the lines (a terminal);
-  // `table`, if given, receives every call too.
+  // `planned`: the benchmarks that will run, in any order. `out` receives the lines; with
+  // `overwrite` (a terminal) a successful line is replaced by the next. `table`, if given,
+  // receives every call too.
   ProgressReporter(std::vector<Planned> planned, int64_t repetitions, double min_time_s, std::FILE* out,
-                   benchmark::BenchmarkReporter* table = nullptr);
+                   benchmark::BenchmarkReporter* table = nullptr, bool overwrite = false);
 
   bool ReportContext(const Context& context) override;
   void ReportRuns(const std::vector<Run>& runs) override;
@@ -62,6 +67,8 @@ class ProgressReporter : public benchmark::BenchmarkReporter {
   double min_time_s_;
   std::FILE* out_;
   benchmark::BenchmarkReporter* table_;
+  bool overwrite_;
+  bool line_open_ = false;  // a replaceable line is on the terminal
   std::chrono::steady_clock::time_point start_;
   size_t done_ = 0;
   size_t failed_ = 0;

@@ -38,7 +38,10 @@ MODEL_WORKLOADS = ("sleep", "cpu", "trabajo", "tarea_normal", "echo")
 
 MODEL_ORDER = ("sync", "threads", "async", "processes")
 
-_MODEL_RE = re.compile(r"^([a-z][a-z0-9_]*)(?:\.([a-z][a-z0-9_]*))?$")
+# A language prefix marks rows measured outside concbench's C++: `python.` for the notebook's own
+# cells run live (scripts/notebook_python.py), with the C++ twin's model after it.
+LANGUAGES = ("python",)
+_MODEL_RE = re.compile(r"^(?:(python)\.)?([a-z][a-z0-9_]*)(?:\.([a-z][a-z0-9_]*))?$")
 _WORKLOAD_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _KV_RE = re.compile(r"^([a-z_][a-z0-9_]*):(-?\d+)$")
 
@@ -68,10 +71,16 @@ class ParsedName:
     variant: str | None
     workload: str
     args: dict[str, int]
+    lang: str | None = None  # "python" for the notebook's Python; None for concbench's C++
+
+    @property
+    def cpp_model(self) -> str:
+        """The model and variant without the language prefix: the C++ twin's."""
+        return f"{self.model}.{self.variant}" if self.variant else self.model
 
     @property
     def model_full(self) -> str:
-        return f"{self.model}.{self.variant}" if self.variant else self.model
+        return f"{self.lang}.{self.cpp_model}" if self.lang else self.cpp_model
 
 
 def parse_name(run_name: str) -> ParsedName | None:
@@ -93,7 +102,7 @@ def parse_name(run_name: str) -> ParsedName | None:
         if key in GB_NAME_KEYS:
             continue
         args[key] = value
-    return ParsedName(m.group(1), m.group(2), parts[1], args)
+    return ParsedName(m.group(2), m.group(3), parts[1], args, m.group(1))
 
 
 def format_arg(key: str, value: int) -> str:
@@ -162,6 +171,10 @@ class Bench:
     @property
     def model_full(self) -> str:
         return self.parsed.model_full
+
+    @property
+    def lang(self) -> str | None:
+        return self.parsed.lang
 
     @property
     def workload(self) -> str:
@@ -236,6 +249,8 @@ class Results:
     context: dict
     benches: list[Bench]
     ignored_names: list[str]
+    # The context of the notebook's Python run merged in (python.json beside results.json).
+    python_context: dict | None = None
 
     def ok(self) -> list[Bench]:
         """Benchmarks that ran without error and have a time: the only ones ever charted."""
@@ -267,6 +282,24 @@ def resolve_path(path: str) -> str:
                 return p
         raise ResultsError(f"{path}: folder has no results.json")
     return path
+
+
+PYTHON_JSON = "python.json"
+
+
+def load_run(path: str) -> Results:
+    """A results file with, when its folder holds one, the notebook's Python run (python.json,
+    written by scripts/notebook_python.py in the same run) merged in after the C++ rows."""
+    results = load(path)
+    py = os.path.join(os.path.dirname(os.path.abspath(results.path)), PYTHON_JSON)
+    if os.path.abspath(results.path) == os.path.abspath(py) or not os.path.isfile(py):
+        return results
+    python = load(py)
+    for b in python.benches:
+        b.order += len(results.benches)
+    results.benches.extend(python.benches)
+    results.python_context = python.context
+    return results
 
 
 def load(path: str) -> Results:

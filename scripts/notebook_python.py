@@ -7,7 +7,7 @@
 
 Cells mode (the default) runs every timed cell of "Síncrono vs Asíncrono" (§0, 1, 2, 2.1, 3,
 3.1 = 5.1, 4, 4.1, 5.2, 5.3, 6) with the notebook's own code and parameters
-(scripts/notebook_cells_py.py), in this interpreter, one cell after another as the notebook
+(scripts/notebook_code.py), in this interpreter, one cell after another as the notebook
 runs them. Each repetition is a fresh run of the cell, timed over exactly the notebook's
 `with time_block(...)` region with time.perf_counter. Every result is checked: a wrong checksum or
 an exception makes that benchmark an error row (error_occurred, error_message), the other cells
@@ -56,7 +56,7 @@ if HERE not in sys.path:  # also under `python -I`, which leaves the script's fo
     sys.path.insert(0, HERE)
 
 import concbench_results as cr  # noqa: E402  (write_atomic; standard library only)
-import notebook_cells_py as nb  # noqa: E402
+import notebook_code as nb  # noqa: E402
 
 REPO = os.path.dirname(HERE)
 FAULT_ENV = "CONCBENCH_NOTEBOOK_FAULT"
@@ -312,6 +312,10 @@ def notebook_benches(g: Grid, process_workers: int) -> list[Bench]:
               "3.1, 5.1", run_in_process(nb.cell_3_1),
               lambda raw: (index_checksum(raw, g.seq_tasks), {}),
               expected=lambda: tri(g.seq_tasks), ideal_s=g.seq_tasks * s(g.seq_sleep_ms)),
+        # harness: not a cell of the notebook; the serial time §4 is compared with.
+        Bench(bench_name("sync", "cpu", ("tasks", g.cpu_tasks), ("n", g.cpu_n)),
+              "4 (serial baseline)", run_in_process(nb.cell_4_serial),
+              lambda raw: (sum_checksum(raw), {}), expected=cached(lambda: expected_cpu(g))),
         Bench(bench_name("threads", "cpu", ("tasks", g.cpu_tasks), ("workers", g.cpu_tasks),
                          ("n", g.cpu_n)),
               "4", run_in_process(nb.cell_4_threads), threads_cpu,

@@ -694,7 +694,7 @@ def create_parser():
 def main(argv=None) -> int:
     args = create_parser().parse_args(argv)
     try:
-        results = cr.load(args.results)
+        results = cr.load_run(args.results)
         outdir = args.output or os.path.dirname(os.path.abspath(results.path))
         os.makedirs(outdir, exist_ok=True)
         charts = make_charts(results, outdir)

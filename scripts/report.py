@@ -231,7 +231,7 @@ def create_parser():
 def main(argv=None) -> int:
     args = create_parser().parse_args(argv)
     try:
-        results = cr.load(args.results)
+        results = cr.load_run(args.results)
         out = args.output or os.path.join(os.path.dirname(os.path.abspath(results.path)),
                                           "report.md")
         outdir = os.path.dirname(os.path.abspath(out))

@@ -37,6 +37,7 @@ FULL = [
     "threads.mutex/counter/threads:2/increments:100000",
     "async/sleep/tasks:5/sleep_ms:500",
     "async.sequential/sleep/tasks:5/sleep_ms:300",
+    "sync/cpu/tasks:4/n:200000",
     "threads/cpu/tasks:4/workers:4/n:200000",
     f"processes.with_startup/cpu/tasks:4/workers:{W}/n:200000/chunksize:1",
     f"processes.with_startup/trabajo/tasks:200/workers:{W}/chunksize:1/payload:0",
@@ -53,6 +54,7 @@ QUICK = [
     "threads.mutex/counter/threads:2/increments:1000",
     "async/sleep/tasks:2/sleep_ms:5",
     "async.sequential/sleep/tasks:2/sleep_ms:3",
+    "sync/cpu/tasks:2/n:1000",
     "threads/cpu/tasks:2/workers:2/n:1000",
     f"processes.with_startup/cpu/tasks:2/workers:{W}/n:1000/chunksize:1",
     f"processes.with_startup/trabajo/tasks:4/workers:{W}/chunksize:1/payload:0",
@@ -61,8 +63,8 @@ QUICK = [
     f"processes.with_startup/tarea_normal/tasks:2/workers:{W}/chunksize:1",
     "sync/alloc/n:1000",
 ]
-SECTIONS = ["0", "1", "2", "2.1", "2.1", "3", "3.1, 5.1", "4", "4", "4.1", "4.1", "5.2", "5.3",
-            "6"]
+SECTIONS = ["0", "1", "2", "2.1", "2.1", "3", "3.1, 5.1", "4 (serial baseline)", "4", "4", "4.1",
+            "4.1", "5.2", "5.3", "6"]
 
 
 def python_name(twin):

@@ -335,6 +335,15 @@ def cpu_intensivo(n: int) -> int:
     return s
 
 
+def cell_4_serial():
+    """harness: not a notebook cell. §4's four cpu_intensivo calls one after another, the serial
+    time its threads and processes are measured against (threads ÷ serial ≈ 1 is the GIL)."""
+    datos = [CPU_N] * CPU_TAREAS  # harness: [2_000_00] * 4
+    with time_block("harness: serial baseline"):
+        res_serial = [cpu_intensivo(n) for n in datos]
+    return res_serial
+
+
 def cell_4_threads():
     """§4, threads half. Returns the results and the executor (for its worker count)."""
     # Comparamos threads vs processes para CPU-bound
