@@ -90,7 +90,7 @@ class Root : public coro_detail::Completion {
   // The task finished: nothing is left to bound, and an armed timer would keep the loop alive.
   static std::coroutine_handle<> OnDone(Completion* self) noexcept {
     static_cast<Root*>(self)->CloseDeadline();
-    return std::noop_coroutine();
+    return {};
   }
   static void OnDeadline(uv_timer_t* timer) {
     auto* r = static_cast<Root*>(timer->data);
@@ -143,6 +143,8 @@ void ResetCoroFramePeak() noexcept { tl_frames.peak_live_bytes = tl_frames.live_
 
 namespace coro_detail {
 
+constinit thread_local std::coroutine_handle<> tl_handed_over;
+
 void* AllocateFrame(std::size_t bytes) {
   void* frame = ::operator new(bytes);
   CoroFrameStats& s = tl_frames;
@@ -185,7 +187,7 @@ void RunRoot(UvLoop& loop, std::coroutine_handle<> root, PromiseBase& promise, c
   try {
     loop.UpdateTime();  // the loop may have been idle: timers armed by the first resume start now
     r.ArmDeadline(options.timeout);
-    root.resume();
+    Resume(root);
     if (!root.done() && options.on_started) options.on_started();
     const bool stopped = loop.Run();
     if (!root.done()) {
@@ -289,7 +291,7 @@ void SleepAwaiter::OnClosed(uv_handle_t* handle) {
   if (TearingDown()) return;  // the awaiter is already destroyed: touch nothing
   auto* a = static_cast<SleepAwaiter*>(handle->data);
   a->state_ = State::kClosed;
-  a->waiter_.resume();
+  coro_detail::Resume(a->waiter_);
 }
 
 // ---- TCP --------------------------------------------------------------------------------------
@@ -333,7 +335,7 @@ bool UvRequestAwaiter::Begin(std::coroutine_handle<> waiter, int rc, const char*
 void UvRequestAwaiter::Complete(int status) noexcept {
   in_flight_ = false;
   status_ = status;
-  waiter_.resume();
+  Resume(waiter_);
 }
 
 void UvRequestAwaiter::ThrowIfFailed() const {
@@ -478,7 +480,7 @@ int64_t CoroDispatch(int64_t tasks) {
   if (tasks < 0) throw std::invalid_argument("CoroDispatch: tasks must be >= 0, got " + std::to_string(tasks));
   const Task<int64_t> parent = AwaitEach(tasks);
   const auto frame = coro_detail::TaskAccess::handle(parent);
-  frame.resume();  // nothing suspends: every child has started, finished and been freed on return
+  coro_detail::Resume(frame);  // nothing suspends: every child has started, finished and been freed on return
   if (!frame.done()) throw std::logic_error("CoroDispatch: a task suspended");
   return frame.promise().TakeResult();
 }

@@ -15,10 +15,11 @@
 // frame and runs nothing; the body starts when the task is awaited (`co_await std::move(task)`),
 // gathered, or handed to RunUntilComplete. A task is move-only and owns its frame: destroying the
 // Task destroys the frame. A task runs at most once; awaiting an empty or finished task throws
-// std::logic_error. When a task finishes, its awaiter is resumed by symmetric transfer (the final
-// suspension returns the awaiter's handle), so a chain of awaits that complete without suspending
-// does not grow the stack — where the compiler turns that transfer into a tail call, which GCC
-// does in optimised builds; sanitizer and -O0 builds grow the stack by one frame per level.
+// std::logic_error. Awaiting a task and finishing one are symmetric transfers: the coroutine that
+// suspends hands the next one (the awaited task, or the finished task's awaiter) to the resume loop
+// running it, which runs it from the same stack depth; so neither a deep chain of nested awaits nor
+// a loop awaiting many tasks that finish at once grows the stack, in every build (see
+// coro_detail::Resume for why this does not return the handle from await_suspend).
 //
 // Errors. An exception thrown in a task is stored in its frame and rethrown by `co_await` in the
 // coroutine that awaits it, and by RunUntilComplete for the task it runs. Gather waits for every
@@ -33,11 +34,12 @@
 // pending sleep costs no allocation of its own. A sleep of 0 still yields to the loop once.
 //
 // Resumption: a coroutine is resumed only (1) by RunUntilComplete's first resume, outside any
-// libuv call, (2) by symmetric transfer from a task it awaits, (3) by Gather, which starts its
-// tasks one after another from its own await (each runs to its first suspension), or (4) from a
-// libuv callback that allows any libuv call: a timer's close callback (Sleep), and the connect,
-// write and read callbacks of TcpStream. Never from inside uv_close, uv_walk or uv_run's own
-// call, and never re-entrantly: nothing here calls uv_run from a callback.
+// libuv call; (2) by the resume loop, when the coroutine before it hands it over (an awaited task
+// starting, an awaiter whose task finished); (3) by Gather, which starts its tasks one after another
+// from its own await (each runs to its first suspension); or (4) from a libuv callback that allows
+// any libuv call: a timer's close callback (Sleep), and the connect, write and read callbacks of
+// TcpStream. Never from inside uv_close, uv_walk or uv_run's own call, and never re-entrantly:
+// nothing here calls uv_run from a callback.
 //
 // Ownership and shutdown. A frame is owned by its Task, and a started task's Task by what awaits
 // it (the awaiting frame, Gather's frame, or RunUntilComplete), so all frames of a run hang from
@@ -66,7 +68,9 @@
 // Requirements: one thread per loop, as libuv requires; a task runs on the thread of the
 // RunUntilComplete that started it. RunUntilComplete must not be called from a callback of the
 // same loop, and the loop must have no other active handle (it runs the loop until idle, as the
-// functions of models/async.h do). Reference parameters of a coroutine must outlive its task.
+// functions of models/async.h do). A Task is awaited only from a Task coroutine (the resume loop
+// runs what a suspending Task hands over). Reference parameters of a coroutine must outlive its
+// task.
 //
 // Cost targets (measured by the benchmarks, not here): per task at sleep 0 and 100,000 tasks at
 // most 1.5× AsyncGather's; at most 0.4 KiB per pending coroutine at 1,000,000 tasks. SleepTask's
@@ -121,9 +125,27 @@ namespace coro_detail {
 void* AllocateFrame(std::size_t bytes);
 void FreeFrame(void* frame, std::size_t bytes) noexcept;
 
+// Symmetric transfer without relying on tail calls. A coroutine that suspends in favour of
+// another (an awaited task to start, or the awaiter of a task that finished) hands that one over
+// instead of returning it from await_suspend, and the Resume() loop that resumed the suspending
+// coroutine runs it next, from the same stack depth. (Returning the handle is the standard way,
+// but GCC 12 makes that a tail call only when optimising without sanitizers: under ASan, TSan or
+// -O0 every transfer nested a call, and a coroutine awaiting 10,000 tasks that finish at once
+// overflowed the stack.) Every resumption in this file goes through Resume().
+extern constinit thread_local std::coroutine_handle<> tl_handed_over;
+
+inline void HandOver(std::coroutine_handle<> next) noexcept { tl_handed_over = next; }
+
+inline void Resume(std::coroutine_handle<> h) noexcept {
+  while (h) {
+    h.resume();
+    h = std::exchange(tl_handed_over, {});
+  }
+}
+
 // Who is told that a task finished: the awaiting coroutine, a Gather, or RunUntilComplete. A plain
 // function pointer (no std::function, no virtual call through a vtable pointer in every promise):
-// `on_done` returns the coroutine to transfer to, or std::noop_coroutine().
+// `on_done` returns the coroutine to run next, or a null handle.
 struct Completion {
   std::coroutine_handle<> (*on_done)(Completion* self) noexcept;
 };
@@ -138,9 +160,8 @@ class PromiseBase {
   struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }
     template <class P>
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> self) noexcept {
-      Completion* c = self.promise().completion();
-      return c != nullptr ? c->on_done(c) : std::noop_coroutine();
+    void await_suspend(std::coroutine_handle<P> self) noexcept {
+      if (Completion* c = self.promise().completion()) HandOver(c->on_done(c));
     }
     void await_resume() const noexcept {}
   };
@@ -241,12 +262,12 @@ class [[nodiscard]] Task {
   struct Awaiter : coro_detail::Completion {
     explicit Awaiter(Handle child) noexcept : Completion{&ResumeParent}, child_(child) {}
     bool await_ready() const noexcept { return false; }
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) {
+    void await_suspend(std::coroutine_handle<> parent) {
       if (!child_) coro_detail::ThrowNotAwaitable("co_await on an empty Task");
       if (child_.done()) coro_detail::ThrowNotAwaitable("co_await on a Task that already ran");
       parent_ = parent;
       child_.promise().set_completion(this);
-      return child_;  // symmetric transfer into the child
+      coro_detail::HandOver(child_);  // symmetric transfer into the child
     }
     T await_resume() { return child_.promise().TakeResult(); }
 
@@ -313,7 +334,7 @@ class GatherAwaiter : public Completion {
     for (Task<T>& t : tasks_) {
       const auto h = TaskAccess::handle(t);
       h.promise().set_completion(this);
-      h.resume();
+      Resume(h);
     }
     return --pending_ != 0;  // false: every task finished while starting; go on at once
   }
@@ -322,7 +343,7 @@ class GatherAwaiter : public Completion {
  private:
   static std::coroutine_handle<> OnTaskDone(Completion* self) noexcept {
     auto* g = static_cast<GatherAwaiter*>(self);
-    return --g->pending_ == 0 ? g->waiter_ : std::noop_coroutine();
+    return --g->pending_ == 0 ? g->waiter_ : std::coroutine_handle<>();
   }
   std::vector<Task<T>>& tasks_;
   std::size_t pending_ = 0;
