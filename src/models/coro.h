@@ -401,7 +401,7 @@ class [[nodiscard]] SleepAwaiter {
   static void OnClosed(uv_handle_t* handle);
   void Close() noexcept;
 
-  uv_timer_t timer_;  // first member: a callback's handle is this awaiter
+  uv_timer_t timer_;  // its data points back here
   uv_loop_t* loop_;
   uint64_t deadline_ns_;  // the duration until armed, then uv_hrtime() at arming + duration
   std::coroutine_handle<> waiter_;
@@ -420,8 +420,9 @@ inline SleepAwaiter Sleep(UvLoop& loop, std::chrono::nanoseconds duration) {
 
 // A connected TCP socket on a loop, for coroutines: `co_await TcpStream::Connect(loop, server)`,
 // then `co_await stream.Write(header, payload)` and `co_await stream.ReadExactly(buffer)`.
-// Every operation throws UvError naming the step ("connect", "write", "read", or the uv_* call
-// that refused to start it). One operation at a time: a stream is used by one coroutine, which
+// An operation that fails throws UvError naming the step ("connect", "write", "read", or the uv_*
+// call that refused to start it); end of file is not a failure (ReadExactly gives fewer bytes).
+// One operation at a time: a stream is used by one coroutine, which
 // awaits each operation before the next. Its handle is allocated on its own (not in a frame) and
 // freed by its close callback, so a stream can be closed from a destructor while the loop still
 // needs the handle for a moment. A TcpStream must be destroyed (it closes itself) before its loop
@@ -586,8 +587,8 @@ class CoroTimeout : public std::runtime_error {
 };
 
 namespace coro_detail {
-// Runs `root` to completion on `loop`, or abandons the run: destroys `root` (every frame of the
-// run) once its handles are closed, and throws the reason.
+// Runs `root` to completion on `loop`, or abandons the run: destroys `root` and every frame below
+// it, frees their memory once libuv has finished closing their handles, and throws the reason.
 void RunRoot(UvLoop& loop, std::coroutine_handle<> root, PromiseBase& promise, const RunOptions& options);
 void CheckRunnable(const UvLoop& loop, bool valid, bool done);
 }  // namespace coro_detail
@@ -597,7 +598,8 @@ void CheckRunnable(const UvLoop& loop, bool valid, bool done);
 // std::invalid_argument for an empty or already-run task or a closed loop; CoroTimeout when
 // `options.timeout` expires; std::runtime_error when the loop is stopped (uv_stop) and
 // std::logic_error when it goes idle before the task finished; UvError when arming the timeout
-// fails. On every throw the run is abandoned as described above (Ownership and shutdown).
+// fails. Every throw after the task started abandons the run as described above (Ownership and
+// shutdown): nothing of it is left.
 template <class T>
 T RunUntilComplete(UvLoop& loop, Task<T> task, const RunOptions& options = {}) {
   coro_detail::CheckRunnable(loop, task.valid(), task.done());
