@@ -20,6 +20,7 @@
 #include "workload/echo_client.h"
 #include "workload/echo_protocol.h"
 #include "workload/echo_server.h"
+#include "echo_test_support.h"
 
 namespace concbench {
 namespace {
@@ -29,41 +30,6 @@ using std::chrono::milliseconds;
 // Larger than the default loopback socket buffers (a few hundred KiB), so a reply cannot sit in
 // one buffer and every side has to cope with partial reads and writes.
 constexpr size_t kBigPayload = size_t{1} << 20;
-
-// A port on 127.0.0.1 with nothing listening: bound, then closed.
-sockaddr_in ClosedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  close(fd);
-  return a;
-}
-
-// libuv opens a pipe for its signal handling the first time any loop is initialised and keeps it
-// for the life of the process; open one loop before counting so that pipe is not a "leak".
-int CountOpenFdsAfterLibuvInit() {
-  static const bool initialised = [] {
-    UvLoop loop;
-    loop.Close();
-    return true;
-  }();
-  (void)initialised;
-  return CountOpenFds();
-}
-
-// Checks that the descriptors open at construction are open again at destruction.
-class FdLeakCheck {
- public:
-  FdLeakCheck() : before_(CountOpenFdsAfterLibuvInit()) {}
-  ~FdLeakCheck() { EXPECT_EQ(CountOpenFds(), before_) << "descriptor leak"; }
-
- private:
-  int before_;
-};
 
 template <class F>
 EchoError ExpectEchoError(F&& f, double max_seconds) {
@@ -364,14 +330,9 @@ TEST(EchoFaultTest, UnreachableServerTimesOutInsteadOfHanging) {
   FdLeakCheck fds;
   // A listener that never accepts, with a backlog of 0: once its queue is full the kernel drops
   // further SYNs, exactly as for a host that does not answer.
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  sockaddr_in a;
+  const int fd = BindLoopback(a);
   ASSERT_EQ(listen(fd, 0), 0);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
   const EchoClientOptions opts{.connect_timeout = milliseconds(300), .io_timeout = milliseconds(300)};
   std::vector<EchoConnection> queued;
   std::optional<EchoError> error;

@@ -47,20 +47,6 @@ struct Batch {
   bool close_with_reset = true;
 };
 
-EchoErrorKind KindOf(int status) {
-  switch (status) {
-    case UV_ECONNREFUSED: return EchoErrorKind::kRefused;
-    case UV_ENETUNREACH:
-    case UV_EHOSTUNREACH:
-    case UV_EADDRNOTAVAIL: return EchoErrorKind::kUnreachable;
-    case UV_ETIMEDOUT: return EchoErrorKind::kTimeout;
-    case UV_ECONNRESET:
-    case UV_EPIPE: return EchoErrorKind::kReset;
-    case UV_EOF: return EchoErrorKind::kShortRead;
-    default: return EchoErrorKind::kSystem;
-  }
-}
-
 void CloseTcp(Conn* c, bool reset = false) {
   if (!c->tcp_open) return;
   c->tcp_open = false;
@@ -89,16 +75,8 @@ std::string TaskName(const Conn* c) {
 }
 
 void FailStatus(Conn* c, const char* step, int status) {
-  std::string what = TaskName(c) + step + " failed: " + uv_strerror(status) + " (" + uv_err_name(status) + ")";
-  if (status == UV_EOF) {
-    what = TaskName(c) + "server closed the connection after " + std::to_string(c->have) + " of " +
-           std::to_string(c->reply.size()) + " reply bytes (short read)";
-  } else if (status == UV_ECONNREFUSED) {
-    what += ": nothing listens on that port";
-  } else if (status == UV_ECONNRESET) {
-    what += " after " + std::to_string(c->have) + " of " + std::to_string(c->reply.size()) + " reply bytes";
-  }
-  FailBatch(c->batch, KindOf(status), what);
+  FailBatch(c->batch, EchoErrorKindOfUv(status),
+       TaskName(c) + DescribeEchoUvFailure(step, status, c->have, c->reply.size()));
 }
 
 void OnAlloc(uv_handle_t* h, size_t /*suggested*/, uv_buf_t* buf) {
@@ -245,6 +223,34 @@ void InitBatch(Batch* b, const sockaddr_in& server, int64_t tasks, const AsyncEc
 }
 
 }  // namespace
+
+EchoErrorKind EchoErrorKindOfUv(int status) {
+  switch (status) {
+    case UV_ECONNREFUSED: return EchoErrorKind::kRefused;
+    case UV_ENETUNREACH:
+    case UV_EHOSTUNREACH:
+    case UV_EADDRNOTAVAIL: return EchoErrorKind::kUnreachable;
+    case UV_ETIMEDOUT: return EchoErrorKind::kTimeout;
+    case UV_ECONNRESET:
+    case UV_EPIPE: return EchoErrorKind::kReset;
+    case UV_EOF: return EchoErrorKind::kShortRead;
+    default: return EchoErrorKind::kSystem;
+  }
+}
+
+std::string DescribeEchoUvFailure(std::string_view step, int status, size_t have, size_t want) {
+  if (status == UV_EOF) {
+    return "server closed the connection after " + std::to_string(have) + " of " + std::to_string(want) +
+           " reply bytes (short read)";
+  }
+  std::string what = std::string(step) + " failed: " + uv_strerror(status) + " (" + uv_err_name(status) + ")";
+  if (status == UV_ECONNREFUSED) {
+    what += ": nothing listens on that port";
+  } else if (status == UV_ECONNRESET) {
+    what += " after " + std::to_string(have) + " of " + std::to_string(want) + " reply bytes";
+  }
+  return what;
+}
 
 struct AsyncEchoClient::Kept {
   sockaddr_in server{};

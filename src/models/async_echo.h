@@ -31,12 +31,25 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "models/uv_loop.h"
+#include "workload/echo_client.h"
 #include "workload/echo_protocol.h"
 
 namespace concbench {
+
+// The EchoErrorKind of a failed libuv step's status (UV_ECONNREFUSED is kRefused, UV_EOF
+// kShortRead, ...), for every client on a libuv loop.
+EchoErrorKind EchoErrorKindOfUv(int status);
+
+// How the libuv clients word a failed step of one exchange, after "echo <server>: task i of T: ":
+// "connect failed: connection refused (ECONNREFUSED): nothing listens on that port", or for
+// UV_EOF "server closed the connection after 504 of 1004 reply bytes (short read)", where `have`
+// of `want` reply bytes (header included) had arrived.
+std::string DescribeEchoUvFailure(std::string_view step, int status, size_t have, size_t want);
 
 struct AsyncEchoOptions {
   std::chrono::milliseconds timeout{30'000};  // for the whole batch, ≥ 1 ms
