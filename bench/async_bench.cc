@@ -15,6 +15,11 @@
 //                                              threadpool; ideal = makespan on
 //                                              min(pool threads, usable cores) workers
 //   async/startup                              uv_loop_init + close of an empty loop
+//   async.coro/sleep/tasks:T/sleep_ms:S        the same T waits as C++20 coroutines gathered
+//                                              (models/coro.h: `co_await Sleep`, Gather); ideal = S
+//   async.coro.sequential/sleep/...            coroutines awaited one after another; ideal = T·S
+//   async.coro/dispatch/tasks:T                T coroutines that never suspend, created, run and
+//                                              destroyed: the cost of one coroutine (ns_per_task)
 //
 // Extra counters:
 //   overhead_ns_per_task  (measured − ideal) per task, ns (async/sleep, async.bare/sleep):
@@ -44,6 +49,7 @@
 #include "measure/ideal.h"
 #include "measure/memory.h"
 #include "models/async.h"
+#include "models/coro.h"
 #include "models/hold.h"
 #include "models/uv_loop.h"
 #include "registry.h"
@@ -194,6 +200,32 @@ void BareSleep(benchmark::State& state, const Args& args) {
               });
 }
 
+// ---- coroutines (async.coro) ----------------------------------------------------------------
+
+// The notebook's `async def` + `await asyncio.sleep` on the same loop, as C++20 coroutines
+// (models/coro.h): gathered (§3) or awaited one after another (§3.1, §5.1). frame_bytes is the
+// size of one task's coroutine frame as the promise allocated it.
+void CoroSleep(benchmark::State& state, const Args& args, bool gathered) {
+  UvLoop loop;
+  TimerFamily(state, loop, args["tasks"], milliseconds(args["sleep_ms"]), gathered,
+              [&](milliseconds wait, const std::function<void()>* on_armed) {
+                const RunOptions options{.on_started = on_armed ? *on_armed : std::function<void()>()};
+                return Checksum(gathered ? CoroGather(loop, args["tasks"], wait, options)
+                                         : CoroSequential(loop, args["tasks"], wait, options));
+              });
+  if (!state.error_occurred()) SetCounter(state, "frame_bytes", static_cast<double>(CoroFrames().last_frame_bytes));
+}
+
+// What one coroutine costs when it never suspends: created, started, finished and destroyed.
+void CoroDispatchFamily(benchmark::State& state, const Args& args) {
+  const int64_t tasks = args["tasks"];
+  const auto meter = TimeIterations(state, {.checksum = sleep_batch_checksum(tasks), .items = tasks},
+                                    [&] { return CoroDispatch(tasks); });
+  if (!meter) return;
+  SetWallPerTask(state, *meter, "ns_per_task", static_cast<double>(tasks), 1e-9);
+  SetCounter(state, "frame_bytes", static_cast<double>(CoroFrames().last_frame_bytes));
+}
+
 // ---- CPU offload ------------------------------------------------------------------------------
 
 void AsyncCpu(benchmark::State& state, const Args& args, CpuJob job) {
@@ -265,8 +297,9 @@ void RegisterAsync(const Options& o) {
                   })};
   };
 
-  // The scale axis: up to 100,000 concurrent waits, with sleep_ms:0 isolating what a timer costs.
-  const Grid scale = {{"tasks", {1'000, 10'000, 100'000}}, {"sleep_ms", {0, 100}}};
+  // The scale axis: up to a million concurrent waits, with sleep_ms:0 isolating what a timer
+  // costs (pkolaczk's "1 million concurrent tasks" comparison of memory per task).
+  const Grid scale = {{"tasks", {1'000, 10'000, 100'000, 1'000'000}}, {"sleep_ms", {0, 100}}};
   RegisterFamily(o, {.name = "async/sleep",
                      .grids = {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500}}}},  // section 3
                                .smoke = {{{"tasks", {2, 1'000}}, {"sleep_ms", {1}}}},
@@ -293,6 +326,26 @@ void RegisterAsync(const Options& o) {
                                .sweep = {{{"tasks", {1, 4, 16}}, {"sleep_ms", {1, 10}}}}},
                      .body = sleep_family(SleepVariant::kBlocking),
                      .budget = serial});
+  // The same cells on coroutines: `async def` / `await` / `gather` as in the notebook's code.
+  RegisterFamily(o, {.name = "async.coro/sleep",
+                     .grids = {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500}}}},  // section 3
+                               .smoke = {{{"tasks", {2, 1'000}}, {"sleep_ms", {1}}}},
+                               .sweep = {{{"tasks", {1, 4, 16, 64}}, {"sleep_ms", {1, 10}}}, scale}},
+                     .body = [](benchmark::State& s, const Args& a) { CoroSleep(s, a, /*gathered=*/true); },
+                     .budget = gathered});
+  RegisterFamily(o, {.name = "async.coro.sequential/sleep",
+                     .grids = {.notebook = {{{"tasks", {5}}, {"sleep_ms", {300}}}, {{"tasks", {5}}, {"sleep_ms", {200}}}},
+                               .smoke = {{{"tasks", {2}}, {"sleep_ms", {1}}}},
+                               .sweep = {{{"tasks", {1, 4, 16, 64}}, {"sleep_ms", {1, 10}}}}},
+                     .body = [](benchmark::State& s, const Args& a) { CoroSleep(s, a, /*gathered=*/false); },
+                     .budget = serial});
+  RegisterFamily(o, {.name = "async.coro/dispatch",
+                     .grids = {.notebook = {{{"tasks", {100'000}}}},
+                               .smoke = {{{"tasks", {100}}}},
+                               .sweep = {{{"tasks", {1, 1'000, 100'000, 1'000'000}}}}},
+                     .body = CoroDispatchFamily,
+                     // A coroutine that does not suspend costs tens of nanoseconds.
+                     .budget = Fixed(0.25, [](const Args& a) { return 1e-6 + 100e-9 * static_cast<double>(a["tasks"]); })});
   // The CPU jobs use the other models' arguments (sections 4, 4.1 and 5.3), for comparison.
   RegisterFamily(o, cpu_family(CpuJob::kCpuIntensivo, {.notebook = {{{"tasks", {4}}, {"n", {200'000}}}},
                                                        .smoke = {{{"tasks", {2}}, {"n", {1'000}}}},

@@ -27,6 +27,7 @@ constexpr CounterDef kCounters[] = {
     {"ipc_messages", "frames the parent wrote and read per iteration (one each way per chunk)"},
     {"lost_updates", "expected − obtained value of the shared counter, mean per iteration"},
     {"gil_switches", "hand-overs of the emulated GIL per iteration"},
+    {"frame_bytes", "the size of one task's coroutine frame, as its promise allocated it, bytes (async.coro)"},
     {"pool_threads", "libuv's threadpool size (UV_THREADPOOL_SIZE)"},
     {"threads_used", "threadpool threads that ran at least one task (max over iterations)"},
     {"rss_kib", "resident memory growth while the tasks were alive (or the list existed), KiB"},

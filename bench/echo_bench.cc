@@ -17,6 +17,8 @@
 //                                                      on one loop (models/async_echo.h); ideal = D
 //   async.keepalive/echo/tasks:T/delay_ms:D/payload:P  the same over T connections opened in
 //                                                      setup and kept; ideal = D
+//   async.coro/echo/tasks:T/delay_ms:D/payload:P       the same as async/echo, each connection one
+//                                                      coroutine (models/coro.h); ideal = D
 //   processes/echo/tasks:T/workers:W/delay_ms:D/payload:P   the T tasks on W worker processes
 //                                                      forked in setup (models/process_pool.h, the
 //                                                      client inherited as TaskKind::kInherited, one
@@ -49,6 +51,7 @@
 #include "family.h"
 #include "measure/ideal.h"
 #include "models/async_echo.h"
+#include "models/coro.h"
 #include "models/hold.h"
 #include "models/process_pool.h"
 #include "models/thread_pool.h"
@@ -196,6 +199,22 @@ void AsyncEcho(benchmark::State& state, const Args& args, bool keepalive) {
   FinishEcho(state, meter, batch, server.get());
 }
 
+// Arguments: tasks, delay_ms, payload. The same T connections as async/echo, each one coroutine:
+// connect, write, read, check (models/coro.h).
+void CoroEcho(benchmark::State& state, const Args& args) {
+  const int64_t tasks = args["tasks"];
+  const EchoBatch batch(tasks, static_cast<size_t>(args["payload"]));
+  CheckDescriptors(tasks, "tasks:" + std::to_string(tasks) + " concurrent connections");
+  auto server = StartServer(args);
+  const sockaddr_in addr = server->address();
+  const AsyncEchoOptions aopts{.timeout = milliseconds(args["delay_ms"] + 30'000)};
+  UvLoop loop;
+  const auto meter = TimeIterations(state, EchoExpect(batch, tasks > 0 ? args.Seconds("delay_ms") : 0.0),
+                                    [&] { return Checksum(CoroEchoBatch(loop, addr, batch, aopts)); });
+  loop.Close();
+  FinishEcho(state, meter, batch, server.get());
+}
+
 // Arguments: tasks, workers, delay_ms, payload.
 void ProcessesEcho(benchmark::State& state, const Args& args) {
   const int64_t tasks = args["tasks"], workers = args["workers"];
@@ -299,6 +318,9 @@ void RegisterEcho(const Options& o) {
   RegisterFamily(o, family("async.keepalive/echo", async_grids,
                            [](benchmark::State& s, const Args& a) { AsyncEcho(s, a, true); },
                            [tasks](const Args& a) { return a.Seconds("delay_ms") + tasks(a) * kRequestAllowanceS / 4; }));
+
+  RegisterFamily(o, family("async.coro/echo", async_grids, CoroEcho,
+                           [tasks](const Args& a) { return a.Seconds("delay_ms") + tasks(a) * kRequestAllowanceS / 2; }));
 
   RegisterFamily(
       o, family("processes/echo",

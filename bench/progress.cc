@@ -102,7 +102,7 @@ std::string FormatSeconds(double s) {
   if (a >= 100) {
     std::snprintf(buf, sizeof buf, "%.0f s", s);
   } else if (a >= 1) {
-    std::snprintf(buf, sizeof buf, "%.3g s", s);
+    std::snprintf(buf, sizeof buf, "%.4g s", s);
   } else if (a >= 1e-3) {
     std::snprintf(buf, sizeof buf, "%.4g ms", s * 1e3);
   } else if (a >= 1e-6) {

@@ -47,7 +47,8 @@ Family CpuFamily(const char* name, CpuJob job, SuiteGrids grids) {
 
 void RegisterSync(const Options& o) {
   RegisterFamily(o, {.name = "sync/sleep",
-                     .grids = {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500}}}},  // section 1
+                     // Section 1, and section 0's "pausa de 0.1s".
+                     .grids = {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500}}}, {{"tasks", {1}}, {"sleep_ms", {100}}}},
                                .smoke = {{{"tasks", {2}}, {"sleep_ms", {1}}}},
                                .sweep = {{{"tasks", {1, 4, 16, 64}}, {"sleep_ms", {1, 10}}}}},
                      .body = SyncSleep,
