@@ -55,13 +55,25 @@ class VerdictTest(unittest.TestCase):
         v = stats.judge([1.0, 1.31, 0.82, 1.2, 0.9], [1.1, 0.85, 1.26, 0.95, 1.04])
         self.assertEqual(v.p_value, 1.0)
         self.assertAlmostEqual(v.cv_a, 0.1958797461809102)
+        self.assertAlmostEqual(v.ci[0], 0.95 / 1.31 - 1)  # 3rd smallest of the 25 ratios b/a
+        self.assertAlmostEqual(v.ci[1], 1.1 / 0.82 - 1)  # 3rd largest
         self.assertEqual(v.verdict, "too noisy")
-        self.assertEqual(v.text(), "not distinguishable on this machine (CV 20 %)")
+        self.assertEqual(v.text(), "not distinguishable on this machine (anywhere from -27 % to "
+                         "+34 %)")
+
+    def test_many_noisy_repetitions_can_still_rule_out_a_change(self):
+        # CV 8 % and 7 % over 40 repetitions each: the interval stays within ±10 %.
+        a = [1 + 0.08 * ((i * 37) % 40 - 19.5) / 11.5 for i in range(40)]
+        b = [1 + 0.07 * ((i * 23) % 40 - 19.5) / 11.5 + 0.01 for i in range(40)]
+        v = stats.judge(a, b)
+        self.assertGreater(min(v.cv_a, v.cv_b), 0.05)
+        self.assertLess(max(-v.ci[0], v.ci[1]), stats.MAX_UNSEEN_CHANGE)
+        self.assertEqual(v.verdict, "no significant change")
 
     def test_a_noisy_sample_cleanly_separated_is_still_a_change(self):
         noisy_slow = [2.0, 2.9, 2.1, 2.5, 2.2]  # CV 15 %, every value above every A
         v = stats.judge([1.0, 1.01, 0.99, 1.02, 0.98], noisy_slow)
-        self.assertGreater(v.cv_b, stats.MAX_CV)
+        self.assertGreater(v.ci[1] - v.ci[0], 2 * stats.MAX_UNSEEN_CHANGE)
         self.assertEqual(v.verdict, "slower")
 
     def test_three_repetitions_a_side_are_too_few_whatever_the_gap(self):
