@@ -1,4 +1,4 @@
-# Tests of the Python scripts (scripts/plot, report, sweep, compare, notebook_python): stdlib
+# Tests of the Python scripts (scripts/plot, report, sweep, stats, compare, notebook_python): stdlib
 # unittest against the JSON fixtures in tests/scripts/fixtures, a fake concbench binary and the
 # live notebook runner in its --quick mode, run with the interpreter
 # found in tests/CMakeLists.txt (Debian's, which has matplotlib). They do not depend on the C++
@@ -6,7 +6,7 @@
 # exception, scripts_sweep_help, runs the real binary's --help: its path comes in
 # CONCBENCH_BINARY (without it the test skips).
 if(NOT CONCBENCH_SANITIZE)
-  foreach(t results notebook_cells plot report sweep sweep_help compare notebook_python)
+  foreach(t results notebook_cells plot report sweep sweep_help stats compare notebook_python)
     add_test(NAME scripts_${t}
       COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_${t}
       WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)

@@ -122,8 +122,8 @@ class Writer:
         counters.update(extra or {})
         self.add(model, workload, args, measured_s, counters, iterations, noise)
 
-    def write(self, filename, suite, compact=False):
-        ctx = dict(CONTEXT, concbench_suite=suite, concbench_options=f"suite={suite}")
+    def write(self, filename, suite, compact=False, **context):
+        ctx = dict(CONTEXT, concbench_suite=suite, concbench_options=f"suite={suite}", **context)
         data = {"context": ctx, "benchmarks": self.rows}
         os.makedirs(OUT, exist_ok=True)
         with open(os.path.join(OUT, filename), "w") as f:
@@ -207,8 +207,7 @@ def cpu_rows(w, model, workload, tasks, workers=None, n=None, chunksize=None, pa
                 0.02 * tasks, extra)
 
 
-def notebook():
-    w = Writer(reps=3, seed=1)
+def notebook_rows(w):
     sleep_rows(w, "sync", 5, 500)                              # 1
     cpu_rows(w, "sync", "cpu", 4, n=200000)
     cpu_rows(w, "sync", "trabajo", 200)
@@ -232,7 +231,62 @@ def notebook():
     w.add("processes", "startup", {"workers": 2}, 0.9e-3, {"cpu_util": 0.8, "ctx_switches": 6.0})
     w.add("sync", "memory", {"n": 300000}, 2.1e-3,
           {"rss_kib_before": 3400.0, "rss_kib_after": 4580.0, "rss_kib_released": 3410.0})
+
+
+def notebook():
+    w = Writer(reps=3, seed=1)
+    notebook_rows(w)
     w.write("notebook_all_models.json", "notebook")
+
+
+class ChangedWriter(Writer):
+    """A Writer that changes some benchmarks on their way in, by their names without
+    iterations:N: factor (times the time), noise, reps, iterations, error, or drop."""
+
+    def __init__(self, reps, seed, changes):
+        super().__init__(reps, seed)
+        self.changes = changes
+
+    def add(self, model, workload, args, measured_s, counters, iterations=None, noise=0.02,
+            error=None):
+        key = "/".join([model, workload] + [f"{k}:{v}" for k, v in args.items()])
+        change = self.changes.get(key, {})
+        if change.get("drop"):
+            return
+        reps, self.reps = self.reps, change.get("reps", self.reps)
+        try:
+            super().add(model, workload, args, measured_s * change.get("factor", 1.0), counters,
+                        change.get("iterations", iterations), change.get("noise", noise),
+                        change.get("error", error))
+        finally:
+            self.reps = reps
+
+
+# What run B of the compare fixtures changes against run A, and the verdict each should get.
+COMPARE_CHANGES = {
+    "threads/cpu/tasks:4/workers:2/n:200000": {"factor": 0.8},                  # faster
+    "processes/cpu/tasks:4/workers:2/n:200000": {"factor": 1.15},               # slower
+    "async/sleep/tasks:5/sleep_ms:500": {"factor": 1.004},    # significant, but under 1 %
+    "threads.race/counter/threads:2/increments:100000": {"noise": 0.3},         # too noisy
+    "sync/memory/n:300000": {"reps": 3},                                        # too few
+    "threads/sleep/tasks:5/workers:5/sleep_ms:200": {"iterations": 4},  # still matched
+    "processes/startup/workers:2": {"drop": True},                              # only in A
+    "processes/tarea_normal/tasks:4/workers:2": {"error": "worker 2 (pid 5150) exited with "
+                                                 "status 1 during task 3"},     # failed in B
+}
+
+
+def compare_runs():
+    """Two notebook runs of 5 repetitions for scripts/compare: A as is, B with COMPARE_CHANGES
+    and one benchmark A does not have."""
+    a = ChangedWriter(reps=5, seed=11, changes={})
+    notebook_rows(a)
+    a.write("compare_A.json", "notebook", compact=True, load_avg=[0.31, 0.42, 0.5])
+    b = ChangedWriter(reps=5, seed=12, changes=COMPARE_CHANGES)
+    notebook_rows(b)
+    b.add("async", "startup", {}, 0.05e-3, {"cpu_util": 0.9, "ctx_switches": 1.0})  # only in B
+    b.write("compare_B.json", "notebook", compact=True, load_avg=[1.2, 0.9, 0.7],
+            concbench_git_commit="7870429c0ffe", date="2026-11-26T09:12:00+00:00")
 
 
 def sweep():
@@ -305,6 +359,7 @@ def bad_inputs():
 
 if __name__ == "__main__":
     notebook()
+    compare_runs()
     sweep()
     errors()
     bad_inputs()

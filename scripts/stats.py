@@ -1,0 +1,195 @@
+"""Is B faster or slower than A? Significance for two samples of repetition times.
+
+Pure computing: nothing here prints or draws. compare.py builds its summary and compare.png on
+it; the report, the notebook table and the machine section are meant to reuse it.
+
+    v = judge([1.02e-3, 1.01e-3, ...], [0.81e-3, 0.80e-3, ...])   # seconds, one per repetition
+    v.verdict   -> "faster"
+    v.text()    -> "faster (p = 0.008)"
+
+The test is Google Benchmark's: a two-sided Mann–Whitney U test through
+scipy.stats.mannwhitneyu, called exactly as tools/gbench/report.py calls it (exact p below 8
+repetitions a side without ties, else the normal approximation), so a p-value here is the
+`_pvalue` row of `scripts/compare --raw`. The interval of the change is the order-statistic
+interval that goes with that test (Hodges–Lehmann / Moses): distribution-free, exact for small
+samples, and it excludes 0 essentially when the test rejects.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from scipy.stats import mannwhitneyu, norm
+
+# A p-value below this is significant (compare.py's default --alpha, criterion.rs's default
+# significance level).
+ALPHA = 0.05
+
+# Fewer repetitions than this on either side: the p-value is reported, the verdict is "too few
+# repetitions". With 3 + 3 the smallest two-sided p possible is 0.1, so no change can ever be
+# significant; with 4 + 4 it is 0.029, reached only when every B is on the same side of every A,
+# so one stray repetition decides the verdict. From 5 + 5 the smallest p is 0.008 and two
+# inversions still give p = 0.032. Google Benchmark's compare.py warns below 9
+# (UTEST_OPTIMAL_REPETITIONS): 5 is the floor for a verdict here, 9 is still better.
+MIN_REPETITIONS = 5
+
+# Google Benchmark's own floor (UTEST_MIN_REPETITIONS): below 2 a side there is no test at all.
+TEST_MIN_REPETITIONS = 2
+
+# A change smaller than this is "no significant change" even when the test is significant:
+# repetitions inside one run share the machine's state, two runs at different times do not, and
+# shifts of about 1 % between runs are common with no change at all (criterion.rs's default
+# noise threshold is the same 1 %).
+NOISE_THRESHOLD = 0.01
+NOISE_BAND = f"±{NOISE_THRESHOLD * 100:g} %"
+
+# When the test is not significant, "no significant change" must mean that a real change would
+# have shown: the interval of the change must lie within ±10 %. When it reaches beyond, a change
+# of 10 % or more could hide in the noise and the verdict is "too noisy". With 5 repetitions a
+# side this happens from a coefficient of variation of about 6 % (the interval is the 3rd
+# smallest and largest of the 25 ratios b/a); with more repetitions the interval narrows, so 40
+# repetitions at CV 8 % can still rule out a 10 % change. A significant result is never "too
+# noisy": the U test works on ranks, so noise does not make a clean separation less real.
+MAX_UNSEEN_CHANGE = 0.10
+
+# The confidence asked of the interval; with few repetitions the closest one possible below it.
+CI_LEVEL = 0.95
+
+VERDICTS = ("faster", "slower", "no significant change", "too noisy", "too few repetitions")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """B against A. Times in seconds; change = median_b / median_a − 1 (−0.25: B 25 % faster).
+    ci is the interval of the change at confidence ci_level (None with one repetition a side);
+    p_value is None below 2 repetitions a side."""
+    median_a: float
+    median_b: float
+    change: float
+    p_value: float | None
+    ci: tuple[float, float] | None
+    ci_level: float | None
+    cv_a: float | None
+    cv_b: float | None
+    n_a: int
+    n_b: int
+    verdict: str
+
+    def text(self) -> str:
+        """The verdict as a sentence fragment: 'faster (p = 0.008)', 'not distinguishable on this
+        machine (anywhere from -25 % to +7 %)', 'too few repetitions (3 and 3, p = 0.10; 5+
+        needed)'."""
+        p = f"p = {format_p(self.p_value)}" if self.p_value is not None else "no test"
+        if self.verdict in ("faster", "slower"):
+            return f"{self.verdict} ({p})"
+        if self.verdict == "no significant change":
+            if self.p_value is not None and self.p_value < ALPHA:
+                return f"no significant change ({p}, within {NOISE_BAND})"
+            return f"no significant change ({p})"
+        if self.verdict == "too noisy":
+            return (f"not distinguishable on this machine (anywhere from "
+                    f"{self.ci[0] * 100:+.0f} % to {self.ci[1] * 100:+.0f} %)")
+        return (f"too few repetitions ({self.n_a} and {self.n_b}, {p}; "
+                f"{MIN_REPETITIONS}+ needed)")
+
+
+def format_p(p: float) -> str:
+    """1.00, 0.42, 0.056, 0.008, <0.001."""
+    if p < 0.001:
+        return "<0.001"
+    return f"{p:.2f}" if p >= 0.1 else f"{p:.3f}"
+
+
+def cv(values: Sequence[float]) -> float | None:
+    """Coefficient of variation (sample standard deviation / mean), as Google Benchmark's _cv
+    rows; None for fewer than 2 values."""
+    if len(values) < 2:
+        return None
+    mean = statistics.fmean(values)
+    return statistics.stdev(values) / mean if mean else None
+
+
+def u_test(a: Sequence[float], b: Sequence[float]) -> float | None:
+    """Two-sided Mann–Whitney U p-value, as compare.py computes it; None below 2 values a side."""
+    if min(len(a), len(b)) < TEST_MIN_REPETITIONS:
+        return None
+    return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+
+
+def _u_null_counts(n: int, m: int) -> list[int]:
+    """How many of the C(n+m, n) orderings of two untied samples give U = 0, 1, ..., n·m: the
+    coefficients of the Gaussian binomial [n+m choose n]_q = prod_{i=1..n} (1-q^(m+i))/(1-q^i)."""
+    c = [1] + [0] * (n * m + n * (n + 1) // 2)
+    for i in range(1, n + 1):
+        k = m + i
+        for d in range(len(c) - 1, k - 1, -1):  # times (1 - q^k)
+            c[d] -= c[d - k]
+        for d in range(i, len(c)):              # divided by (1 - q^i)
+            c[d] += c[d - i]
+    return c[:n * m + 1]
+
+
+def _interval_rank(n: int, m: int, level: float) -> tuple[int, float]:
+    """k (1-based) such that the k-th smallest and k-th largest of the n·m pairwise differences
+    bound an interval of confidence >= level, and that confidence. With samples too small for
+    `level`, k = 1 (the extreme differences) and the confidence they do give."""
+    tail = (1 - level) / 2
+    if n >= 8 or m >= 8:  # where scipy leaves the exact distribution too
+        sd = math.sqrt(n * m * (n + m + 1) / 12)
+        k = max(1, math.floor(n * m / 2 + 0.5 - norm.ppf(1 - tail) * sd))
+        return k, 1 - 2 * norm.cdf((k - 0.5 - n * m / 2) / sd)
+    counts = _u_null_counts(n, m)
+    total = math.comb(n + m, n)
+    below, k = 0, 0
+    while below + counts[k] <= tail * total:  # P(U <= k) <= tail
+        below += counts[k]
+        k += 1
+    if k == 0:
+        k, below = 1, counts[0]
+    return k, 1 - 2 * below / total
+
+
+def change_interval(a: Sequence[float], b: Sequence[float], level: float = CI_LEVEL):
+    """((low, high), confidence) of the change B/A − 1, from the pairwise ratios b_j / a_i
+    (Hodges–Lehmann / Moses order-statistic interval on log times); None with one value a side.
+    The confidence is `level`, or less when the samples are too small for it (3 + 3 give 0.90)."""
+    if min(len(a), len(b)) < 2:
+        return None
+    d = sorted(math.log(y) - math.log(x) for x in a for y in b)
+    k, got = _interval_rank(len(a), len(b), level)
+    return (math.exp(d[k - 1]) - 1, math.exp(d[len(d) - k]) - 1), got
+
+
+def judge(a: Sequence[float], b: Sequence[float]) -> Verdict:
+    """The verdict on B against A, from their repetition times in seconds (all > 0)."""
+    if not a or not b:
+        raise ValueError("judge needs at least one time on each side")
+    if min(min(a), min(b)) <= 0:
+        raise ValueError("judge needs times greater than 0")
+    ma, mb = statistics.median(a), statistics.median(b)
+    change = mb / ma - 1
+    p = u_test(a, b)
+    ci = change_interval(a, b)
+    cv_a, cv_b = cv(a), cv(b)
+    if p is None or min(len(a), len(b)) < MIN_REPETITIONS:
+        verdict = "too few repetitions"
+    elif p < ALPHA and abs(change) >= NOISE_THRESHOLD:
+        verdict = "faster" if change < 0 else "slower"
+    elif p < ALPHA:
+        verdict = "no significant change"
+    elif max(-ci[0][0], ci[0][1]) > MAX_UNSEEN_CHANGE:
+        verdict = "too noisy"
+    else:
+        verdict = "no significant change"
+    return Verdict(ma, mb, change, p, ci[0] if ci else None, ci[1] if ci else None, cv_a, cv_b,
+                   len(a), len(b), verdict)
+
+
+def geometric_mean(ratios: Iterable[float]) -> float:
+    """Geometric mean of ratios (e.g. B/A per benchmark): 0.5 and 2.0 average to 1.0."""
+    logs = [math.log(r) for r in ratios]
+    if not logs:
+        raise ValueError("geometric_mean of no ratios")
+    return math.exp(math.fsum(logs) / len(logs))
