@@ -1,6 +1,6 @@
 """Reading concbench's results: Google Benchmark 1.7.1 JSON in, benchmarks grouped by their names.
 
-A concbench benchmark name is  <model>[.<variant>]/<workload>/<key>:<value>/.../real_time
+A concbench benchmark name is  [python.]<model>[.<variant>]/<workload>/<key>:<value>/.../real_time
 (possibly with Google Benchmark's own `iterations:N/` or `repeats:N/` parts). Names are parsed by
 their key:value parts, never by position. One `Bench` gathers every row of one benchmark: its
 per-repetition rows, its aggregate rows (_mean, _median, _stddev, _cv) and its errors.
@@ -41,7 +41,7 @@ MODEL_ORDER = ("sync", "threads", "async", "processes")
 # A language prefix marks rows measured outside concbench's C++: `python.` for the notebook's own
 # cells run live (scripts/notebook_python.py), with the C++ twin's model after it.
 LANGUAGES = ("python",)
-_MODEL_RE = re.compile(r"^(?:(python)\.)?([a-z][a-z0-9_]*)(?:\.([a-z][a-z0-9_]*))?$")
+_MODEL_RE = re.compile(r"^(?:(python)\.)?([a-z][a-z0-9_]*)(?:\.([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*))?$")
 _WORKLOAD_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _KV_RE = re.compile(r"^([a-z_][a-z0-9_]*):(-?\d+)$")
 
@@ -150,6 +150,14 @@ def format_seconds(s: float) -> str:
     return f"{s * 1e9:.3g} ns"
 
 
+def _row_seconds(row: dict) -> float | None:
+    t = row.get("real_time")
+    unit = UNIT_SECONDS.get(row.get("time_unit", "ns"))
+    if not isinstance(t, (int, float)) or unit is None:
+        return None
+    return float(t) * unit
+
+
 @dataclass
 class Bench:
     """Every row of one benchmark (one run_name)."""
@@ -208,13 +216,12 @@ class Bench:
 
     def time_s(self) -> Stat | None:
         """Wall time of one iteration, in seconds, over the repetitions."""
-        def get(row):
-            t = row.get("real_time")
-            unit = UNIT_SECONDS.get(row.get("time_unit", "ns"))
-            if not isinstance(t, (int, float)) or unit is None:
-                return None
-            return float(t) * unit
-        return self._values(get)
+        return self._values(_row_seconds)
+
+    def samples_s(self) -> list[float]:
+        """Wall time of one iteration in each repetition, seconds: what a significance test
+        compares (aggregate rows are not samples)."""
+        return [t for t in (_row_seconds(r) for r in self.reps) if t is not None and t > 0]
 
     def counter(self, key: str) -> Stat | None:
         def get(row):

@@ -29,7 +29,7 @@ from chart_style import (BASE_COLORS, IDEAL_LINE, RC, Styler, auto_y, bar_figure
                          figure, finish, format_kib, format_log_axis, grid_for, hide_unused,
                          ideal_handle, integer_formatter, integer_log_ticks, legend_right,
                          log_axis, save, seconds_formatter)
-from notebook_cells import notebook_matches
+from notebook_cells import notebook_rows, short_verdict
 
 WORKLOAD_TITLES = {
     "sleep": "simulated I/O (each task sleeps)",
@@ -594,52 +594,55 @@ def _memory_bars(benches):
     return fig
 
 
-def _python_vs_cpp(python_s: float, cpp: cr.Stat) -> str:
-    """The C++ time, and how many times faster or slower than Python it is when that is more
-    than noise: '2.1 ms   (61× faster)'."""
-    ratio = python_s / cpp.mean if cpp.mean > 0 else float("inf")
-    txt = cr.format_seconds(cpp.mean)
-    if ratio >= 1.5:
-        txt += f"   ({ratio:,.0f}× faster)" if ratio >= 10 else f"   ({ratio:.1f}× faster)"
-    elif ratio < 0.67:
-        txt += f"   ({1 / ratio:.1f}× slower)"
-    return txt
+PY_HERE_COLOR = "#f2b134"     # the notebook's Python, measured in this run
+PY_PRINTED_COLOR = "#f6dca0"  # the time the notebook printed, on another machine
 
 
 def chart_notebook(results: cr.Results, outdir: str) -> list[Chart]:
-    title = "The notebook's cells: Python (as printed) vs concbench's C++"
-    matches = notebook_matches(results)
-    if not any(b for _, b in matches):
+    title = "The notebook's cells: its own Python and concbench's C++, on this machine"
+    rows = notebook_rows(results)
+    if not any(r.cpp or r.python for r in rows):
         return [Chart(title, reason="none of the notebook's cells has a matching benchmark "
                       "(run the notebook suite: scripts/run)")]
-    n = len(matches)
-    fig, ax = plt.subplots(figsize=(11, 0.62 * n + 1.8))
-    h = 0.38
-    py_vals, cc_vals, missing = [], [], []
-    for i, (cell, b) in enumerate(matches):
+    have_python = any(r.python for r in rows)
+    n = len(rows)
+    fig, ax = plt.subplots(figsize=(11.5, 0.78 * n + 1.9))
+    h = 0.27
+    values, missing = [], []
+    for i, r in enumerate(rows):
         y = n - 1 - i
-        py = cell.python_s
-        py_vals.append(py)
-        ax.barh(y + h / 2, py, height=h, color="#f2b134")
-        ax.annotate(cr.format_seconds(py), (py, y + h / 2), xytext=(4, 0),
-                    textcoords="offset points", va="center", fontsize=8)
-        if b is None:
-            missing.append(y)
+        if r.cell.python_s is not None:
+            values.append(r.cell.python_s)
+            ax.barh(y + h, r.cell.python_s, height=h, color=PY_PRINTED_COLOR, hatch="///",
+                    edgecolor="#c9a24a", linewidth=0)
+            ax.annotate(cr.format_seconds(r.cell.python_s), (r.cell.python_s, y + h),
+                        xytext=(4, 0), textcoords="offset points", va="center", fontsize=7,
+                        color="#8a6d2b")
+        if r.python is not None and r.python.time_s():
+            t = r.python.time_s()
+            values.append(t.mean)
+            ax.barh(y, t.mean, height=h, xerr=t.sd or None, capsize=2, color=PY_HERE_COLOR)
+            ax.annotate(cr.format_seconds(t.mean), (t.mean + t.sd, y), xytext=(4, 0),
+                        textcoords="offset points", va="center", fontsize=7)
+        if r.cpp is None:
+            missing.append(y - h)
             continue
-        t = b.time_s()
-        cc_vals.append(t.mean)
-        ax.barh(y - h / 2, t.mean, height=h, xerr=t.sd if t.sd else None, capsize=2,
-                color=BASE_COLORS.get(b.model, "#1f77b4"))
-        ax.annotate(_python_vs_cpp(py, t), (t.mean + t.sd, y - h / 2), xytext=(4, 0),
-                    textcoords="offset points", va="center", fontsize=8)
+        t = r.cpp.time_s()
+        values.append(t.mean)
+        ax.barh(y - h, t.mean, height=h, xerr=t.sd or None, capsize=2,
+                color=BASE_COLORS.get(r.cpp.model, "#1f77b4"))
+        label = cr.format_seconds(t.mean)
+        if r.verdict is not None:
+            label += "   " + short_verdict(r.verdict, "C++")
+        ax.annotate(label, (t.mean + t.sd, y - h), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=8, weight="bold" if r.verdict else "normal")
     ax.set_yticks(range(n))
-    ax.set_yticklabels([f"§{c.section}  {c.what}" for c, _ in matches][::-1], fontsize=9)
+    ax.set_yticklabels([f"§{r.cell.section}  {r.cell.what}" for r in rows][::-1], fontsize=9)
     log_axis(ax, "x")
-    lo = min(py_vals + cc_vals)
-    hi = max(py_vals + cc_vals)
-    ax.set_xlim(lo / 3, hi * 12)
+    lo, hi = min(values), max(values)
+    ax.set_xlim(lo / 3, hi * 60)
     for y in missing:
-        ax.annotate("C++: not in these results", (lo / 3, y - h / 2), xytext=(4, 0),
+        ax.annotate("C++: not in these results", (lo / 3, y), xytext=(4, 0),
                     textcoords="offset points", va="center", fontsize=8, color="#777777",
                     style="italic")
     ax.xaxis.set_major_locator(LogLocator(base=10))
@@ -647,18 +650,25 @@ def chart_notebook(results: cr.Results, outdir: str) -> list[Chart]:
     ax.set_xlabel("wall time of the cell (log scale; shorter is faster)")
     ax.grid(True, axis="x", alpha=0.3)
     present = []
-    for _, b in matches:
-        if b is not None and b.model not in present:
-            present.append(b.model)
-    patches = [matplotlib.patches.Patch(color="#f2b134",
-                                        label="Python: the notebook's printed time")]
+    for r in rows:
+        if r.cpp is not None and r.cpp.model not in present:
+            present.append(r.cpp.model)
+    patches = [matplotlib.patches.Patch(facecolor=PY_PRINTED_COLOR, hatch="///", edgecolor="#c9a24a",
+                                        label="Python as the notebook printed it (another machine, "
+                                              "another year: not compared)")]
+    if have_python:
+        patches.append(matplotlib.patches.Patch(color=PY_HERE_COLOR,
+                                                label="the notebook's Python, run here (mean ± sd)"))
     patches += [matplotlib.patches.Patch(color=BASE_COLORS.get(m, "#1f77b4"),
-                                         label=f"concbench C++, {m} (mean ± sd)") for m in present]
-    ax.legend(handles=patches, loc="lower right", fontsize=8)
-    return [publish(fig, outdir, "notebook.png", title,
-                    "Each row is one notebook cell, with the same work in C++. Sleep-bound cells "
-                    "take as long in both (the sleeps dominate); CPU-bound cells show the "
-                    "interpreter's cost.", dropped_note(results))]
+                                         label=f"concbench C++, {m}, run here (mean ± sd)")
+                for m in present]
+    ax.legend(handles=patches, loc="upper center", bbox_to_anchor=(0.5, -0.045), ncol=2,
+              fontsize=8, frameon=False)
+    subtitle = ("Each cell: the time the notebook printed, its code run here, and the same work in "
+                "C++ here. Verdicts compare the two measured here (U test over the repetitions).")
+    if not have_python:
+        subtitle += " The notebook's Python was not run here (no python.json): no verdicts."
+    return [publish(fig, outdir, "notebook.png", title, subtitle, dropped_note(results))]
 
 
 CHARTS = (chart_notebook, chart_time_vs_tasks, chart_speedup_vs_workers, chart_chunksize,

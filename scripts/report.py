@@ -16,7 +16,8 @@ import sys
 
 import concbench_results as cr
 import plot
-from notebook_cells import notebook_matches
+from notebook_cells import (PRINTED_RSS_GROWTH_KIB, gil_check, lost_updates, memory_growth,
+                            notebook_rows, verdict_phrase)
 
 # Counters shown in their own table columns; any other counter goes to the last column.
 COLUMNS = ("ideal_s", "overhead_s", "efficiency", "checksum", "cpu_util", "ctx_switches")
@@ -116,28 +117,66 @@ def section_sweep(results: cr.Results) -> list[str]:
     return out
 
 
+def notebook_table(results: cr.Results) -> tuple[list[str], list[list[str]]]:
+    """The notebook table's header and rows: each cell's printed Python time (another machine),
+    its Python and C++ measured in this run, and the verdict on the two."""
+    header = ["§", "cell", "printed (another machine)", "Python here", "C++ here", "verdict"]
+    rows = []
+    for r in notebook_rows(results):
+        printed = cr.format_seconds(r.cell.python_s) if r.cell.python_s is not None else "–"
+        py = fmt_stat_seconds(r.python.time_s()) if r.python else "not run"
+        cc = fmt_stat_seconds(r.cpp.time_s()) if r.cpp else "not in these results"
+        rows.append([r.cell.section, r.cell.what, printed, py, cc, verdict_phrase(r.verdict)])
+    return header, rows
+
+
 def section_notebook(results: cr.Results, charts: dict) -> list[str]:
     out = ["## The notebook, cell by cell", ""]
     chart = charts.get("notebook.png")
     if chart is None:
         out += ["*No cell of the notebook has a matching benchmark in these results.*", ""]
         return out
-    out += ["Each notebook cell's time as its Python printed it, next to concbench's C++ time "
-            "for the same work (mean ± sd over the repetitions).", "",
+    live = results.python_context is not None
+    out += ["Each notebook cell three ways: the time its Python printed (on another machine, in "
+            "another year: shown, never compared), the notebook's own code run here, and the same "
+            "work in C++ here (mean ± sd over the repetitions). The verdict compares the two "
+            "measured here, by a Mann–Whitney U test over their repetitions.", "",
             "![The notebook's cells: Python vs C++](notebook.png)", ""]
-    rows = []
-    for cell, b in notebook_matches(results):
-        py = cell.python_s
-        if b is None:
-            rows.append([cell.section, cell.what, cr.format_seconds(py), "not in these results",
-                         "–", "–"])
-            continue
-        t = b.time_s()
-        rows.append([cell.section, cell.what, cr.format_seconds(py), f"`{b.run_name}`",
-                     fmt_stat_seconds(t), f"{py / t.mean:,.1f}×" if t.mean > 0 else "–"])
-    out += table(["§", "cell", "Python", "concbench benchmark", "C++", "Python / C++"], rows,
-                 "llrlrr")
-    return out + [""]
+    if not live:
+        out += ["*The notebook's Python was not run beside this run (no python.json): "
+                "`scripts/run` runs it unless given `--no-python`.*", ""]
+    header, rows = notebook_table(results)
+    out += table(header, rows, "llrrrl") + [""]
+    base_rows = []
+    for r in notebook_rows(results):
+        if r.vs_baseline is not None:
+            base_rows.append([r.cell.section, f"`{r.cpp.model_full}` against `{r.baseline.model_full}`",
+                              fmt_stat_seconds(r.cpp.time_s()), fmt_stat_seconds(r.baseline.time_s()),
+                              verdict_phrase(r.vs_baseline, r.cpp.model_full)])
+    if base_rows:
+        out += ["The parallel cells against the serial run of the same work, both C++, same run:", ""]
+        out += table(["§", "models", "parallel", "serial", "verdict"], base_rows, "llrrl") + [""]
+    gil = gil_check(results)
+    if gil is not None:
+        out += [f"**The GIL, checked against CPython.** §4's threads take {gil[0]:.2f}× the "
+                f"serial time in the notebook's Python here, and {gil[1]:.2f}× under concbench's "
+                f"emulated GIL (`threads.gil` ÷ `sync`): "
+                + ("both near 1, as a faithful emulation should be." if max(gil) < 1.3 and min(gil) > 0.7
+                   else "they disagree, so the emulation is not reproducing CPython here.") , ""]
+    py_lost, cc_lost = lost_updates(results)
+    if py_lost is not None or cc_lost is not None:
+        fmt = lambda v: "not run" if v is None else f"{v:,.0f}"  # noqa: E731
+        out += [f"**§2.1's race.** Lost updates per run of 2 × 100,000 increments: Python "
+                f"{fmt(py_lost)}, C++ {fmt(cc_lost)}. CPython's GIL switches threads only between "
+                f"bytecodes, so `contador += 1` rarely loses an update; C++ threads run at once.", ""]
+    py_kib, cc_kib = memory_growth(results)
+    if py_kib is not None or cc_kib is not None:
+        fmt = lambda v: "not run" if v is None else f"{v:,.0f} KiB"  # noqa: E731
+        out += [f"**§6, a list of 300,000 ints.** Resident memory growth: printed "
+                f"{PRINTED_RSS_GROWTH_KIB:,} KiB (another machine), Python here {fmt(py_kib)}, "
+                f"C++ here {fmt(cc_kib)} (8 bytes an int, against a Python int object and a "
+                f"pointer).", ""]
+    return out
 
 
 def section_charts(chart_list: list) -> list[str]:

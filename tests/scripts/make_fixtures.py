@@ -125,7 +125,7 @@ class Writer:
     def write(self, filename, suite, compact=False, **context):
         ctx = dict(CONTEXT, concbench_suite=suite, concbench_options=f"suite={suite}", **context)
         data = {"context": ctx, "benchmarks": self.rows}
-        os.makedirs(OUT, exist_ok=True)
+        os.makedirs(os.path.dirname(os.path.join(OUT, filename)), exist_ok=True)
         with open(os.path.join(OUT, filename), "w") as f:
             json.dump(data, f, indent=None if compact else 2)
             f.write("\n")
@@ -237,6 +237,56 @@ def notebook():
     w = Writer(reps=3, seed=1)
     notebook_rows(w)
     w.write("notebook_all_models.json", "notebook")
+
+
+def notebook_run():
+    """A notebook run's folder as scripts/run writes it, with 5 repetitions (enough for a
+    verdict): the C++ suite's cells in results.json and the notebook's own Python, run beside
+    it, in python.json (python.<model> names with the C++ twin's arguments)."""
+    w = Writer(reps=5, seed=7)
+    notebook_rows(w)
+    sleep_rows(w, "sync", 1, 100)                              # 0
+    w.model_row("async.coro", "sleep", {"tasks": 5, "sleep_ms": 500}, 0.5, 0.50055, 15, 0.002, 5.0,
+                iterations=1, noise=1e-4)
+    w.model_row("async.coro.sequential", "sleep", {"tasks": 5, "sleep_ms": 300}, 1.5, 1.5022, 15,
+                0.002, 5.0, iterations=1, noise=1e-4)
+    cpu_rows(w, "processes.with_startup", "trabajo", 200, workers=2, chunksize=1)
+    cpu_rows(w, "processes.with_startup", "trabajo", 200, workers=2, chunksize=20)
+    cpu_rows(w, "processes.with_startup", "tarea_normal", 4, workers=2)
+    w.add("sync", "alloc", {"n": 300000}, 0.7e-3,
+          {"checksum": 44999850000.0, "rss_kib": 2344.0, "bytes_per_item": 8.0})
+    w.write(os.path.join("notebook_run", "results.json"), "notebook")
+
+    py = Writer(reps=5, seed=8)
+    def sleep(model, args, measured, ideal):
+        t = args["tasks"]
+        py.add("python." + model, "sleep", args, measured,
+               {"checksum": float(t * (t + 1) // 2), "ideal_s": ideal,
+                "efficiency": lambda x: ideal / x, "overhead_s": lambda x: x - ideal}, noise=0.002)
+    sleep("sync", {"tasks": 1, "sleep_ms": 100}, 0.1002, 0.1)                          # 0
+    sleep("sync", {"tasks": 5, "sleep_ms": 500}, 2.5052, 2.5)                          # 1
+    sleep("threads", {"tasks": 5, "workers": 5, "sleep_ms": 500}, 0.5061, 0.5)         # 2
+    for variant, t in (("race", 0.0365), ("mutex", 0.324)):                            # 2.1
+        py.add(f"python.threads.{variant}", "counter", {"threads": 2, "increments": 100000}, t,
+               {"lost_updates": 0.0})
+    sleep("async", {"tasks": 5, "sleep_ms": 500}, 0.5021, 0.5)                         # 3
+    sleep("async.sequential", {"tasks": 5, "sleep_ms": 300}, 1.5081, 1.5)              # 3.1, 5.1
+    cpu = float(4 * 9600239)
+    py.add("python.sync", "cpu", {"tasks": 4, "n": 200000}, 0.190, {"checksum": cpu})  # 4
+    py.add("python.threads", "cpu", {"tasks": 4, "workers": 4, "n": 200000}, 0.193, {"checksum": cpu})
+    py.add("python.processes.with_startup", "cpu",
+           {"tasks": 4, "workers": 2, "n": 200000, "chunksize": 1}, 0.236, {"checksum": cpu})
+    for c, t in ((1, 2.16), (20, 2.09)):                                               # 4.1
+        py.add("python.processes.with_startup", "trabajo",
+               {"tasks": 200, "workers": 2, "chunksize": c, "payload": 0}, t,
+               {"checksum": 479993655.0})
+    sleep("threads", {"tasks": 5, "workers": 5, "sleep_ms": 200, "chunksize": 1}, 0.2041, 0.2)  # 5.2
+    py.add("python.processes.with_startup", "tarea_normal",                            # 5.3
+           {"tasks": 4, "workers": 2, "chunksize": 1}, 0.322, {"checksum": 59995920.0})
+    py.add("python.sync", "alloc", {"n": 300000}, 0.0446,                              # 6
+           {"checksum": 44999850000.0, "rss_kib": 9316.0})
+    py.write(os.path.join("notebook_run", "python.json"), "notebook",
+             python_version="3.11.7", python_implementation="CPython", gil_enabled=True)
 
 
 class ChangedWriter(Writer):
@@ -359,6 +409,7 @@ def bad_inputs():
 
 if __name__ == "__main__":
     notebook()
+    notebook_run()
     compare_runs()
     sweep()
     errors()

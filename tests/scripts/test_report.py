@@ -39,10 +39,34 @@ class ReportTest(unittest.TestCase):
         self.assertIn("notebook.png", images)
         for img in images:
             png_size(os.path.join(d, img))
-        self.assertIn("| 5.3 | processes: tarea_normal(0..3) | 131 ms | "
-                      "`processes/tarea_normal/tasks:4/workers:2/real_time` |", md)
+        self.assertRegex(md, r"\| 5\.3 \| processes: tarea_normal\(0\.\.3\) \| 131 ms \| not run \| "
+                             r"1\.27 ms ± [^|]+ \| – \|")
         self.assertIn("59,995,920", md)  # the checksum column
         self.assertNotIn("Failed benchmarks", md)
+
+    def test_a_run_with_the_notebooks_python_beside_it(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        for f in ("results.json", "python.json"):
+            shutil.copy(os.path.join(fixture("notebook_run"), f), tmp.name)
+        p = run_report(os.path.join(tmp.name, "results.json"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(tmp.name, "report.md")) as f:
+            md = f.read()
+        self.assertIn("| § | cell | printed (another machine) | Python here | C++ here | verdict |", md)
+        self.assertRegex(md, r"\| 4 \| threads: 4 × cpu_intensivo\(200000\) \| 129 ms \| 194 ms ± [^|]+ \| "
+                             r"730 µs ± [^|]+ \| C\+\+ \d+× faster \(p = 0\.008\) \|")
+        self.assertIn("**The GIL, checked against CPython.** §4's threads take 1.02× the serial time", md)
+        self.assertIn("Lost updates per run of 2 × 100,000 increments: Python 0, C++ 61,234", md)
+        self.assertIn("Python here 9,316 KiB, C++ here 2,344 KiB", md)
+        self.assertNotIn("was not run beside this run", md)
+        self.assertGreater(png_size(os.path.join(tmp.name, "notebook.png"))[1], 1000)
+
+    def test_without_python_json_it_says_the_python_was_not_run(self):
+        d, path = self.folder_with("notebook_all_models.json")
+        self.assertEqual(run_report(path).returncode, 0)
+        with open(os.path.join(d, "report.md")) as f:
+            self.assertIn("The notebook's Python was not run beside this run", f.read())
 
     def test_failed_benchmarks_come_first_and_are_not_charted(self):
         d, path = self.folder_with("with_errors.json")
