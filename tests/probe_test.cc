@@ -24,24 +24,21 @@
 namespace concbench {
 namespace {
 
-// Pins the calling thread to the first CPU of its mask (threads it creates inherit that, as
-// under `taskset -c`) and restores the mask when the scope ends.
+// Pins the calling thread to the CPU it is running on (threads it creates inherit the mask, as
+// under `taskset -c`) and restores its mask when the scope ends.
 class PinnedToOneCpu {
  public:
   PinnedToOneCpu() {
-    CPU_ZERO(&saved_);
     EXPECT_EQ(sched_getaffinity(0, sizeof saved_, &saved_), 0);
-    int first = 0;
-    while (!CPU_ISSET(first, &saved_)) ++first;
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(first, &one);
-    EXPECT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+    cpu_set_t here;
+    CPU_ZERO(&here);
+    CPU_SET(sched_getcpu(), &here);
+    EXPECT_EQ(sched_setaffinity(0, sizeof here, &here), 0);
   }
   ~PinnedToOneCpu() { EXPECT_EQ(sched_setaffinity(0, sizeof saved_, &saved_), 0); }
 
  private:
-  cpu_set_t saved_;
+  cpu_set_t saved_{};
 };
 
 int ThreadsOfThisProcess() {
@@ -89,21 +86,9 @@ std::vector<std::string> Lines(const std::string& text) {
 
 // A healthy two-core probe, for the card tests to spoil one field at a time.
 MachineProbe HealthyTwoCores() {
-  MachineProbe p;
-  p.usable_cores = 2;
-  p.online_cpus = 2;
-  p.parallel_capacity = 1.96;
-  p.noise_cv = 0.012;
-  p.wakeup_us = 40;
-  p.sleep_overshoot_us = 60;
-  p.fork_us = 300;
-  p.load = 0.3;
-  p.smt = "no";
-  p.governor = "performance";
-  p.turbo = "off";
-  p.virtualized = "no";
-  p.seconds = 1.6;
-  return p;
+  return {.usable_cores = 2, .online_cpus = 2, .parallel_capacity = 1.96, .noise_cv = 0.012,
+          .wakeup_us = 40, .sleep_overshoot_us = 60, .fork_us = 300, .load = 0.3, .smt = "no",
+          .governor = "performance", .turbo = "off", .virtualized = "no", .seconds = 1.6};
 }
 
 TEST(ProbeTest, ParseCpuListReadsRangesAndSingleCpus) {
@@ -239,18 +224,12 @@ TEST(ProbeTest, WhatCouldNotBeMeasuredIsUnknown) {
 }
 
 TEST(ProbeTest, CardFitsFifteenLinesOfEightyColumns) {
-  MachineProbe worst = HealthyTwoCores();
-  worst.usable_cores = 128;
-  worst.online_cpus = 128;
-  worst.parallel_capacity = 101.25;
-  worst.noise_cv = 0.4567;
-  worst.load = 1234.56;
-  worst.smt = "yes";
-  worst.virtualized = "yes";
-  worst.hypervisor = "cpu flag 'hypervisor'; xen; " + std::string(200, 'Q');
-  worst.governor = "schedutil,performance,powersave";
-  worst.wakeup_us = 123456.7;
-  worst.fork_us = 98765432.1;
+  // Every warning at once, and fields wider than any machine gives.
+  const MachineProbe worst = {
+      .usable_cores = 128, .online_cpus = 128, .parallel_capacity = 101.25, .noise_cv = 0.4567,
+      .wakeup_us = 123456.7, .sleep_overshoot_us = 65432.1, .fork_us = 98765432.1, .load = 1234.56,
+      .smt = "yes", .governor = "schedutil,performance,powersave", .turbo = "unknown",
+      .virtualized = "yes", .hypervisor = "cpu flag 'hypervisor'; xen; " + std::string(200, 'Q')};
   for (const MachineProbe& p : {Probed(), worst}) {
     const std::string card = ProbeCard(p);
     const auto lines = Lines(card);

@@ -306,7 +306,7 @@ double CapacityFor(std::span<const int64_t> inputs, const TaskFn& task, int thre
   }
   const double ratio = Median(serial) / Median(parallel);
   if (!(ratio > 0)) return 1.0;  // tasks too short for the clock: nothing to compare
-  return std::clamp(ratio, std::numeric_limits<double>::min(), static_cast<double>(used));
+  return std::min(ratio, static_cast<double>(used));
 }
 
 double MachineIdealSeconds(const std::vector<double>& task_seconds, int64_t workers,

@@ -16,7 +16,7 @@
 // when a function returns. No function prints. The measuring functions are meant to run outside
 // any timed region; they load the CPUs they measure, so they must not run beside a benchmark.
 //
-//   const concbench::MachineProbe start = concbench::ProbeMachine();   // ≈ 1.6 s
+//   const concbench::MachineProbe start = concbench::ProbeMachine();   // ≈ 1.5 s
 //   std::fputs(concbench::ProbeCard(start).c_str(), stderr);
 //   for (const auto& [k, v] : concbench::ContextEntries(start)) benchmark::AddCustomContext(k, v);
 //   ... run the benchmarks ...
@@ -147,8 +147,9 @@ std::vector<int> ParseCpuList(std::string_view text);
 
 // ---- the whole probe ------------------------------------------------------------------------------
 
-// Everything above, in about 1.6 s (capacity 0.6 s, noise 0.8 s, the rest ≈ 0.2 s; 3 s at most
-// on a loaded machine, since the capacity and noise budgets bound when rounds start).
+// Everything above, in about 1.5 s (capacity 0.6 s, noise 0.8 s, the rest ≈ 0.1 s). The budgets
+// bound when rounds start, not how long a round takes, so a loaded machine adds at most a
+// round or two to each: well under 3 s.
 MachineProbe ProbeMachine();
 
 // Capacity and noise only, in about 0.8 s (half the budgets), for the end of a run: a capacity
