@@ -21,9 +21,11 @@
 #include "concbench/version.h"
 #include "measure/ideal.h"
 #include "models/hold.h"
+#include "measure/probe.h"
 #include "options.h"
 #include "progress.h"
 #include "registry.h"
+#include "results_file.h"
 
 namespace {
 
@@ -150,17 +152,37 @@ void AddContext(const concbench::Options& opt) {
 
 }  // namespace
 
+// --probe alone: the card, exit 0. It runs no benchmark, so a suite, an override or a Google
+// Benchmark flag beside it would mean nothing: refused.
+int Probe(const concbench::Options& opt, int argc, char** argv) {
+  std::string other;
+  if (opt.suite_given) other = "--suite";
+  if (!opt.overrides.empty()) other = "--" + opt.overrides.begin()->first;
+  for (int i = 1; i < argc && other.empty(); ++i) other = argv[i];
+  if (!other.empty()) {
+    std::cerr << "concbench: --probe measures the machine and runs no benchmark; it takes no other flag (got "
+              << other << ")\n";
+    return 2;
+  }
+  std::fputs(concbench::ProbeCard(concbench::ProbeMachine()).c_str(), stdout);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   concbench::Options opt;
   if (auto err = concbench::ParseOwnFlags(&argc, argv, &opt)) {
     std::cerr << "concbench: " << *err << "\n";
     return 2;
   }
+  if (opt.probe) return Probe(opt, argc, argv);
   if (!CheckOutputWritable(argc, argv)) return 2;
   // Read before Initialize consumes them (their values were checked by ParseOwnFlags).
   const std::string format = BenchmarkFlag(argc, argv, "benchmark_format", "");
   const int64_t repetitions = std::stoll(BenchmarkFlag(argc, argv, "benchmark_repetitions", "1"));
   const double min_time_s = std::stod(BenchmarkFlag(argc, argv, "benchmark_min_time", "0.5"));
+  const std::string out_path = BenchmarkFlag(argc, argv, "benchmark_out", "");
+  const std::string out_format = BenchmarkFlag(argc, argv, "benchmark_out_format", "json");
+  const bool listing = BenchmarkFlag(argc, argv, "benchmark_list_tests", "false") != "false";
   if (!opt.console_out.empty() && !CheckWritable("--console_out", opt.console_out)) return 2;
   benchmark::Initialize(&argc, argv, PrintHelp);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
@@ -186,7 +208,21 @@ int main(int argc, char** argv) {
     return 2;
   }
   ErrorTrackingReporter reporter(display.reporter());
-  const size_t matched = benchmark::RunSpecifiedBenchmarks(&reporter);
+  // What the machine can deliver, before and after: in the context, beside the numbers.
+  const bool probing = !opt.no_probe && !listing;
+  if (probing) {
+    for (const auto& [k, v] : concbench::ContextEntries(concbench::ProbeMachine())) benchmark::AddCustomContext(k, v);
+  }
+  std::unique_ptr<concbench::ResultsFile> file;
+  if (!out_path.empty() && out_format == "json") {
+    const size_t planned =
+        concbench::SelectPlanned(concbench::PlannedBenchmarks(), benchmark::GetBenchmarkFilter()).size();
+    file = std::make_unique<concbench::ResultsFile>(out_path, planned, [probing] {
+      return probing ? concbench::ContextEntries(concbench::ProbeEnd(), "_end") : concbench::ContextList{};
+    });
+  }
+  const size_t matched = file ? benchmark::RunSpecifiedBenchmarks(&reporter, file.get())
+                              : benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   std::fflush(stdout);
   if (matched == 0) {

@@ -163,7 +163,13 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
     const std::string_view key = arg.substr(2, eq == std::string_view::npos ? arg.npos : eq - 2);
     const bool has_value = eq != std::string_view::npos;
     const std::string_view value = has_value ? arg.substr(eq + 1) : std::string_view();
+    if (key == "probe" || key == "no_probe") {
+      if (has_value) return "--" + std::string(key) + " takes no value";
+      (key == "probe" ? out->probe : out->no_probe) = true;
+      continue;
+    }
     if (key == "suite") {
+      out->suite_given = true;
       if (!has_value) return "--suite needs a value: --suite=notebook|smoke|sweep";
       if (value == "notebook") {
         out->suite = Suite::kNotebook;
@@ -217,6 +223,10 @@ std::string OwnFlagsHelp() {
       "      Benchmark's table (default auto: progress on a terminal, else the table;\n"
       "      --benchmark_format=console also gives the table)\n"
       "  --console_out=PATH             also write Google Benchmark's table to PATH\n"
+      "  --probe                        measure the machine (parallel capacity, noise, wake-up,\n"
+      "      sleep overshoot, fork, load...), print its card and exit\n"
+      "  --no_probe                     skip the machine probe a run starts and ends with\n"
+      "      (its machine_* context keys are then absent)\n"
       "  grid overrides (comma-separated integers, replace the suite's values for every\n"
       "  family that has the argument):\n";
   for (const ArgSpec& a : kArgs) {

@@ -44,6 +44,10 @@ enum class Display { kAuto, kProgress, kTable };
 
 struct Options {
   Suite suite = Suite::kNotebook;
+  bool suite_given = false;
+  // --probe: print the machine card (bench/probe) and exit; --no_probe: run without probing.
+  bool probe = false;
+  bool no_probe = false;
   Display display = Display::kAuto;
   // Where Google Benchmark's full table goes as well when progress lines are shown ("" = nowhere).
   std::string console_out;
