@@ -375,3 +375,18 @@ def write_atomic(path: str, data: bytes | str) -> None:
         except OSError:
             pass
         raise
+
+
+# --- matching runs ---------------------------------------------------------------------------
+
+def key_name(b: Bench) -> str:
+    """The name without Google Benchmark's own parts: 'threads/cpu/tasks:4/workers:2/n:200000'.
+    The same benchmark keeps it from run to run even when its planned iterations:N change."""
+    return "/".join([b.model_full, b.workload] + [f"{k}:{v}" for k, v in b.args.items()])
+
+
+def repetition_times_s(b: Bench) -> list[float]:
+    """Wall time of one iteration in each repetition row, in seconds (aggregate rows ignored)."""
+    return [float(r["real_time"]) * UNIT_SECONDS[r.get("time_unit", "ns")] for r in b.reps
+            if isinstance(r.get("real_time"), (int, float))
+            and r.get("time_unit", "ns") in UNIT_SECONDS]
