@@ -415,3 +415,12 @@ def write_atomic(path: str, data: bytes | str) -> None:
         except OSError:
             pass
         raise
+
+
+# --- matching runs ---------------------------------------------------------------------------
+
+def key_name(b: Bench) -> str:
+    """The name without Google Benchmark's own parts: 'threads/cpu/tasks:4/workers:2/n:200000'.
+    The same benchmark keeps it from run to run even when its planned iterations:N change."""
+    return "/".join([b.model_full, b.workload] + [f"{k}:{v}" for k, v in b.args.items()])
+
