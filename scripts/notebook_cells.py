@@ -171,12 +171,15 @@ def verdict_phrase(v: stats.Verdict | None, who: str = "C++") -> str:
 
 def short_verdict(v: stats.Verdict | None, who: str = "C++") -> str:
     """The verdict in a chart label's few words: 'C++ 89× faster (p = 0.008)', 'same within
-    noise (p = 0.42)', 'not distinguishable here', '190× faster, untested (3 + 3 repetitions)'."""
+    noise (p = 0.42)', 'equal within ±1 % (p = 0.008)' (a real but tiny difference), 'not
+    distinguishable here', 'C++ 190× faster, untested (3 + 3 repetitions)'."""
     if v is None:
         return ""
     if v.verdict in ("faster", "slower"):
         return verdict_phrase(v, who)
     if v.verdict == "no significant change":
+        if v.p_value is not None and v.p_value < stats.ALPHA:
+            return f"equal within {stats.NOISE_BAND} (p = {stats.format_p(v.p_value)})"
         return f"same within noise (p = {stats.format_p(v.p_value)})" if v.p_value is not None \
             else "same within noise"
     if v.verdict == "too noisy":

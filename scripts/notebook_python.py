@@ -582,14 +582,16 @@ def summary_line(b: Bench, outcomes: list[Outcome]) -> str:
 
 
 def run_benches(benches: list[Bench], repetitions: int,
-                progress: Callable[[str], None]) -> tuple[list[dict], int]:
-    """Runs each benchmark's repetitions back to back; returns the rows and how many failed."""
+                progress: Callable[[str, bool], None]) -> tuple[list[dict], int]:
+    """Runs each benchmark's repetitions back to back; returns the rows and how many failed.
+    progress(line, failed) hears of each benchmark as it finishes."""
     rows, failed = [], 0
     for fi, b in enumerate(benches):
         outcomes = [run_once(b) for _ in range(repetitions)]
         failed += any(o.error is not None for o in outcomes)
         rows += rows_for(b, fi, outcomes)
-        progress(f"[{fi + 1}/{len(benches)}] {summary_line(b, outcomes)}")
+        progress(f"[{fi + 1}/{len(benches)}] {summary_line(b, outcomes)}",
+                 any(o.error is not None for o in outcomes))
     return rows, failed
 
 
@@ -689,6 +691,9 @@ def create_parser() -> argparse.ArgumentParser:
                    help="tiny parameters (sleeps of a few ms, 2 tasks, small n), for tests; "
                         "the names carry them")
     p.add_argument("--list", action="store_true", help="print the benchmark names and exit")
+    p.add_argument("--quiet", action="store_true",
+                   help="one line at the end (and one per failed benchmark) instead of one per "
+                        "benchmark")
     p.add_argument("--memory-tasks", metavar="T,...", type=task_list,
                    help="memory mode: for each T, T asyncio tasks pending at once in a fresh "
                         "interpreter (e.g. 1000,10000,100000,1000000)")
@@ -772,9 +777,13 @@ def main(argv=None) -> int:
         return 0
 
     ctx = context(argv, suite, mode, workers)
+    start = time.perf_counter()
+
+    def progress(line: str, bad: bool) -> None:
+        if bad or not args.quiet:
+            print(line, file=sys.stderr, flush=True)
     try:
-        rows, failed = run_benches(benches, args.repetitions,
-                                   lambda line: print(line, file=sys.stderr, flush=True))
+        rows, failed = run_benches(benches, args.repetitions, progress)
     except KeyboardInterrupt:
         print("interrupted; nothing written", file=sys.stderr)
         return 130
@@ -788,6 +797,9 @@ def main(argv=None) -> int:
             return 2
     else:
         sys.stdout.write(text)
+    if args.quiet:
+        print(f"notebook_python: {len(benches)} benchmarks × {args.repetitions} repetitions in "
+              f"{time.perf_counter() - start:.0f} s, {failed} failed", file=sys.stderr)
     if failed:
         print(f"{failed} of {len(benches)} benchmark(s) failed", file=sys.stderr)
         return 1

@@ -29,7 +29,8 @@ from chart_style import (BASE_COLORS, IDEAL_LINE, RC, Styler, auto_y, bar_figure
                          figure, finish, format_kib, format_log_axis, grid_for, hide_unused,
                          ideal_handle, integer_formatter, integer_log_ticks, legend_right,
                          log_axis, save, seconds_formatter)
-from notebook_cells import notebook_rows, short_verdict
+import stats
+from notebook_cells import judge_benches, notebook_rows, short_verdict
 
 WORKLOAD_TITLES = {
     "sleep": "simulated I/O (each task sleeps)",
@@ -151,24 +152,34 @@ def thin_series(series: dict) -> tuple[dict, str]:
 
 def _verdict(benches, xkey, skey_of, value=None, fmt=cr.format_seconds,
              words=("fastest", "slowest")) -> str:
-    """'at 256 tasks: fastest async 1.2 ms; slowest sync 260 ms (220× the fastest)' at the x
-    that the most series share (the largest such x)."""
+    """'at 256 tasks: fastest async 1.2 ms; slowest sync 260 ms (220× the fastest, p = 0.008)'
+    at the x that the most series share (the largest such x). For times the claim rests on the
+    two series' repetitions (stats.judge); when they do not tell the two apart, it says so."""
+    timed = value is None
     value = value or (lambda b: b.time_s().mean)
     by_x = cr.group(benches, lambda b: b.args[xkey])
     for x in sorted(by_x, key=lambda x: (len({skey_of(b) for b in by_x[x]}), x), reverse=True):
-        pts = {}
+        pts, of = {}, {}
         for b in by_x[x]:
             v = value(b)
             if v is not None and v > 0:
                 pts[skey_of(b)] = v
+                of[skey_of(b)] = b
         if len(pts) < 2:
             continue
         low = min(pts, key=pts.get)
         high = max(pts, key=pts.get)
         ratio = pts[high] / pts[low]
+        why = ""
+        if timed:
+            v = judge_benches(of[high], of[low])
+            if v is not None and v.verdict not in ("faster", "slower"):
+                why = f"; {v.text()}"
+            elif v is not None:
+                why = f", p = {stats.format_p(v.p_value)}"
         return (f"at {cr.format_arg(xkey, x)}:\n{words[0]} {cr.series_label(low)}: "
                 f"{fmt(pts[low])}\n{words[1]} {cr.series_label(high)}: "
-                f"{fmt(pts[high])} ({ratio:,.1f}× the {words[0]})")
+                f"{fmt(pts[high])} ({ratio:,.1f}× the {words[0]}{why})")
     return ""
 
 

@@ -15,7 +15,9 @@ import os
 import sys
 
 import concbench_results as cr
+import machine
 import plot
+import stats
 from notebook_cells import (PRINTED_RSS_GROWTH_KIB, gil_check, lost_updates, memory_growth,
                             notebook_rows, verdict_phrase)
 
@@ -195,8 +197,20 @@ def section_charts(chart_list: list) -> list[str]:
     return out
 
 
+def unstable(b: cr.Bench, machine_cv: float | None) -> str:
+    """'⚠ cv 12 %' when the benchmark's own repetitions vary more than the machine's noise
+    explains (twice the probe's cv, at least 5 %), else ''."""
+    t = b.samples_s()
+    cv = stats.cv(t)
+    if cv is None:
+        return ""
+    limit = max(0.05, 2 * machine_cv) if machine_cv is not None else 0.05
+    return f"⚠ cv {cv:.0%}" if cv > limit else ""
+
+
 def section_results(results: cr.Results) -> list[str]:
     out = ["## All results", ""]
+    noise = machine.number(results.context, "machine_noise_cv")
     for workload in results.workloads():
         benches = [b for b in results.ok() if b.workload == workload]
         if not benches:
@@ -208,9 +222,10 @@ def section_results(results: cr.Results) -> list[str]:
             others = [k for k in b.counter_names() if k not in COLUMNS and k not in HIDDEN]
             extra = ", ".join(f"{k}={fmt_number(b.counter(k).mean)}" for k in others
                               if b.counter(k) is not None)
+            flag = unstable(b, noise)
             rows.append([f"`{b.model_full}`", cr.format_args(b.args) or "–", str(b.repetitions()),
-                         fmt_stat_seconds(b.time_s())] + [fmt_counter(b, k) for k in present]
-                        + [extra or "–"])
+                         fmt_stat_seconds(b.time_s()) + (f" {flag}" if flag else "")]
+                        + [fmt_counter(b, k) for k in present] + [extra or "–"])
         header = ["model", "arguments", "reps", "wall time"] + [
             {"ideal_s": "ideal", "overhead_s": "overhead", "efficiency": "efficiency",
              "checksum": "checksum", "cpu_util": "cpu util", "ctx_switches": "ctx sw"}[k]
@@ -218,7 +233,9 @@ def section_results(results: cr.Results) -> list[str]:
         out += [f"### {workload}: {plot.workload_title(workload)}", ""]
         out += table(header, rows, "llrr" + "r" * len(present) + "l")
         out.append("")
-    out += ["Columns: " + "; ".join(f"**{k}** — {v}" for k, v in COUNTER_HELP) + ".", ""]
+    out += ["Columns: " + "; ".join(f"**{k}** — {v}" for k, v in COUNTER_HELP) + ". A wall time "
+            "marked ⚠ varied between repetitions more than this machine's noise explains (its cv "
+            "is above twice the probe's, and above 5 %): read it as unstable.", ""]
     if results.ignored_names:
         out += [f"Rows not in concbench's naming scheme, ignored: "
                 f"{', '.join('`' + n + '`' for n in results.ignored_names[:10])}"
@@ -236,6 +253,29 @@ def section_context(results: cr.Results) -> list[str]:
     return ["## Run context", ""] + table(["key", "value"], rows, "ll") + [""]
 
 
+def section_machine(results: cr.Results) -> list[str]:
+    """The probe's card and its warnings, first in the report: what the numbers are read against."""
+    ctx = results.context
+    out = ["## Machine", ""]
+    if not machine.has_probe(ctx):
+        return out + ["*This run has no machine probe (run without `--no_probe` to get one): "
+                      "its numbers cannot be read against what the machine could deliver.*", ""]
+    out += ["What this machine could deliver during the run, measured by concbench's probe at its "
+            "start and end (nothing was tuned):", ""]
+    out += table(["", "measured"], [[k, v] for k, v in machine.machine_card(ctx)], "ll") + [""]
+    warnings = machine.machine_warnings(ctx)
+    out += [f"- **{w}**" for w in warnings] + ([""] if warnings else [])
+    return out
+
+
+def section_partial(results: cr.Results) -> list[str]:
+    reason = results.context.get("concbench_partial")
+    if not reason:
+        return []
+    return [f"**⚠ PARTIAL RESULTS: {md_escape(reason)}.** Only the benchmarks below ran; the "
+            f"one that was cut short is listed with the failures.", ""]
+
+
 def build_report(results: cr.Results, chart_list: list, json_name: str) -> str:
     ctx = results.context
     suite = ctx.get("concbench_suite", "?")
@@ -250,10 +290,12 @@ def build_report(results: cr.Results, chart_list: list, json_name: str) -> str:
             f"options `{ctx.get('concbench_options', '?')}`; build "
             f"{ctx.get('concbench_build_type', '?')} at commit "
             f"`{ctx.get('concbench_git_commit', '?')}`.", ""]
+    head += section_partial(results)
     failed = results.failed()
     if failed:
         head += [f"**⚠ {len(failed)} benchmark(s) failed — see below.**", ""]
-    body = (section_failed(results) + section_sweep(results) + section_notebook(results, charts)
+    body = (section_machine(results) + section_failed(results) + section_sweep(results)
+            + section_notebook(results, charts)
             + section_charts(chart_list) + section_results(results) + section_context(results))
     return "\n".join(head + body).rstrip() + "\n"
 

@@ -6,7 +6,7 @@
 # exception, scripts_sweep_help, runs the real binary's --help: its path comes in
 # CONCBENCH_BINARY (without it the test skips).
 if(NOT CONCBENCH_SANITIZE)
-  foreach(t results notebook_cells plot report sweep sweep_help stats compare notebook_python)
+  foreach(t results notebook_cells plot report sweep sweep_help stats compare notebook_python answer machine)
     add_test(NAME scripts_${t}
       COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_${t}
       WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)

@@ -33,8 +33,8 @@ class ReportTest(unittest.TestCase):
         with open(os.path.join(d, "report.md")) as f:
             md = f.read()
         headings = re.findall(r"^## (.*)$", md, flags=re.M)
-        self.assertEqual(headings, ["The notebook, cell by cell", "Charts", "All results",
-                                    "Run context"])
+        self.assertEqual(headings, ["Machine", "The notebook, cell by cell", "Charts",
+                                    "All results", "Run context"])
         images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
         self.assertIn("notebook.png", images)
         for img in images:
@@ -74,7 +74,9 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         with open(os.path.join(d, "report.md")) as f:
             md = f.read()
-        self.assertEqual(re.findall(r"^## (.*)$", md, flags=re.M)[0], "⚠ Failed benchmarks (1)")
+        # The machine the numbers are read against, then the failures, before anything else.
+        self.assertEqual(re.findall(r"^## (.*)$", md, flags=re.M)[:2],
+                         ["Machine", "⚠ Failed benchmarks (1)"])
         self.assertIn("| `processes/cpu/tasks:4/workers:2/n:1000/real_time` | worker 1 (pid 4242) "
                       "killed by signal 9 (SIGKILL) during task 2 |", md)
         results_part = md.split("## All results")[1]
