@@ -250,7 +250,9 @@ void AsyncCpu(benchmark::State& state, const Args& args, CpuJob job) {
 
   UvLoop loop;
   int threads_used = 0;
-  const auto meter = TimeIterations(state, {.checksum = w.cal.checksum, .ideal_s = ideal_s, .items = w.tasks()}, [&] {
+  const double machine_ideal = MachineIdealFor(w, std::min(pool, UsableCores()), 1);
+  const auto meter = TimeIterations(
+      state, {.checksum = w.cal.checksum, .ideal_s = ideal_s, .machine_ideal_s = machine_ideal, .items = w.tasks()}, [&] {
     const OffloadResult r = AsyncOffload(loop, w.batch.inputs, w.batch.task);
     threads_used = std::max(threads_used, r.threads_used);
     return Checksum(r.results);

@@ -11,6 +11,10 @@ constexpr CounterDef kCounters[] = {
     {"ideal_s", "the best wall time one iteration of this model could take for these arguments, in seconds"},
     {"overhead_s", "measured wall time per iteration − ideal_s"},
     {"efficiency", "ideal_s / measured wall time per iteration; 1.0 means the model reached its ideal"},
+    {"machine_ideal_s", "ideal_s computed with the parallel capacity the machine delivered on the same batch "
+                        "just before the timed loop, seconds (CPU-parallel families)"},
+    {"machine_efficiency", "machine_ideal_s / measured wall time per iteration: the model against what the "
+                           "machine could give at that moment"},
     {"checksum", "Σ of the task results of one iteration, verified against the expected value after timing"},
     {"cpu_util", "CPU seconds (user + system: every thread of the process, its reaped children and live pool "
                  "workers) / wall seconds, over the timed loop; 1.0 = one core busy"},
@@ -95,6 +99,12 @@ void SetIdealCounters(benchmark::State& state, const Meter& meter, double ideal_
   SetCounter(state, "ideal_s", ideal_s);
   SetCounter(state, "overhead_s", measured - ideal_s);
   SetCounter(state, "efficiency", measured > 0 ? ideal_s / measured : 0);
+}
+
+void SetMachineIdealCounters(benchmark::State& state, const Meter& meter, double machine_ideal_s) {
+  const double measured = SecondsPerIteration(state, meter);
+  SetCounter(state, "machine_ideal_s", machine_ideal_s);
+  SetCounter(state, "machine_efficiency", measured > 0 ? machine_ideal_s / measured : 0);
 }
 
 void SetModelCounters(benchmark::State& state, const Meter& meter, double ideal_s, int64_t checksum) {

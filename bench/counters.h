@@ -77,6 +77,9 @@ void SetUsageCounters(benchmark::State& state, const Meter& meter);
 // ideal_s, overhead_s and efficiency, from `ideal_s` and the meter.
 void SetIdealCounters(benchmark::State& state, const Meter& meter, double ideal_s);
 
+// machine_ideal_s and machine_efficiency (machine_ideal_s / measured).
+void SetMachineIdealCounters(benchmark::State& state, const Meter& meter, double machine_ideal_s);
+
 // The ideal counters, checksum, and the usage counters.
 void SetModelCounters(benchmark::State& state, const Meter& meter, double ideal_s, int64_t checksum);
 

@@ -1,7 +1,10 @@
 #include "cpu_families.h"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
+
+#include "measure/probe.h"
 
 namespace concbench {
 namespace {
@@ -36,6 +39,12 @@ const Calibration& CachedCalibration(CpuJob job, int64_t tasks, int64_t n) {
 CpuWork CpuWorkFor(CpuJob job, const Args& args) {
   const int64_t n = job == CpuJob::kCpuIntensivo ? args["n"] : 0;
   return {CachedCpuBatch(job, args["tasks"], n), CachedCalibration(job, args["tasks"], n)};
+}
+
+double MachineIdealFor(const CpuWork& w, int64_t workers, int64_t chunksize) {
+  const int threads = static_cast<int>(std::min<int64_t>(workers, UsableCores()));
+  const double capacity = CapacityFor(w.batch.inputs, w.batch.task, threads);
+  return MachineIdealSeconds(w.cal.task_seconds, workers, chunksize, capacity);
 }
 
 double SerialCpuEstimate(CpuJob job, const Args& a) {

@@ -31,6 +31,12 @@ struct CpuWork {
 // The batch and calibration of a CPU family's arguments: `tasks`, and `n` for kCpuIntensivo.
 CpuWork CpuWorkFor(CpuJob job, const Args& args);
 
+// machine_ideal_s of a CPU batch on `workers` workers fed `chunksize` tasks at a time: its ideal
+// computed with the parallel capacity the machine delivers right now, measured on this very batch
+// (measure/probe.h's CapacityFor: serial and parallel rounds, interleaved, a few tens of ms) just
+// before the timed loop. Capacity drifts within minutes, so a start-of-run figure would not do.
+double MachineIdealFor(const CpuWork& w, int64_t workers, int64_t chunksize);
+
 // Rough serial seconds of a CPU family's batch, for sizing runs only: ~1.3 ns per cpu_intensivo
 // step and ~2.8 ns per trabajo (50,000 steps) or tarea_normal (300,000 steps) step on the
 // reference 2-core x86 VM.

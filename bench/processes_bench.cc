@@ -36,6 +36,7 @@
 #include <functional>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,7 @@ struct PoolJob {
   int64_t chunksize = 1;
   int64_t payload = 0;
   std::optional<double> ideal_s;
+  std::optional<double> machine_ideal_s;
   int64_t expected = 0;
   bool with_startup = false;
   int queued_per_worker = 1;  // ProcessPool's default: one chunk waiting behind the running one
@@ -90,6 +92,7 @@ std::optional<Meter> RunPool(benchmark::State& state, const PoolJob& job) {
       state,
       {.checksum = job.expected,
        .ideal_s = job.ideal_s,
+       .machine_ideal_s = job.machine_ideal_s,
        .items = static_cast<int64_t>(job.inputs.size()),
        .live_workers = pool ? LiveWorkers([&pool] { return pool->worker_usage(); }) : LiveWorkers()},
       [&] {
@@ -142,16 +145,20 @@ void PoolCpu(benchmark::State& state, const Args& args, CpuJob job, bool with_st
                   .chunksize = chunksize,
                   .payload = args.Get("payload", 0),
                   .ideal_s = Makespan(w.cal.task_seconds, std::min<int64_t>(workers, UsableCores()), chunksize),
+                  .machine_ideal_s = MachineIdealFor(w, workers, chunksize),
                   .expected = w.cal.checksum,
                   .with_startup = with_startup});
 }
 
 // One fork per task.
 void ForkPerTask(benchmark::State& state, const TaskSpec& spec, std::span<const int64_t> inputs, double ideal_s,
-             int64_t expected) {
+             int64_t expected, std::optional<double> machine_ideal_s = std::nullopt) {
   IpcStats ipc;
   const auto meter = TimeIterations(
-      state, {.checksum = expected, .ideal_s = ideal_s, .items = static_cast<int64_t>(inputs.size())}, [&] {
+      state,
+      {.checksum = expected, .ideal_s = ideal_s, .machine_ideal_s = machine_ideal_s,
+       .items = static_cast<int64_t>(inputs.size())},
+      [&] {
         IpcStats one;
         const int64_t sum = Checksum(RunForkPerTask(spec, inputs, &one));
         ipc += one;
@@ -168,7 +175,8 @@ void ForkPerTaskSleep(benchmark::State& state, const Args& args) {
 
 void ForkPerTaskCpu(benchmark::State& state, const Args& args, CpuJob job) {
   const CpuWork w = CpuWorkFor(job, args);
-  ForkPerTask(state, CpuJobSpec(job), w.batch.inputs, Makespan(w.cal.task_seconds, UsableCores(), 1), w.cal.checksum);
+  ForkPerTask(state, CpuJobSpec(job), w.batch.inputs, Makespan(w.cal.task_seconds, UsableCores(), 1), w.cal.checksum,
+              MachineIdealFor(w, UsableCores(), 1));
 }
 
 // Forks a pool and shuts it down (every worker reaped) per iteration.

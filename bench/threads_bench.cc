@@ -167,8 +167,12 @@ void ThreadsCpu(benchmark::State& state, const Args& args, CpuJob job, bool gil_
   }
   ThreadPool pool(static_cast<int>(workers));
   const int64_t switches_before = gil.switches();
-  const auto meter = TimeIterations(state, {.checksum = w.cal.checksum, .ideal_s = ideal, .items = w.tasks()},
-                                    [&] { return Checksum(pool.Map(task, w.batch.inputs, chunksize)); });
+  // Under the GIL one thread computes at a time: the machine's parallel capacity does not apply.
+  const std::optional<double> machine_ideal =
+      gil_mode ? std::nullopt : std::optional<double>(MachineIdealFor(w, workers, chunksize));
+  const auto meter = TimeIterations(
+      state, {.checksum = w.cal.checksum, .ideal_s = ideal, .machine_ideal_s = machine_ideal, .items = w.tasks()},
+      [&] { return Checksum(pool.Map(task, w.batch.inputs, chunksize)); });
   if (meter && gil_mode) {
     SetCounter(state, "gil_switches",
                static_cast<double>(gil.switches() - switches_before) / static_cast<double>(state.iterations()));
