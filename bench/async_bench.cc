@@ -45,7 +45,7 @@
 #include "measure/memory.h"
 #include "models/async.h"
 #include "models/hold.h"
-#include "models/uv_loop.h"
+#include "sys/uv_loop.h"
 #include "registry.h"
 #include "workload/cpu_jobs.h"
 #include "workload/sleep.h"

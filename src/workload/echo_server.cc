@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "models/uv_loop.h"
+#include "sys/uv_loop.h"
 #include "workload/echo_protocol.h"
 #include "workload/sleep.h"
 
