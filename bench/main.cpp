@@ -18,9 +18,9 @@
 
 #include "concbench/version.h"
 #include "measure/ideal.h"
-#include "models/hold.h"
 #include "options.h"
 #include "registry.h"
+#include "sys/rlimit.h"
 
 namespace {
 

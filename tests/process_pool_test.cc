@@ -300,12 +300,6 @@ TEST(ProcessPoolTest, WorkerThatDiesWhileIdleIsReportedByTheNextMap) {
   EXPECT_TRUE(NoChildren());
 }
 
-TEST(ProcessPoolTest, DescribesWaitStatuses) {
-  EXPECT_EQ(DescribeWaitStatus(3 << 8), "exited with status 3");
-  EXPECT_EQ(DescribeWaitStatus(SIGKILL), "killed by signal 9 (KILL: Killed)");
-  EXPECT_EQ(DescribeWaitStatus(SIGABRT | 0x80), "killed by signal 6 (ABRT: Aborted), core dumped");
-}
-
 // ---- TaskKind::kInherited: a function each worker inherited at fork time ----------------------
 
 TEST(ProcessPoolInheritedTest, RunsTheInheritedFunctionWithWhatItCapturedAtFork) {

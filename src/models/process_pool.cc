@@ -299,20 +299,6 @@ int64_t RunTask(const TaskSpec& spec, int64_t input, const TaskFn* inherited) {
   throw std::invalid_argument("RunTask: unknown task kind " + std::to_string(static_cast<int>(spec.kind)));
 }
 
-std::string DescribeWaitStatus(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    const int sig = WTERMSIG(status);
-    const char* abbrev = sigabbrev_np(sig);
-    const char* desc = sigdescr_np(sig);
-    std::string s = "killed by signal " + std::to_string(sig) + " (" + (abbrev ? abbrev : "?") + ": " +
-                    (desc ? desc : "unknown") + ")";
-    if (WCOREDUMP(status)) s += ", core dumped";
-    return s;
-  }
-  return "ended with wait status " + std::to_string(status);
-}
-
 WorkerDied::WorkerDied(int worker, pid_t pid, int wait_status, const std::string& what)
     : std::runtime_error(what), worker_(worker), pid_(pid), wait_status_(wait_status) {}
 

@@ -76,6 +76,7 @@
 #include <vector>
 
 #include "models/frame.h"
+#include "sys/wait_status.h"  // DescribeWaitStatus, for callers that report a WorkerDied
 #include "workload/cpu_jobs.h"
 #include "workload/task.h"
 
@@ -122,10 +123,6 @@ struct WorkerUsage {
   double cpu_seconds = 0;
   int64_t ctx_switches = 0;
 };
-
-// "exited with status 3", "killed by signal 9 (KILL: Killed)", "killed by signal 6 (ABRT:
-// Aborted), core dumped".
-std::string DescribeWaitStatus(int status);
 
 // A worker died while the pool needed it.
 class WorkerDied : public std::runtime_error {
