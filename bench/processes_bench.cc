@@ -42,6 +42,8 @@
 #include "counters.h"
 #include "cpu_families.h"
 #include "measure/ideal.h"
+#include "models/bare_pipe.h"
+#include "models/fork_per_task.h"
 #include "models/process_pool.h"
 #include "registry.h"
 #include "workload/cpu_jobs.h"
@@ -51,13 +53,6 @@ namespace concbench {
 namespace {
 
 using Bench = benchmark::internal::Benchmark;
-
-IpcStats operator-(const IpcStats& a, const IpcStats& b) { return {a.bytes - b.bytes, a.messages - b.messages}; }
-IpcStats& operator+=(IpcStats& a, const IpcStats& b) {
-  a.bytes += b.bytes;
-  a.messages += b.messages;
-  return a;
-}
 
 double Iterations(const benchmark::State& state) {
   return state.iterations() > 0 ? static_cast<double>(state.iterations()) : 1.0;

@@ -1,6 +1,5 @@
 #include "models/process_pool.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,29 +20,13 @@
 
 #include "measure/timer.h"
 #include "models/frame.h"
+#include "process_checks.h"
 #include "workload/cpu.h"
 
 namespace concbench {
 namespace {
 
 using std::chrono::milliseconds;
-
-int OpenFdCount() {
-  int n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  if (d == nullptr) return -1;
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  closedir(d);
-  return n;
-}
-
-// True when this process has no child at all, running or zombie.
-bool NoChildren() {
-  errno = 0;
-  return waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD;
-}
 
 bool ProcessExists(pid_t pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
 
@@ -437,55 +420,6 @@ TEST(ProcessPoolInheritedTest, MisuseIsRefusedBeforeAnythingIsSent) {
   EXPECT_FALSE(pool.broken());
   EXPECT_EQ(pool.ipc().messages, 0);
   EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);
-  EXPECT_THROW(RunForkPerTask(InheritedSpec(), in), std::invalid_argument);
-  EXPECT_THROW(RunTask(InheritedSpec(), 1), std::invalid_argument);
-  const TaskFn twice = [](int64_t i) { return 2 * i; };
-  EXPECT_EQ(RunTask(InheritedSpec(), 21, &twice), 42);
-  EXPECT_TRUE(IsKnownTaskKind(8));
-  EXPECT_FALSE(IsKnownTaskKind(9));
-  EXPECT_EQ(TaskKindName(TaskKind::kInherited), "inherited");
-}
-
-TEST(ForkPerTaskTest, ResultsInInputOrderAndEveryChildReaped) {
-  const int fds = OpenFdCount();
-  const std::vector<int64_t> in = {0, 1, 2, 3};
-  IpcStats ipc;
-  EXPECT_EQ(RunForkPerTask({TaskKind::kTareaNormal}, in, &ipc),
-            (std::vector<int64_t>{14998935, 14998965, 14998995, 14999025}));
-  EXPECT_EQ(ipc.messages, 4);
-  EXPECT_EQ(ipc.bytes, static_cast<int64_t>(4 * ResultFrameBytes(1, 0)));
-  EXPECT_TRUE(RunForkPerTask({TaskKind::kEcho}, {}).empty());
-  EXPECT_TRUE(NoChildren());
-  EXPECT_EQ(OpenFdCount(), fds);
-}
-
-TEST(ForkPerTaskTest, ChildThatAbortsIsReportedAndTheOthersReaped) {
-  const int fds = OpenFdCount();
-  const std::vector<int64_t> in = Range(0, 6);
-  try {
-    RunForkPerTask({TaskKind::kAbortIf, 4}, in);
-    ADD_FAILURE() << "RunForkPerTask returned although a child aborted";
-  } catch (const WorkerDied& e) {
-    EXPECT_EQ(e.worker(), 4);
-    EXPECT_EQ(WTERMSIG(e.wait_status()), SIGABRT);
-    EXPECT_NE(std::string(e.what()).find("the process of task 4"), std::string::npos) << e.what();
-  }
-  EXPECT_TRUE(NoChildren());
-  EXPECT_EQ(OpenFdCount(), fds);
-}
-
-TEST(BarePipeEchoTest, EchoesMessagesOfAnySize) {
-  const int fds = OpenFdCount();
-  {
-    BarePipeEcho echo;
-    std::string reply;
-    for (const std::string& m : {std::string(), std::string("hello"), std::string(100 << 10, 'z')}) {
-      echo.RoundTrip(m, &reply);
-      EXPECT_EQ(reply, m);
-    }
-  }
-  EXPECT_TRUE(NoChildren());
-  EXPECT_EQ(OpenFdCount(), fds);
 }
 
 }  // namespace
