@@ -97,9 +97,10 @@ TEST(ProcessPoolTest, WorkersRunInParallel) {
   ProcessPool pool(4);
   const std::vector<int64_t> in = Range(0, 4);
   Stopwatch w;
-  EXPECT_EQ(pool.Map(SleepSpec(milliseconds(100)), in, 1), Range(1, 5));
-  // Four 100 ms sleeps on four workers: far less than three sleeps end to end.
-  EXPECT_LT(w.ElapsedSeconds(), 0.3);
+  EXPECT_EQ(pool.Map(SleepSpec(milliseconds(500)), in, 1), Range(1, 5));
+  // Four concurrent 500 ms sleeps on four workers take less than three sleeps (one after
+  // another they take four): a second of slack for forks' wake-ups on a loaded machine.
+  EXPECT_LT(w.ElapsedSeconds(), 1.5);
 }
 
 TEST(ProcessPoolTest, WorkersReportTheirOwnCpuTime) {
@@ -126,7 +127,20 @@ TEST(ProcessPoolTest, BadArgumentsLeaveThePoolUsable) {
   EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);
 }
 
-TEST(ProcessPoolTest, ShutdownIsPromptAndReapsEveryWorker) {
+TEST(ProcessPoolTest, EachWorkerHoldsOnlyItsOwnPipes) {
+  // A worker that kept the parent's ends of the workers forked before it would hold their task
+  // pipes open, and they would not see end-of-file when the pool closes them. Forked one after
+  // another from the same parent, every worker must hold the same descriptors: its own two pipe
+  // ends and what it inherited from the test.
+  ProcessPool pool(4);
+  // One task each (the first chunks go one per worker), so every worker is past its start.
+  EXPECT_EQ(pool.Map({TaskKind::kEcho}, Range(0, 4), 1), Range(0, 4));
+  const int first = OpenFdCount(pool.pid(0));
+  ASSERT_GT(first, 0);
+  for (int i = 1; i < pool.size(); ++i) EXPECT_EQ(OpenFdCount(pool.pid(i)), first) << "worker " << i;
+}
+
+TEST(ProcessPoolTest, ShutdownReapsEveryWorker) {
   const int fds = OpenFdCount();
   std::vector<pid_t> pids;
   {
@@ -136,9 +150,8 @@ TEST(ProcessPoolTest, ShutdownIsPromptAndReapsEveryWorker) {
     pool.Map({TaskKind::kEcho}, in, 1);
     Stopwatch w;
     pool.Shutdown();
-    // Each worker must see end-of-file at once: a worker holding another's task pipe open
-    // would only go after the one-second grace period.
-    EXPECT_LT(w.ElapsedSeconds(), 0.9);
+    // Bounded even if a worker had to wait out the one-second grace and be killed.
+    EXPECT_LT(w.ElapsedSeconds(), 10.0);
     EXPECT_THROW(pool.Map({TaskKind::kEcho}, in, 1), std::logic_error);
     pool.Shutdown();  // idempotent
   }
@@ -153,7 +166,8 @@ TEST(ProcessPoolTest, WorkerKilledMidMapIsReportedAndEverythingIsCleanedUp) {
     ProcessPool pool(2);
     const pid_t victim = pool.pid(1);
     const pid_t other = pool.pid(0);
-    // 20 sleeps of 300 ms on 2 workers: 3 s of work unless something goes wrong.
+    // 20 sleeps of 30 s on 2 workers: worker 1 is still in its first task, [1, 2), whenever
+    // the killer comes.
     const std::vector<int64_t> in = Range(0, 20);
     std::thread killer([victim] {
       std::this_thread::sleep_for(milliseconds(100));
@@ -161,7 +175,7 @@ TEST(ProcessPoolTest, WorkerKilledMidMapIsReportedAndEverythingIsCleanedUp) {
     });
     Stopwatch w;
     try {
-      pool.Map(SleepSpec(milliseconds(300)), in, 1);
+      pool.Map(SleepSpec(std::chrono::seconds(30)), in, 1);
       ADD_FAILURE() << "Map returned although a worker was killed";
     } catch (const WorkerDied& e) {
       EXPECT_EQ(e.worker(), 1);
@@ -175,8 +189,8 @@ TEST(ProcessPoolTest, WorkerKilledMidMapIsReportedAndEverythingIsCleanedUp) {
       EXPECT_NE(what.find("while running tasks [1, 2)"), std::string::npos) << what;
     }
     killer.join();
-    // Reported as soon as it happened, not after the remaining work.
-    EXPECT_LT(w.ElapsedSeconds(), 1.5);
+    // Reported as soon as it happened, not after the first task (30 s), let alone all of them.
+    EXPECT_LT(w.ElapsedSeconds(), 15.0);
     EXPECT_TRUE(pool.broken());
     EXPECT_THROW(pool.Map({TaskKind::kEcho}, in, 1), std::logic_error);
     // The pool already reaped everyone, before its destructor.
@@ -200,7 +214,7 @@ TEST(ProcessPoolTest, WorkerHitBySigsegvMidMapIsReported) {
     });
     Stopwatch w;
     try {
-      pool.Map(SleepSpec(milliseconds(300)), in, 1);
+      pool.Map(SleepSpec(std::chrono::seconds(30)), in, 1);  // cannot end before the signal
       ADD_FAILURE() << "Map returned although a worker was hit by SIGSEGV";
     } catch (const WorkerDied& e) {
       EXPECT_EQ(e.pid(), victim);
@@ -213,7 +227,7 @@ TEST(ProcessPoolTest, WorkerHitBySigsegvMidMapIsReported) {
 #endif
     }
     killer.join();
-    EXPECT_LT(w.ElapsedSeconds(), 5.0);
+    EXPECT_LT(w.ElapsedSeconds(), 15.0);
     EXPECT_TRUE(NoChildren());
   }
   EXPECT_TRUE(NoChildren());
