@@ -51,7 +51,7 @@
 #include "models/async.h"
 #include "models/coro.h"
 #include "models/hold.h"
-#include "models/uv_loop.h"
+#include "sys/uv_loop.h"
 #include "registry.h"
 #include "workload/cpu_jobs.h"
 #include "workload/sleep.h"

@@ -20,12 +20,12 @@
 
 #include "concbench/version.h"
 #include "measure/ideal.h"
-#include "models/hold.h"
 #include "measure/probe.h"
 #include "options.h"
 #include "progress.h"
 #include "registry.h"
 #include "results_file.h"
+#include "sys/rlimit.h"
 
 namespace {
 

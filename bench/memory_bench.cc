@@ -33,6 +33,7 @@
 #include "models/hold.h"
 #include "models/thread_pool.h"
 #include "registry.h"
+#include "sys/rlimit.h"
 
 namespace concbench {
 namespace {

@@ -43,6 +43,8 @@
 #include "cpu_families.h"
 #include "family.h"
 #include "measure/ideal.h"
+#include "models/bare_pipe.h"
+#include "models/fork_per_task.h"
 #include "models/process_pool.h"
 #include "registry.h"
 #include "workload/cpu_jobs.h"

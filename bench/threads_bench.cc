@@ -55,6 +55,7 @@
 #include "models/hold.h"
 #include "models/thread_pool.h"
 #include "registry.h"
+#include "sys/rlimit.h"
 #include "workload/counter.h"
 #include "workload/cpu_jobs.h"
 #include "workload/sleep.h"

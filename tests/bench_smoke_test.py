@@ -15,7 +15,7 @@ BINARY = None  # set from argv
 
 # <model>[.<variant>]/<workload>/<arg>:<value>/.../[iterations:N/]real_time
 NAME_RE = re.compile(
-    r"^[a-z][a-z_]*(\.[a-z_]+)?/[a-z][a-z_]*(/[a-z_]+:\d+)*(/iterations:\d+)?/real_time$")
+    r"^[a-z][a-z_]*(\.[a-z_]+)*/[a-z][a-z_]*(/[a-z_]+:\d+)*(/iterations:\d+)?/real_time$")
 MODEL_COUNTERS = ("ideal_s", "overhead_s", "efficiency", "checksum", "cpu_util", "ctx_switches")
 # Workloads whose every row carries the full model counter set.
 MODEL_WORKLOADS = {"sleep", "cpu", "trabajo", "tarea_normal", "echo"}
@@ -73,6 +73,18 @@ class SmokeRun(unittest.TestCase):
                     "concbench_suite", "libuv_version", "usable_cores", "hostname"):
             self.assertIn(key, ctx)
         self.assertEqual(ctx["concbench_suite"], "smoke")
+
+    def test_the_machine_probe_is_in_the_context_at_both_ends(self):
+        ctx = self.load()["context"]
+        for key in ("machine_parallel_capacity", "machine_smt", "machine_wakeup_us",
+                    "machine_sleep_overshoot_us", "machine_fork_us", "machine_noise_cv",
+                    "machine_load", "machine_governor", "machine_turbo", "machine_virtualized",
+                    "machine_parallel_capacity_end", "machine_noise_cv_end"):
+            self.assertIn(key, ctx)
+        self.assertGreater(float(ctx["machine_parallel_capacity"]), 0)
+
+    def test_a_complete_run_is_not_marked_partial(self):
+        self.assertNotIn("concbench_partial", self.load()["context"])
 
     def test_names_follow_the_grammar(self):
         rows = self.load()["benchmarks"]
@@ -150,6 +162,21 @@ class Faults(unittest.TestCase):
             self.assertTrue(any(n.startswith(prefix) for n in failed), (prefix, failed))
         for name, msg in failed.items():
             self.assertIn("Resource temporarily unavailable", msg, name)
+
+
+class Probe(unittest.TestCase):
+    def test_probe_prints_a_card_and_exits_zero(self):
+        p = run("--probe", timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("parallel capacity", p.stdout)
+        self.assertLessEqual(len(p.stdout.splitlines()), 15)
+
+    def test_probe_with_a_suite_or_a_filter_is_refused(self):
+        for flags in (["--probe", "--suite=smoke"], ["--probe", "--benchmark_filter=sync"],
+                      ["--probe", "--tasks=4"]):
+            p = run(*flags, timeout=60)
+            self.assertEqual(p.returncode, 2, flags)
+            self.assertIn("--probe measures the machine and runs no benchmark", p.stderr)
 
 
 class BadInput(unittest.TestCase):

@@ -16,7 +16,7 @@
 #include "models/async_echo.h"
 #include "models/process_pool.h"
 #include "models/thread_pool.h"
-#include "models/uv_loop.h"
+#include "sys/uv_loop.h"
 #include "workload/echo_client.h"
 #include "workload/echo_protocol.h"
 #include "workload/echo_server.h"

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "models/uv_loop.h"
+#include "sys/uv_loop.h"
 #include "workload/echo_client.h"
 
 namespace concbench {

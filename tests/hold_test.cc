@@ -1,6 +1,5 @@
 #include "models/hold.h"
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -13,33 +12,10 @@
 
 #include "measure/memory.h"
 #include "measure/timer.h"
+#include "process_checks.h"
 
 namespace concbench {
 namespace {
-
-int CountFds() {
-  int n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
-  closedir(d);
-  return n - 1;  // the DIR's own descriptor
-}
-
-bool NoChildrenLeft() {
-  int status;
-  return waitpid(-1, &status, WNOHANG) < 0 && errno == ECHILD;
-}
-
-// Runs `body` in a forked child (so limits can be lowered without touching the test process) and
-// returns its exit status; the child exits 0 when every check passed.
-int RunInChild(const std::function<int()>& body) {
-  std::fflush(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) _exit(body());
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 TEST(HoldTest, ThreadsAreAllAliveAtOnceAndEveryResultCounts) {
   int64_t alive_threads = 0, vm_during = 0;
@@ -91,7 +67,7 @@ TEST(HoldTest, ThreadLimitIsReportedAndEverythingIsJoined) {
 }
 
 TEST(HoldTest, ChildrenAreAllAliveAtOnceAndReapedAfterwards) {
-  const int fds = CountFds();
+  const int fds = OpenFdCount();
   int64_t pss_read = 0;
   size_t seen = 0;
   const int64_t sum = HoldChildren(20, [&](std::span<const pid_t> pids) {
@@ -104,12 +80,12 @@ TEST(HoldTest, ChildrenAreAllAliveAtOnceAndReapedAfterwards) {
   EXPECT_EQ(sum, 20 * 21 / 2);
   EXPECT_EQ(seen, 20u);
   EXPECT_EQ(pss_read, 20);
-  EXPECT_TRUE(NoChildrenLeft());
-  EXPECT_EQ(CountFds(), fds);
+  EXPECT_TRUE(NoChildren());
+  EXPECT_EQ(OpenFdCount(), fds);
 }
 
 TEST(HoldTest, AChildKilledWhileAliveIsReportedWithinBoundedTime) {
-  const int fds = CountFds();
+  const int fds = OpenFdCount();
   Stopwatch w;
   try {
     HoldChildren(5, [](std::span<const pid_t> pids) {
@@ -120,8 +96,8 @@ TEST(HoldTest, AChildKilledWhileAliveIsReportedWithinBoundedTime) {
     EXPECT_NE(std::string(e.what()).find("killed by signal 9"), std::string::npos) << e.what();
   }
   EXPECT_LT(w.ElapsedSeconds(), 10.0);
-  EXPECT_TRUE(NoChildrenLeft());
-  EXPECT_EQ(CountFds(), fds);
+  EXPECT_TRUE(NoChildren());
+  EXPECT_EQ(OpenFdCount(), fds);
 }
 
 TEST(HoldTest, ForkLimitIsReportedAndEveryChildIsReaped) {
@@ -132,15 +108,15 @@ TEST(HoldTest, ForkLimitIsReportedAndEveryChildIsReaped) {
     getrlimit(RLIMIT_NPROC, &rl);
     rl.rlim_cur = 8;  // counts every process of this uid, so the exact cut-off may vary
     if (setrlimit(RLIMIT_NPROC, &rl) != 0) return 21;
-    const int fds = CountFds();
+    const int fds = OpenFdCount();
     try {
       HoldChildren(200, nullptr);
       return 22;
     } catch (const LimitError& e) {
       if (std::string(e.what()).find("fork failed after") == std::string::npos) return 23;
     }
-    if (!NoChildrenLeft()) return 24;
-    if (CountFds() != fds) return 25;
+    if (!NoChildren()) return 24;
+    if (OpenFdCount() != fds) return 25;
     return 0;
   });
   EXPECT_EQ(rc, 0);

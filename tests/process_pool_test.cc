@@ -1,6 +1,5 @@
 #include "models/process_pool.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,29 +20,13 @@
 
 #include "measure/timer.h"
 #include "models/frame.h"
+#include "process_checks.h"
 #include "workload/cpu.h"
 
 namespace concbench {
 namespace {
 
 using std::chrono::milliseconds;
-
-int OpenFdCount() {
-  int n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  if (d == nullptr) return -1;
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  closedir(d);
-  return n;
-}
-
-// True when this process has no child at all, running or zombie.
-bool NoChildren() {
-  errno = 0;
-  return waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD;
-}
 
 bool ProcessExists(pid_t pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
 
@@ -114,9 +97,10 @@ TEST(ProcessPoolTest, WorkersRunInParallel) {
   ProcessPool pool(4);
   const std::vector<int64_t> in = Range(0, 4);
   Stopwatch w;
-  EXPECT_EQ(pool.Map(SleepSpec(milliseconds(100)), in, 1), Range(1, 5));
-  // Four 100 ms sleeps on four workers: far less than three sleeps end to end.
-  EXPECT_LT(w.ElapsedSeconds(), 0.3);
+  EXPECT_EQ(pool.Map(SleepSpec(milliseconds(500)), in, 1), Range(1, 5));
+  // Four concurrent 500 ms sleeps on four workers take less than three sleeps (one after
+  // another they take four): a second of slack for forks' wake-ups on a loaded machine.
+  EXPECT_LT(w.ElapsedSeconds(), 1.5);
 }
 
 TEST(ProcessPoolTest, WorkersReportTheirOwnCpuTime) {
@@ -143,7 +127,20 @@ TEST(ProcessPoolTest, BadArgumentsLeaveThePoolUsable) {
   EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);
 }
 
-TEST(ProcessPoolTest, ShutdownIsPromptAndReapsEveryWorker) {
+TEST(ProcessPoolTest, EachWorkerHoldsOnlyItsOwnPipes) {
+  // A worker that kept the parent's ends of the workers forked before it would hold their task
+  // pipes open, and they would not see end-of-file when the pool closes them. Forked one after
+  // another from the same parent, every worker must hold the same descriptors: its own two pipe
+  // ends and what it inherited from the test.
+  ProcessPool pool(4);
+  // One task each (the first chunks go one per worker), so every worker is past its start.
+  EXPECT_EQ(pool.Map({TaskKind::kEcho}, Range(0, 4), 1), Range(0, 4));
+  const int first = OpenFdCount(pool.pid(0));
+  ASSERT_GT(first, 0);
+  for (int i = 1; i < pool.size(); ++i) EXPECT_EQ(OpenFdCount(pool.pid(i)), first) << "worker " << i;
+}
+
+TEST(ProcessPoolTest, ShutdownReapsEveryWorker) {
   const int fds = OpenFdCount();
   std::vector<pid_t> pids;
   {
@@ -153,9 +150,8 @@ TEST(ProcessPoolTest, ShutdownIsPromptAndReapsEveryWorker) {
     pool.Map({TaskKind::kEcho}, in, 1);
     Stopwatch w;
     pool.Shutdown();
-    // Each worker must see end-of-file at once: a worker holding another's task pipe open
-    // would only go after the one-second grace period.
-    EXPECT_LT(w.ElapsedSeconds(), 0.9);
+    // Bounded even if a worker had to wait out the one-second grace and be killed.
+    EXPECT_LT(w.ElapsedSeconds(), 10.0);
     EXPECT_THROW(pool.Map({TaskKind::kEcho}, in, 1), std::logic_error);
     pool.Shutdown();  // idempotent
   }
@@ -170,7 +166,8 @@ TEST(ProcessPoolTest, WorkerKilledMidMapIsReportedAndEverythingIsCleanedUp) {
     ProcessPool pool(2);
     const pid_t victim = pool.pid(1);
     const pid_t other = pool.pid(0);
-    // 20 sleeps of 300 ms on 2 workers: 3 s of work unless something goes wrong.
+    // 20 sleeps of 30 s on 2 workers: worker 1 is still in its first task, [1, 2), whenever
+    // the killer comes.
     const std::vector<int64_t> in = Range(0, 20);
     std::thread killer([victim] {
       std::this_thread::sleep_for(milliseconds(100));
@@ -178,7 +175,7 @@ TEST(ProcessPoolTest, WorkerKilledMidMapIsReportedAndEverythingIsCleanedUp) {
     });
     Stopwatch w;
     try {
-      pool.Map(SleepSpec(milliseconds(300)), in, 1);
+      pool.Map(SleepSpec(std::chrono::seconds(30)), in, 1);
       ADD_FAILURE() << "Map returned although a worker was killed";
     } catch (const WorkerDied& e) {
       EXPECT_EQ(e.worker(), 1);
@@ -192,8 +189,8 @@ TEST(ProcessPoolTest, WorkerKilledMidMapIsReportedAndEverythingIsCleanedUp) {
       EXPECT_NE(what.find("while running tasks [1, 2)"), std::string::npos) << what;
     }
     killer.join();
-    // Reported as soon as it happened, not after the remaining work.
-    EXPECT_LT(w.ElapsedSeconds(), 1.5);
+    // Reported as soon as it happened, not after the first task (30 s), let alone all of them.
+    EXPECT_LT(w.ElapsedSeconds(), 15.0);
     EXPECT_TRUE(pool.broken());
     EXPECT_THROW(pool.Map({TaskKind::kEcho}, in, 1), std::logic_error);
     // The pool already reaped everyone, before its destructor.
@@ -217,7 +214,7 @@ TEST(ProcessPoolTest, WorkerHitBySigsegvMidMapIsReported) {
     });
     Stopwatch w;
     try {
-      pool.Map(SleepSpec(milliseconds(300)), in, 1);
+      pool.Map(SleepSpec(std::chrono::seconds(30)), in, 1);  // cannot end before the signal
       ADD_FAILURE() << "Map returned although a worker was hit by SIGSEGV";
     } catch (const WorkerDied& e) {
       EXPECT_EQ(e.pid(), victim);
@@ -230,7 +227,7 @@ TEST(ProcessPoolTest, WorkerHitBySigsegvMidMapIsReported) {
 #endif
     }
     killer.join();
-    EXPECT_LT(w.ElapsedSeconds(), 5.0);
+    EXPECT_LT(w.ElapsedSeconds(), 15.0);
     EXPECT_TRUE(NoChildren());
   }
   EXPECT_TRUE(NoChildren());
@@ -298,12 +295,6 @@ TEST(ProcessPoolTest, WorkerThatDiesWhileIdleIsReportedByTheNextMap) {
     EXPECT_EQ(WTERMSIG(e.wait_status()), SIGKILL);
   }
   EXPECT_TRUE(NoChildren());
-}
-
-TEST(ProcessPoolTest, DescribesWaitStatuses) {
-  EXPECT_EQ(DescribeWaitStatus(3 << 8), "exited with status 3");
-  EXPECT_EQ(DescribeWaitStatus(SIGKILL), "killed by signal 9 (KILL: Killed)");
-  EXPECT_EQ(DescribeWaitStatus(SIGABRT | 0x80), "killed by signal 6 (ABRT: Aborted), core dumped");
 }
 
 // ---- TaskKind::kInherited: a function each worker inherited at fork time ----------------------
@@ -443,55 +434,6 @@ TEST(ProcessPoolInheritedTest, MisuseIsRefusedBeforeAnythingIsSent) {
   EXPECT_FALSE(pool.broken());
   EXPECT_EQ(pool.ipc().messages, 0);
   EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);
-  EXPECT_THROW(RunForkPerTask(InheritedSpec(), in), std::invalid_argument);
-  EXPECT_THROW(RunTask(InheritedSpec(), 1), std::invalid_argument);
-  const TaskFn twice = [](int64_t i) { return 2 * i; };
-  EXPECT_EQ(RunTask(InheritedSpec(), 21, &twice), 42);
-  EXPECT_TRUE(IsKnownTaskKind(8));
-  EXPECT_FALSE(IsKnownTaskKind(9));
-  EXPECT_EQ(TaskKindName(TaskKind::kInherited), "inherited");
-}
-
-TEST(ForkPerTaskTest, ResultsInInputOrderAndEveryChildReaped) {
-  const int fds = OpenFdCount();
-  const std::vector<int64_t> in = {0, 1, 2, 3};
-  IpcStats ipc;
-  EXPECT_EQ(RunForkPerTask({TaskKind::kTareaNormal}, in, &ipc),
-            (std::vector<int64_t>{14998935, 14998965, 14998995, 14999025}));
-  EXPECT_EQ(ipc.messages, 4);
-  EXPECT_EQ(ipc.bytes, static_cast<int64_t>(4 * ResultFrameBytes(1, 0)));
-  EXPECT_TRUE(RunForkPerTask({TaskKind::kEcho}, {}).empty());
-  EXPECT_TRUE(NoChildren());
-  EXPECT_EQ(OpenFdCount(), fds);
-}
-
-TEST(ForkPerTaskTest, ChildThatAbortsIsReportedAndTheOthersReaped) {
-  const int fds = OpenFdCount();
-  const std::vector<int64_t> in = Range(0, 6);
-  try {
-    RunForkPerTask({TaskKind::kAbortIf, 4}, in);
-    ADD_FAILURE() << "RunForkPerTask returned although a child aborted";
-  } catch (const WorkerDied& e) {
-    EXPECT_EQ(e.worker(), 4);
-    EXPECT_EQ(WTERMSIG(e.wait_status()), SIGABRT);
-    EXPECT_NE(std::string(e.what()).find("the process of task 4"), std::string::npos) << e.what();
-  }
-  EXPECT_TRUE(NoChildren());
-  EXPECT_EQ(OpenFdCount(), fds);
-}
-
-TEST(BarePipeEchoTest, EchoesMessagesOfAnySize) {
-  const int fds = OpenFdCount();
-  {
-    BarePipeEcho echo;
-    std::string reply;
-    for (const std::string& m : {std::string(), std::string("hello"), std::string(100 << 10, 'z')}) {
-      echo.RoundTrip(m, &reply);
-      EXPECT_EQ(reply, m);
-    }
-  }
-  EXPECT_TRUE(NoChildren());
-  EXPECT_EQ(OpenFdCount(), fds);
 }
 
 }  // namespace

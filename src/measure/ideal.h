@@ -14,7 +14,7 @@
 #include <span>
 #include <vector>
 
-#include "models/sync.h"
+#include "workload/task.h"
 
 namespace concbench {
 

@@ -25,6 +25,7 @@
 
 #include "measure/ideal.h"
 #include "measure/timer.h"
+#include "sys/fork.h"
 #include "workload/cpu.h"
 
 namespace concbench {
@@ -228,13 +229,6 @@ double LoadAverage() {
 }
 
 // Whatever is buffered would otherwise be printed once by the parent and once by each child.
-void FlushStandardStreams() {
-  std::cout.flush();
-  std::cerr.flush();
-  std::clog.flush();
-  std::fflush(nullptr);
-}
-
 std::string Fixed(double v, int decimals) {
   if (!std::isfinite(v)) return "unknown";
   char buf[64];
@@ -394,7 +388,7 @@ double SleepOvershootMicros(int sleeps) {
 }
 
 double ForkMicros(int forks) {
-  FlushStandardStreams();
+  FlushBeforeFork();
   std::vector<double> us;
   for (int i = 0; i < forks; ++i) {
     const Stopwatch w;

@@ -37,7 +37,7 @@
 #include <span>
 #include <vector>
 
-#include "models/uv_loop.h"
+#include "sys/uv_loop.h"
 #include "workload/task.h"
 
 namespace concbench {

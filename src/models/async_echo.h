@@ -18,7 +18,7 @@
 //   - A batch needs one descriptor per task in this process (and the echo server, when it runs in
 //     the same process, one more per task).
 //
-// How it shuts down: the destructor closes the loop (models/uv_loop.h: uv_loop_close must
+// How it shuts down: the destructor closes the loop (sys/uv_loop.h: uv_loop_close must
 // return 0). Not thread-safe: one thread uses a client at a time.
 //
 //   concbench::AsyncEchoClient client;
@@ -35,7 +35,7 @@
 #include <string_view>
 #include <vector>
 
-#include "models/uv_loop.h"
+#include "sys/uv_loop.h"
 #include "workload/echo_client.h"
 #include "workload/echo_protocol.h"
 

@@ -1,4 +1,4 @@
-// The `async.coro` model: C++20 coroutines on the libuv event loop of models/uv_loop.h, the
+// The `async.coro` model: C++20 coroutines on the libuv event loop of sys/uv_loop.h, the
 // notebook's `async def`, `await asyncio.sleep(...)` and `asyncio.gather(*tasks)` (sections 3
 // and 3.1), on the same loop as the callback model of models/async.h.
 //
@@ -96,7 +96,7 @@
 #include <vector>
 
 #include "models/async_echo.h"
-#include "models/uv_loop.h"
+#include "sys/uv_loop.h"
 #include "workload/echo_protocol.h"
 
 namespace concbench {

@@ -58,7 +58,7 @@ struct FrameItem {
 };
 
 struct TaskChunk {
-  uint8_t kind = 0;   // which task the worker runs (models/process_pool.h's TaskKind)
+  uint8_t kind = 0;   // which task the worker runs (models/task_kind.h's TaskKind)
   int64_t param = 0;  // the task's parameter (for example a sleep in nanoseconds)
   std::vector<FrameItem> items;
 

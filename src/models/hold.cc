@@ -1,33 +1,26 @@
 #include "models/hold.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <condition_variable>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <mutex>
+#include <optional>
+#include <system_error>
 #include <vector>
 
-#include "measure/timer.h"
+#include "sys/fork.h"
+#include "sys/pipe.h"
+#include "sys/reaper.h"
+#include "sys/rlimit.h"
+#include "sys/wait_status.h"
 
 namespace concbench {
 namespace {
-
-std::string ReadFirstLine(const char* path) {
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line)) return "unknown";
-  return line;
-}
 
 [[noreturn]] void ThrowLimit(const std::string& call, int err, int64_t started, int64_t wanted) {
   throw LimitError(call + " failed after " + std::to_string(started) + " of " +
@@ -59,61 +52,16 @@ void* HeldThread(void* p) {
   return nullptr;
 }
 
-void CloseFd(int& fd) {
-  if (fd >= 0) close(fd);
-  fd = -1;
-}
-
-// Reaps every pid, killing those still alive at the deadline; never blocks past it by more than
-// the time SIGKILL takes to act. Returns how the first child that did not exit with status 0
-// ended, or "" if all did.
-std::string ReapAll(const std::vector<pid_t>& children, const Stopwatch& clock, double deadline_s) {
-  std::vector<pid_t> pids = children;
-  std::string first_bad;
-  bool killed = false;
-  while (!pids.empty()) {
-    for (size_t i = 0; i < pids.size();) {
-      int status = 0;
-      const pid_t r = waitpid(pids[i], &status, WNOHANG);
-      if (r == pids[i] || (r < 0 && errno == ECHILD)) {
-        if (r == pids[i] && first_bad.empty() && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-          first_bad = "child " + std::to_string(r) +
-                      (WIFSIGNALED(status) ? " was killed by signal " + std::to_string(WTERMSIG(status))
-                                           : " exited with status " + std::to_string(WEXITSTATUS(status)));
-        }
-        pids[i] = pids.back();
-        pids.pop_back();
-      } else {
-        ++i;
-      }
-    }
-    if (pids.empty()) break;
-    if (!killed && clock.ElapsedSeconds() > deadline_s) {
-      for (pid_t p : pids) kill(p, SIGKILL);
-      killed = true;
-    }
-    // Released children exit within microseconds; a short pause keeps this loop cheap.
-    usleep(killed ? 1000 : 100);
-  }
-  return first_bad;
+// Reaps every child by `deadline` (killing those still alive then) and says how the first one
+// that did not exit with status 0 ended, or "" if all did.
+std::string ReapChildren(std::span<const pid_t> pids, std::chrono::steady_clock::time_point deadline) {
+  const std::optional<ChildStatus> bad = ReapAll(pids, deadline);
+  if (!bad) return "";
+  return "child " + std::to_string(bad->pid) + " " +
+         (bad->wait_status ? DescribeWaitStatus(*bad->wait_status) : std::string("could not be reaped"));
 }
 
 }  // namespace
-
-std::string DescribeRlimit(int resource) {
-  rlimit rl{};
-  if (getrlimit(resource, &rl) != 0) return "unknown";
-  auto v = [](rlim_t x) { return x == RLIM_INFINITY ? std::string("unlimited") : std::to_string(x); };
-  return v(rl.rlim_cur) + "/" + v(rl.rlim_max);
-}
-
-std::string DescribeTaskLimits() {
-  return "RLIMIT_NPROC=" + DescribeRlimit(RLIMIT_NPROC) + " RLIMIT_NOFILE=" + DescribeRlimit(RLIMIT_NOFILE) +
-         " RLIMIT_STACK=" + DescribeRlimit(RLIMIT_STACK) +
-         " threads-max=" + ReadFirstLine("/proc/sys/kernel/threads-max") +
-         " pid_max=" + ReadFirstLine("/proc/sys/kernel/pid_max") +
-         " max_map_count=" + ReadFirstLine("/proc/sys/vm/max_map_count");
-}
 
 int64_t HoldThreads(int64_t tasks, int64_t stack_kib, const std::function<void()>& while_alive) {
   if (stack_kib < 16) throw std::invalid_argument("HoldThreads: stack_kib must be >= 16");
@@ -197,28 +145,23 @@ int64_t HoldThreads(int64_t tasks, int64_t stack_kib, const std::function<void()
 int64_t HoldChildren(int64_t tasks, const std::function<void(std::span<const pid_t>)>& while_alive,
                      std::chrono::milliseconds timeout) {
   if (tasks < 0) throw std::invalid_argument("HoldChildren: tasks must be >= 0");
-  Stopwatch clock;
-  const double deadline_s = std::chrono::duration<double>(timeout).count();
-  int results_pipe[2] = {-1, -1};
-  int release_pipe[2] = {-1, -1};
-  if (pipe2(results_pipe, O_CLOEXEC) != 0) ThrowLimit("pipe2", errno, 0, tasks);
-  if (pipe2(release_pipe, O_CLOEXEC) != 0) {
-    const int e = errno;
-    CloseFd(results_pipe[0]);
-    CloseFd(results_pipe[1]);
-    ThrowLimit("pipe2", e, 0, tasks);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  Pipe results, release;
+  try {
+    results = Pipe::Open("HoldChildren: pipe2");
+    release = Pipe::Open("HoldChildren: pipe2");
+  } catch (const std::system_error& e) {
+    ThrowLimit("pipe2", e.code().value(), 0, tasks);
   }
   std::vector<pid_t> pids;
   pids.reserve(static_cast<size_t>(tasks));
-  std::fflush(nullptr);
+  FlushBeforeFork();
 
   // Releases every child (EOF on the release pipe), closes our ends and reaps by pid.
   auto cleanup = [&] {
-    CloseFd(release_pipe[1]);
-    CloseFd(release_pipe[0]);
-    CloseFd(results_pipe[0]);
-    CloseFd(results_pipe[1]);
-    return ReapAll(pids, clock, deadline_s);
+    release = Pipe();
+    results = Pipe();
+    return ReapChildren(pids, deadline);
   };
   auto fail = [&](const std::string& what) {
     const std::string how = cleanup();
@@ -234,20 +177,20 @@ int64_t HoldChildren(int64_t tasks, const std::function<void(std::span<const pid
     }
     if (pid == 0) {
       // Child: only async-signal-safe calls from here on.
-      close(results_pipe[0]);
-      close(release_pipe[1]);
+      results.read_end.Reset();
+      release.write_end.Reset();
       const int64_t result = i + 1;
       // 8 bytes < PIPE_BUF: the write is atomic, results of different children never interleave.
-      if (write(results_pipe[1], &result, sizeof result) != sizeof result) _exit(2);
+      if (write(results.write_end.get(), &result, sizeof result) != sizeof result) _exit(2);
       char c;
-      while (read(release_pipe[0], &c, 1) < 0 && errno == EINTR) {
+      while (read(release.read_end.get(), &c, 1) < 0 && errno == EINTR) {
       }
       _exit(0);
     }
     pids.push_back(pid);
   }
-  CloseFd(results_pipe[1]);
-  CloseFd(release_pipe[0]);
+  results.write_end.Reset();
+  release.read_end.Reset();
   if (fork_errno != 0) {
     cleanup();
     ThrowLimit("fork", fork_errno, static_cast<int64_t>(pids.size()), tasks);
@@ -256,18 +199,18 @@ int64_t HoldChildren(int64_t tasks, const std::function<void(std::span<const pid
   int64_t sum = 0;
   int64_t received = 0;
   while (received < tasks) {
-    const double left_s = deadline_s - clock.ElapsedSeconds();
-    if (left_s <= 0) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
       fail("HoldChildren: only " + std::to_string(received) + " of " + std::to_string(tasks) +
            " children reported within " + std::to_string(timeout.count()) + " ms");
     }
-    pollfd p{results_pipe[0], POLLIN, 0};
-    const int r = poll(&p, 1, static_cast<int>(left_s * 1000) + 1);
+    pollfd p{results.read_end.get(), POLLIN, 0};
+    const int r = poll(&p, 1, static_cast<int>(left.count()));
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) fail(std::string("HoldChildren: poll: ") + std::strerror(errno));
     if (r == 0) continue;
     int64_t buf[512];
-    const ssize_t n = read(results_pipe[0], buf, sizeof buf);
+    const ssize_t n = read(results.read_end.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       fail("HoldChildren: children exited before reporting (" + std::to_string(received) + " of " +

@@ -10,7 +10,7 @@
 //
 // When the system refuses another thread or process (ENOMEM from a stack's mmap, EAGAIN from
 // pthread_create or fork, EMFILE from pipe), the tasks already started are released and joined or reaped, and LimitError names
-// the call, the error and the limits in force; the process is left as it was. Every wait is
+// the call, the error and the limits in force (sys/rlimit.h); the process is left as it was. Every wait is
 // bounded by `timeout`: a child that dies or never reports makes HoldChildren throw instead of
 // hanging, after killing and reaping the rest. A child never returns into the caller's code: it
 // ends with _exit. Standard streams are flushed before forking.
@@ -39,11 +39,5 @@ int64_t HoldThreads(int64_t tasks, int64_t stack_kib, const std::function<void()
 
 int64_t HoldChildren(int64_t tasks, const std::function<void(std::span<const pid_t>)>& while_alive,
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
-
-// "soft/hard" of one getrlimit resource ("unlimited" for RLIM_INFINITY, "unknown" on failure).
-std::string DescribeRlimit(int resource);
-
-// "RLIMIT_NPROC=96365/96365 threads-max=192731 pid_max=32768 ..." for error messages and context.
-std::string DescribeTaskLimits();
 
 }  // namespace concbench

@@ -15,11 +15,11 @@
 #include <future>
 #include <list>
 #include <stdexcept>
-#include <system_error>
 #include <thread>
 #include <vector>
 
-#include "models/uv_loop.h"
+#include "sys/errno_error.h"
+#include "sys/uv_loop.h"
 #include "workload/echo_protocol.h"
 #include "workload/sleep.h"
 
@@ -402,10 +402,6 @@ int64_t EchoServer::connections_open() const { return impl_->open.load(std::memo
 
 namespace {
 
-[[noreturn]] void ThrowErrno(const std::string& call) {
-  throw std::system_error(errno, std::generic_category(), "BlockingEchoPeer: " + call);
-}
-
 // Reads exactly n bytes; false on end-of-file or error (the client went away or we were shut down).
 bool ReadFull(int fd, uint8_t* p, size_t n) {
   while (n > 0) {
@@ -432,18 +428,15 @@ bool WriteFull(int fd, const uint8_t* p, size_t n) {
 }  // namespace
 
 BlockingEchoPeer::BlockingEchoPeer(std::chrono::milliseconds delay) : delay_(delay) {
-  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) ThrowErrno("socket");
+  listen_fd_.Reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!listen_fd_.valid()) ThrowErrno("BlockingEchoPeer: socket");
   address_.sin_family = AF_INET;
   address_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof address_;
-  if (bind(listen_fd_, reinterpret_cast<const sockaddr*>(&address_), sizeof address_) != 0 ||
-      listen(listen_fd_, 1) != 0 ||
-      getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address_), &len) != 0) {
-    const int err = errno;
-    ::close(listen_fd_);
-    errno = err;
-    ThrowErrno("bind/listen/getsockname on 127.0.0.1:0");
+  if (bind(listen_fd_.get(), reinterpret_cast<const sockaddr*>(&address_), sizeof address_) != 0 ||
+      listen(listen_fd_.get(), 1) != 0 ||
+      getsockname(listen_fd_.get(), reinterpret_cast<sockaddr*>(&address_), &len) != 0) {
+    ThrowErrno("BlockingEchoPeer: bind/listen/getsockname on 127.0.0.1:0");  // the owner closes it
   }
   thread_ = std::thread([this] { Serve(); });
 }
@@ -454,17 +447,17 @@ BlockingEchoPeer::~BlockingEchoPeer() {
   // With stopping_ and conn_fd_ both sequentially consistent, either the thread sees stopping_
   // right after publishing its connection, or this sees the connection and shuts it down.
   stopping_.store(true);
-  shutdown(listen_fd_, SHUT_RDWR);
+  shutdown(listen_fd_.get(), SHUT_RDWR);
   if (const int c = conn_fd_.load(); c >= 0) shutdown(c, SHUT_RDWR);
   thread_.join();
   if (const int c = conn_fd_.load(); c >= 0) ::close(c);
-  ::close(listen_fd_);
+  listen_fd_.Reset();
 }
 
 void BlockingEchoPeer::Serve() {
   int c;
   do {
-    c = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    c = accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
   } while (c < 0 && errno == EINTR);
   if (c < 0) return;
   conn_fd_.store(c);

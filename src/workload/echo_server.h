@@ -42,6 +42,8 @@
 #include <string>
 #include <thread>
 
+#include "sys/unique_fd.h"
+
 namespace concbench {
 
 enum class EchoFault {
@@ -122,7 +124,7 @@ class BlockingEchoPeer {
   void Serve();
 
   std::chrono::milliseconds delay_;
-  int listen_fd_ = -1;
+  UniqueFd listen_fd_;
   std::atomic<int> conn_fd_{-1};
   std::atomic<bool> stopping_{false};
   sockaddr_in address_{};

@@ -1,4 +1,4 @@
-#include "models/uv_loop.h"
+#include "sys/uv_loop.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,0 +1,163 @@
+#include "models/fork_per_task.h"
+
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "models/frame.h"
+#include "sys/errno_error.h"
+#include "sys/fd_io.h"
+#include "sys/fork.h"
+#include "sys/pipe.h"
+#include "sys/reaper.h"
+#include "sys/unique_fd.h"
+#include "sys/wait_status.h"
+
+namespace concbench {
+namespace {
+
+struct Child {
+  pid_t pid = 0;  // 0 once reaped
+  UniqueFd fd;    // the read end of its result pipe, non-blocking; closed once the result is in
+  std::vector<char> in;
+  size_t len = 0;
+};
+
+// Forks the child of task `i` into *kids; the child runs the task, sends one results frame and
+// exits. The child is recorded before anything else can fail, so it is always reaped.
+void ForkTask(const TaskSpec& spec, std::span<const int64_t> inputs, size_t i, std::vector<Child>* kids) {
+  Pipe p = Pipe::Open("RunForkPerTask: pipe2 (task " + std::to_string(i) + ")");
+  FlushBeforeFork();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ThrowErrno("RunForkPerTask: fork (task " + std::to_string(i) + " of " + std::to_string(inputs.size()) + ")");
+  }
+  if (pid == 0) {
+    p.read_end.Reset();
+    // The earlier children's result pipes; the child never returns, so its copies of the owners
+    // are never destroyed.
+    for (const Child& k : *kids) ::close(k.fd.get());
+    try {
+      const int64_t value = RunTask(spec, inputs[i]);
+      std::string out;
+      ResultFrameWriter w = StartResultsFrame(&out);
+      w.Add(i, value, {});
+      w.Finish();
+      ::_exit(WriteAll(p.write_end.get(), out) ? 0 : kWorkerExitIo);
+    } catch (...) {
+      ::_exit(kWorkerExitException);
+    }
+  }
+  Child& c = kids->emplace_back();
+  c.pid = pid;
+  c.fd = std::move(p.read_end);
+  SetNonBlocking(c.fd.get(), "a result pipe");
+}
+
+[[noreturn]] void ChildDied(Child& c, size_t i, std::optional<int> st, const std::string& when) {
+  const pid_t pid = std::exchange(c.pid, 0);
+  const std::string what = "RunForkPerTask: the process of task " + std::to_string(i) + " (pid " +
+                           std::to_string(pid) + ") " +
+                           (st ? DescribeWaitStatus(*st) : std::string("could not be reaped")) + when;
+  throw WorkerDied(static_cast<int>(i), pid, st.value_or(-1), what);
+}
+
+// Reads what child `i` sent; returns true once its whole result is in (its pipe is then closed).
+bool ReadResult(Child& c, size_t i, ResultChunk* chunk, int64_t* result, IpcStats* stats) {
+  if (c.in.size() - c.len < 256) c.in.resize(c.len + 256);
+  const ssize_t r = ::read(c.fd.get(), c.in.data() + c.len, c.in.size() - c.len);
+  if (r < 0) {
+    if (errno == EINTR || errno == EAGAIN) return false;
+    ThrowErrno("RunForkPerTask: read (task " + std::to_string(i) + ")");
+  }
+  if (r == 0) ChildDied(c, i, ReapOrKill(c.pid, kWorkerExitTimeout), " before sending its result");
+  c.len += static_cast<size_t>(r);
+  const FrameSplit s = SplitFrame(std::string_view(c.in.data(), c.len));
+  if (s.status == FrameStatus::kIncomplete) return false;
+  std::string err;
+  if (s.status == FrameStatus::kMalformed) {
+    err = s.error;
+  } else if (s.type != FrameType::kResults || s.frame_bytes != c.len) {
+    err = "unexpected frame";
+  } else if (auto e = DecodeResults(s.content, chunk)) {
+    err = *e;
+  } else if (chunk->items.size() != 1 || chunk->items[0].index != i) {
+    err = "results for the wrong task";
+  }
+  if (!err.empty()) throw WorkerError("RunForkPerTask: task " + std::to_string(i) + ": " + err);
+  *result = chunk->items[0].value;
+  stats->bytes += static_cast<int64_t>(s.frame_bytes);
+  stats->messages += 1;
+  c.fd.Reset();
+  return true;
+}
+
+// Waits for every child's result, in whatever order they come.
+void CollectResults(std::vector<Child>& kids, std::vector<int64_t>* results, IpcStats* stats) {
+  size_t remaining = kids.size();
+  std::vector<pollfd> fds;
+  std::vector<size_t> owner;
+  ResultChunk chunk;
+  while (remaining > 0) {
+    fds.clear();
+    owner.clear();
+    for (size_t i = 0; i < kids.size(); ++i) {
+      if (kids[i].fd.valid()) {
+        fds.push_back({kids[i].fd.get(), POLLIN, 0});
+        owner.push_back(i);
+      }
+    }
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      ThrowErrno("RunForkPerTask: poll");
+    }
+    for (size_t k = 0; k < fds.size(); ++k) {
+      const size_t i = owner[k];
+      if (fds[k].revents != 0 && ReadResult(kids[i], i, &chunk, &(*results)[i], stats)) --remaining;
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_t> inputs, IpcStats* ipc) {
+  if (!IsKnownTaskKind(static_cast<uint8_t>(spec.kind))) {
+    throw std::invalid_argument("RunForkPerTask: unknown task kind " + std::to_string(static_cast<int>(spec.kind)));
+  }
+  if (spec.kind == TaskKind::kInherited) {
+    throw std::invalid_argument("RunForkPerTask: kInherited needs a ProcessPool built with an inherited function");
+  }
+  IgnoreSigpipe();
+  const size_t n = inputs.size();
+  std::vector<Child> kids;
+  kids.reserve(n);
+  std::vector<int64_t> results(n, 0);
+  IpcStats stats;
+  try {
+    for (size_t i = 0; i < n; ++i) ForkTask(spec, inputs, i, &kids);
+    CollectResults(kids, &results, &stats);
+    for (size_t i = 0; i < n; ++i) {
+      const std::optional<int> st = ReapOrKill(kids[i].pid, kWorkerShutdownGrace);
+      if (!st || !WIFEXITED(*st) || WEXITSTATUS(*st) != 0) ChildDied(kids[i], i, st, " after sending its result");
+      kids[i].pid = 0;
+    }
+  } catch (...) {
+    std::vector<pid_t> pids;
+    for (Child& c : kids) {
+      c.fd.Reset();
+      if (c.pid > 0) pids.push_back(std::exchange(c.pid, 0));
+    }
+    ReapAll(pids, std::chrono::steady_clock::time_point::min());  // a deadline past: kill at once
+    throw;
+  }
+  if (ipc != nullptr) *ipc = stats;
+  return results;
+}
+
+}  // namespace concbench

@@ -1,0 +1,33 @@
+// One fork per task, no reuse (the `processes.per_task` variant): every task gets a child of its
+// own, all running at once, which is what a process pool saves.
+//
+// Each child computes its task on the input it inherited and writes one results frame
+// (models/frame.h) back through a pipe of its own; the results come back in input order. The
+// guarantees are a ProcessPool's (models/process_pool.h): output is flushed before every fork,
+// SIGPIPE cannot kill the caller, a child ends with _exit, and every child is reaped by pid
+// before RunForkPerTask returns or throws. A child that dies throws WorkerDied (worker = the
+// task's index) naming the task, its pid and how it ended, after the other children are killed
+// and reaped; a child that sends something else than its result throws WorkerError.
+//
+// Requirements: as for a ProcessPool, the calling process's other threads (if any) hold no lock
+// a child needs. kInherited is refused (std::invalid_argument): there is no pool function to
+// inherit.
+//
+//   concbench::IpcStats ipc;
+//   auto out = concbench::RunForkPerTask({concbench::TaskKind::kTareaNormal}, inputs, &ipc);
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "models/task_kind.h"
+#include "models/worker.h"
+
+namespace concbench {
+
+// `ipc`, if given, receives the traffic. Throws std::system_error when pipe or fork fails.
+std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_t> inputs,
+                                    IpcStats* ipc = nullptr);
+
+}  // namespace concbench

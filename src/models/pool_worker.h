@@ -1,0 +1,28 @@
+// The life of a ProcessPool worker, in the child the pool forked: read tasks frames from the
+// task pipe, run each chunk, send back one results frame per chunk, until end-of-file.
+//
+// It is the other end of models/process_pool.cc's protocol (frames: models/frame.h). Every
+// results frame carries the worker's own CPU time and context switches so far. A worker never
+// returns into the code that forked it; it ends with _exit:
+// - 0 at end-of-file between frames (the pool closed the task pipe: a clean shutdown);
+// - kWorkerExitTruncated at end-of-file inside a frame, kWorkerExitIo when a read or write fails,
+//   kWorkerExitException on an exception of its own (models/worker.h);
+// - kWorkerExitProtocol after an error frame "worker pid N: <why>" for a frame it cannot run
+//   (malformed, not a tasks frame, an unknown kind, kInherited without a function);
+// - kWorkerExitTaskThrew after an error frame "task I (input V) threw: <what()>" when the
+//   inherited function throws.
+//
+// Requirements: call it only in a freshly forked child. The parent may have had other threads,
+// so it uses only malloc, read, write, getrusage and the task functions, never stdio or a lock.
+//
+//   if (::fork() == 0) concbench::RunPoolWorker(task_read_end, result_write_end, nullptr);
+#pragma once
+
+#include "workload/task.h"
+
+namespace concbench {
+
+// `inherited` is the worker's own copy of the pool's function, or null.
+[[noreturn]] void RunPoolWorker(int task_fd, int result_fd, const TaskFn* inherited);
+
+}  // namespace concbench

@@ -1,0 +1,67 @@
+#include "models/fork_per_task.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "models/frame.h"
+#include "process_checks.h"
+
+namespace concbench {
+namespace {
+
+TEST(ForkPerTaskTest, ResultsInInputOrderAndEveryChildReaped) {
+  const int fds = OpenFdCount();
+  const std::vector<int64_t> in = {0, 1, 2, 3};
+  IpcStats ipc;
+  EXPECT_EQ(RunForkPerTask({TaskKind::kTareaNormal}, in, &ipc),
+            (std::vector<int64_t>{14998935, 14998965, 14998995, 14999025}));
+  EXPECT_EQ(ipc.messages, 4);
+  EXPECT_EQ(ipc.bytes, static_cast<int64_t>(4 * ResultFrameBytes(1, 0)));
+  EXPECT_TRUE(RunForkPerTask({TaskKind::kEcho}, {}).empty());
+  EXPECT_TRUE(NoChildren());
+  EXPECT_EQ(OpenFdCount(), fds);
+}
+
+TEST(ForkPerTaskTest, ChildThatAbortsIsReportedAndTheOthersReaped) {
+  const int fds = OpenFdCount();
+  const std::vector<int64_t> in = {0, 1, 2, 3, 4, 5};
+  try {
+    RunForkPerTask({TaskKind::kAbortIf, 4}, in);
+    ADD_FAILURE() << "RunForkPerTask returned although a child aborted";
+  } catch (const WorkerDied& e) {
+    EXPECT_EQ(e.worker(), 4);
+    EXPECT_EQ(WTERMSIG(e.wait_status()), SIGABRT);
+    EXPECT_NE(std::string(e.what()).find("the process of task 4"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(NoChildren());
+  EXPECT_EQ(OpenFdCount(), fds);
+}
+
+TEST(ForkPerTaskTest, ChildThatExitsBeforeSendingItsResultIsReported) {
+  const std::vector<int64_t> in = {0, 1, 2};
+  try {
+    RunForkPerTask({TaskKind::kExitIf, 1}, in);
+    ADD_FAILURE() << "RunForkPerTask returned although a child exited";
+  } catch (const WorkerDied& e) {
+    EXPECT_EQ(e.worker(), 1);
+    const std::string want = "RunForkPerTask: the process of task 1 (pid " + std::to_string(e.pid()) +
+                             ") exited with status 3 before sending its result";
+    EXPECT_EQ(std::string(e.what()), want);
+  }
+  EXPECT_TRUE(NoChildren());
+}
+
+TEST(ForkPerTaskTest, InheritedAndUnknownKindsAreRefusedBeforeForking) {
+  const std::vector<int64_t> in = {1, 2};
+  EXPECT_THROW(RunForkPerTask(InheritedSpec(), in), std::invalid_argument);
+  EXPECT_THROW(RunForkPerTask({static_cast<TaskKind>(99)}, in), std::invalid_argument);
+  EXPECT_TRUE(NoChildren());
+}
+
+}  // namespace
+}  // namespace concbench
