@@ -127,7 +127,7 @@ void TimerFamily(benchmark::State& state, UvLoop& loop, int64_t tasks, milliseco
     memory = MeasurePending([&](const std::function<void()>& on_armed) { run(milliseconds(0), &on_armed); });
   }
   const auto meter = TimeIterations(
-      state, {.checksum = sleep_batch_checksum(tasks), .ideal_s = ideal_s, .items = tasks},
+      state, {.checksum = SleepBatchChecksum(tasks), .ideal_s = ideal_s, .items = tasks},
       [&] { return run(wait, nullptr); });
   loop.Close();
   if (!meter || !gathered) return;
@@ -219,7 +219,7 @@ void CoroSleep(benchmark::State& state, const Args& args, bool gathered) {
 // What one coroutine costs when it never suspends: created, started, finished and destroyed.
 void CoroDispatchFamily(benchmark::State& state, const Args& args) {
   const int64_t tasks = args["tasks"];
-  const auto meter = TimeIterations(state, {.checksum = sleep_batch_checksum(tasks), .items = tasks},
+  const auto meter = TimeIterations(state, {.checksum = SleepBatchChecksum(tasks), .items = tasks},
                                     [&] { return CoroDispatch(tasks); });
   if (!meter) return;
   SetWallPerTask(state, *meter, "ns_per_task", static_cast<double>(tasks), 1e-9);

@@ -134,7 +134,7 @@ void PoolSleep(benchmark::State& state, const Args& args) {
                   .workers = workers,
                   .chunksize = chunksize,
                   .ideal_s = UniformMakespan(tasks, args.Seconds("sleep_ms"), workers, chunksize),
-                  .expected = sleep_batch_checksum(tasks)});
+                  .expected = SleepBatchChecksum(tasks)});
 }
 
 // Arguments: tasks, workers, chunksize, n (cpu), payload (trabajo).
@@ -172,7 +172,7 @@ void ForkPerTask(benchmark::State& state, const TaskSpec& spec, std::span<const 
 void ForkPerTaskSleep(benchmark::State& state, const Args& args) {
   const std::vector<int64_t> inputs = Indices(args["tasks"]);
   ForkPerTask(state, SleepSpec(std::chrono::milliseconds(args["sleep_ms"])), inputs, args.Seconds("sleep_ms"),
-          sleep_batch_checksum(args["tasks"]));
+          SleepBatchChecksum(args["tasks"]));
 }
 
 void ForkPerTaskCpu(benchmark::State& state, const Args& args, CpuJob job) {

@@ -24,9 +24,9 @@ void SyncSleep(benchmark::State& state, const Args& args) {
   const auto sleep = std::chrono::milliseconds(args["sleep_ms"]);
   std::vector<int64_t> inputs(static_cast<size_t>(tasks));
   std::iota(inputs.begin(), inputs.end(), 0);
-  const TaskFn task = [sleep](int64_t i) { return sleep_task(i, sleep); };
+  const TaskFn task = [sleep](int64_t i) { return SleepTask(i, sleep); };
   TimeIterations(state,
-                 {.checksum = sleep_batch_checksum(tasks),
+                 {.checksum = SleepBatchChecksum(tasks),
                   .ideal_s = static_cast<double>(tasks) * std::chrono::duration<double>(sleep).count(),
                   .items = tasks},
                  [&] { return Checksum(RunSync(inputs, task)); });

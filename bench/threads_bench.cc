@@ -80,10 +80,10 @@ void ThreadsSleep(benchmark::State& state, const Args& args) {
   const int64_t chunksize = args.Get("chunksize", 1);
   const auto sleep = std::chrono::milliseconds(args["sleep_ms"]);
   const std::vector<int64_t> inputs = Indices(tasks);
-  const auto task = [sleep](int64_t i) { return sleep_task(i, sleep); };
+  const auto task = [sleep](int64_t i) { return SleepTask(i, sleep); };
   ThreadPool pool(static_cast<int>(workers));
   TimeIterations(state,
-                 {.checksum = sleep_batch_checksum(tasks),
+                 {.checksum = SleepBatchChecksum(tasks),
                   .ideal_s = UniformMakespan(tasks, args.Seconds("sleep_ms"), workers, chunksize),
                   .items = tasks},
                  [&] {
@@ -120,12 +120,12 @@ void ThreadPerTaskSleep(benchmark::State& state, const Args& args) {
   const auto sleep = std::chrono::milliseconds(args["sleep_ms"]);
   std::vector<int64_t> results(static_cast<size_t>(tasks));
   TimeIterations(state,
-                 {.checksum = sleep_batch_checksum(tasks),
+                 {.checksum = SleepBatchChecksum(tasks),
                   .ideal_s = tasks > 0 ? args.Seconds("sleep_ms") : 0.0,
                   .items = tasks},
                  [&] {
                    RunThreads(tasks, [&results, sleep](int64_t i) {
-                     results[static_cast<size_t>(i)] = sleep_task(i, sleep);
+                     results[static_cast<size_t>(i)] = SleepTask(i, sleep);
                    });
                    return Checksum(results);
                  });

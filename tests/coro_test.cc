@@ -199,7 +199,7 @@ TEST(CoroTest, AnExceptionFromOnStartedAbandonsTheRunAndFreesEverySuspendedFrame
 
 // Frames suspended at several depths: a gather of chains, each awaiting a task awaiting a sleep.
 Task<int64_t> Nested(UvLoop& loop, int64_t depth, milliseconds wait) {
-  if (depth == 0) co_return co_await SleepTask(loop, 0, wait);
+  if (depth == 0) co_return co_await CoroSleepTask(loop, 0, wait);
   co_return 1 + co_await Nested(loop, depth - 1, wait);
 }
 
@@ -228,7 +228,7 @@ TEST(CoroTest, AStoppedOrIdleLoopAbandonsTheRunAndSaysWhy) {
   UvLoop loop;
   auto stops = [&]() -> Task<int64_t> {
     uv_stop(loop.get());
-    co_return co_await SleepTask(loop, 0, 10s);
+    co_return co_await CoroSleepTask(loop, 0, 10s);
   };
   try {
     RunUntilComplete(loop, stops());
@@ -252,7 +252,7 @@ TEST(CoroTest, DestroyingTheLoopAfterAnAbandonedRunLeavesNothingBehind) {
   Task<int64_t> never_started;
   {
     UvLoop loop;
-    never_started = SleepTask(loop, 0, 1ms);
+    never_started = CoroSleepTask(loop, 0, 1ms);
     EXPECT_THROW(CoroGather(loop, 100, 10s, {.timeout = 20ms, .on_started = {}}), CoroTimeout);
     // Checked here, not left to ~UvLoop: libuv is not built with the sanitizers, so ASan would
     // not see it finish closing a handle whose frame had already been freed.
@@ -270,17 +270,17 @@ TEST(CoroTest, BadArgumentsAndMisusedTasksAreRejected) {
   EXPECT_THROW(CoroGather(loop, -1, kSleep), std::invalid_argument);
   EXPECT_THROW(CoroSequential(loop, 1, milliseconds(-1)), std::invalid_argument);
   EXPECT_THROW(CoroDispatch(-1), std::invalid_argument);
-  EXPECT_THROW(RunUntilComplete(loop, SleepTask(loop, 0, -1ns)), std::invalid_argument);
+  EXPECT_THROW(RunUntilComplete(loop, CoroSleepTask(loop, 0, -1ns)), std::invalid_argument);
   EXPECT_THROW(RunUntilComplete(loop, Task<int64_t>()), std::invalid_argument);
   EXPECT_TRUE(CoroGather(loop, 0, kSleep).empty());
 
   std::vector<Task<int64_t>> with_empty;
-  with_empty.push_back(SleepTask(loop, 0, 1ms));
+  with_empty.push_back(CoroSleepTask(loop, 0, 1ms));
   with_empty.emplace_back();
   EXPECT_THROW(RunUntilComplete(loop, Gather(std::move(with_empty))), std::invalid_argument);
 
   auto awaits_twice = [&]() -> Task<int64_t> {
-    Task<int64_t> t = SleepTask(loop, 0, 0ms);
+    Task<int64_t> t = CoroSleepTask(loop, 0, 0ms);
     const int64_t first = co_await std::move(t);
     co_return first + co_await std::move(t);
   };
@@ -288,7 +288,7 @@ TEST(CoroTest, BadArgumentsAndMisusedTasksAreRejected) {
   EXPECT_EQ(CoroFrames().live_frames, 0);
   EXPECT_EQ(loop.CountHandles(), 0);
   loop.Close();
-  EXPECT_THROW(RunUntilComplete(loop, SleepTask(loop, 0, 1ms)), std::invalid_argument);
+  EXPECT_THROW(RunUntilComplete(loop, CoroSleepTask(loop, 0, 1ms)), std::invalid_argument);
 }
 
 // ---- frames ---------------------------------------------------------------------------------------
@@ -301,7 +301,7 @@ TEST(CoroTest, FrameAccountingMeasuresEveryFrameAndReturnsToZero) {
 
   int64_t sleep_frame = 0;
   {
-    const Task<int64_t> t = SleepTask(loop, 0, 1ms);
+    const Task<int64_t> t = CoroSleepTask(loop, 0, 1ms);
     sleep_frame = CoroFrames().last_frame_bytes;
     EXPECT_EQ(CoroFrames().live_frames, 1);
     EXPECT_EQ(CoroFrames().live_bytes, sleep_frame);
@@ -316,7 +316,7 @@ TEST(CoroTest, FrameAccountingMeasuresEveryFrameAndReturnsToZero) {
                                                   EXPECT_EQ(CoroFrames().live_frames, kTasks + 1);
                                                   live_bytes_when_started = CoroFrames().live_bytes;
                                                 }});
-  EXPECT_EQ(std::accumulate(r.begin(), r.end(), int64_t{0}), sleep_batch_checksum(kTasks));
+  EXPECT_EQ(std::accumulate(r.begin(), r.end(), int64_t{0}), SleepBatchChecksum(kTasks));
   EXPECT_GE(live_bytes_when_started, kTasks * sleep_frame);
   EXPECT_GE(CoroFrames().peak_live_bytes, live_bytes_when_started);
   EXPECT_EQ(CoroFrames().frames_allocated - before.frames_allocated, 1 + kTasks + 1);

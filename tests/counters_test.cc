@@ -29,11 +29,11 @@ double Counter(const benchmark::BenchmarkReporter::Run& r, const std::string& na
 TEST(CountersTest, AMeterAddsItsRegionsAndNotTheGapsBetweenThem) {
   Meter meter;
   meter.Start();
-  blocking_sleep(30ms);
+  BlockingSleep(30ms);
   meter.Stop();
-  blocking_sleep(300ms);  // not measured
+  BlockingSleep(300ms);  // not measured
   meter.Start();
-  blocking_sleep(30ms);
+  BlockingSleep(30ms);
   meter.Stop();
   meter.Stop();  // a second Stop adds nothing
   EXPECT_GE(meter.wall_seconds(), 0.060);
@@ -92,7 +92,7 @@ void RegisterSkeletonFamily(const std::string& name, int64_t returned, int64_t e
                   .grids = {.smoke = {{{"tasks", {5}}}}},
                   .body = [returned, expected](benchmark::State& state, const Args& a) {
                     TimeIterations(state, {.checksum = expected, .ideal_s = 0.010, .items = a["tasks"]}, [&] {
-                      blocking_sleep(20ms);
+                      BlockingSleep(20ms);
                       return returned;
                     });
                   },

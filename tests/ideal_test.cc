@@ -53,7 +53,7 @@ TEST(IdealTest, CalibrateTimesEachTask) {
   // Task x sleeps x × 5 ms: the medians keep that order and at least those durations.
   const int64_t in[] = {1, 2, 4};
   const Calibration c = Calibrate(in, [](int64_t x) {
-    blocking_sleep(std::chrono::milliseconds(5 * x));
+    BlockingSleep(std::chrono::milliseconds(5 * x));
     return x;
   }, 3, 0.0);
   ASSERT_EQ(c.task_seconds.size(), 3u);

@@ -36,7 +36,7 @@ TEST(RusageTest, BusyWorkCostsCpuTime) {
 
 TEST(RusageTest, SleepingCostsLittleCpuAndSwitchesContext) {
   const auto before = RusageSample::Take();
-  for (int i = 0; i < 5; ++i) blocking_sleep(std::chrono::milliseconds(2));
+  for (int i = 0; i < 5; ++i) BlockingSleep(std::chrono::milliseconds(2));
   const RusageDelta d = RusageSample::Take() - before;
   EXPECT_LT(d.cpu_seconds(), 0.05);
   EXPECT_GE(d.voluntary_switches, 5);

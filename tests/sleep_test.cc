@@ -11,7 +11,7 @@ using namespace std::chrono_literals;
 
 TEST(SleepTest, BlocksForAtLeastTheDuration) {
   Stopwatch w;
-  blocking_sleep(20ms);
+  BlockingSleep(20ms);
   const double s = w.ElapsedSeconds();
   EXPECT_GE(s, 0.020);
   EXPECT_LT(s, 2.0);  // wide: a loaded machine may oversleep, never by seconds
@@ -19,15 +19,15 @@ TEST(SleepTest, BlocksForAtLeastTheDuration) {
 
 TEST(SleepTest, NonPositiveDurationReturnsAtOnce) {
   Stopwatch w;
-  blocking_sleep(0ms);
-  blocking_sleep(-5ms);
+  BlockingSleep(0ms);
+  BlockingSleep(-5ms);
   EXPECT_LT(w.ElapsedSeconds(), 0.5);
 }
 
 TEST(SleepTest, SleepTaskReturnsIndexPlusOne) {
-  EXPECT_EQ(sleep_task(0, 0ms), 1);
-  EXPECT_EQ(sleep_task(41, 1ms), 42);
-  EXPECT_EQ(sleep_task_result(41), 42);
+  EXPECT_EQ(SleepTask(0, 0ms), 1);
+  EXPECT_EQ(SleepTask(41, 1ms), 42);
+  EXPECT_EQ(SleepTaskResult(41), 42);
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ TEST(SyncTest, RunsTasksInOrderAndReturnsTheirResults) {
 TEST(SyncTest, SleepsAddUp) {
   const int64_t in[] = {0, 1, 2, 3, 4};
   Stopwatch w;
-  const auto out = RunSync(in, [](int64_t i) { return sleep_task(i, std::chrono::milliseconds(20)); });
+  const auto out = RunSync(in, [](int64_t i) { return SleepTask(i, std::chrono::milliseconds(20)); });
   EXPECT_GE(w.ElapsedSeconds(), 5 * 0.020);
   EXPECT_EQ(out, (std::vector<int64_t>{1, 2, 3, 4, 5}));
 }

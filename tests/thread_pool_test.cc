@@ -92,7 +92,7 @@ TEST(ThreadPoolTest, MapKeepsInputOrderForAnyChunksize) {
     // Earlier items sleep longer, so they finish last unless the results are put back in order.
     const auto out = pool.Map(
         [](int64_t x) {
-          blocking_sleep(milliseconds(10 - x));
+          BlockingSleep(milliseconds(10 - x));
           return x * x;
         },
         in, chunk);
@@ -185,7 +185,7 @@ TEST(ThreadPoolTest, CompletionOrderPutsAShortTaskBeforeALongOne) {
   const std::vector<int64_t> sleeps_ms = {300, 10};
   auto done = pool.SubmitAll(
       [](int64_t ms) {
-        blocking_sleep(milliseconds(ms));
+        BlockingSleep(milliseconds(ms));
         return ms;
       },
       sleeps_ms);
@@ -226,7 +226,7 @@ TEST(ThreadPoolTest, ConcurrentSleepsOverlap) {
   // The notebook's section 2 with short sleeps: 5 sleeps on 5 workers take about one sleep.
   ThreadPool pool(5);
   Stopwatch w;
-  auto done = pool.SubmitAll([](int64_t i) { return sleep_task(i, milliseconds(100)); }, Iota(5));
+  auto done = pool.SubmitAll([](int64_t i) { return SleepTask(i, milliseconds(100)); }, Iota(5));
   int64_t sum = 0;
   while (auto c = done.Next()) sum += c->result.Get();
   EXPECT_EQ(sum, 15);
@@ -241,7 +241,7 @@ TEST(ThreadPoolTest, DestructorFinishesQueuedWork) {
     ThreadPool pool(1);
     for (int i = 0; i < 20; ++i) {
       f.push_back(pool.Submit([&ran, i] {
-        blocking_sleep(milliseconds(1));
+        BlockingSleep(milliseconds(1));
         ++ran;
         return i;
       }));

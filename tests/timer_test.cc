@@ -20,7 +20,7 @@ TEST(TimerTest, TimeBlockPrintsWhenTheScopeEnds) {
   std::ostringstream out;
   {
     TimeBlock t("pausa", out);
-    blocking_sleep(10ms);
+    BlockingSleep(10ms);
     EXPECT_EQ(out.str(), "");
   }
   const std::string s = out.str();
@@ -32,7 +32,7 @@ TEST(TimerTest, TimeBlockHandsBackTheDuration) {
   double seconds = -1;
   {
     TimeBlock t(&seconds);
-    blocking_sleep(20ms);
+    BlockingSleep(20ms);
   }
   EXPECT_GE(seconds, 0.020);
   EXPECT_LT(seconds, 2.0);
@@ -40,7 +40,7 @@ TEST(TimerTest, TimeBlockHandsBackTheDuration) {
 
 TEST(TimerTest, StopwatchMeasuresFromItsLastReset) {
   Stopwatch w;
-  blocking_sleep(200ms);
+  BlockingSleep(200ms);
   const double a = w.ElapsedSeconds();
   EXPECT_GE(a, 0.200);
   EXPECT_GE(w.ElapsedSeconds(), a);  // monotonic
@@ -48,7 +48,7 @@ TEST(TimerTest, StopwatchMeasuresFromItsLastReset) {
   // Without the reset this would be ≥ 0.2 s; being preempted for 0.1 s between two calls is not
   // something a test machine does.
   EXPECT_LT(w.ElapsedSeconds(), 0.100);
-  blocking_sleep(20ms);
+  BlockingSleep(20ms);
   EXPECT_GE(w.ElapsedSeconds(), 0.020);
 }
 

@@ -4,7 +4,7 @@
 // stream it was given, or stores the elapsed seconds into the double it was given. It never
 // throws from its destructor.
 //
-//   { concbench::TimeBlock t("pausa de 0.1s", std::cout); blocking_sleep(100ms); }
+//   { concbench::TimeBlock t("pausa de 0.1s", std::cout); BlockingSleep(100ms); }
 //   double s; { concbench::TimeBlock t(&s); work(); }  // s holds the duration
 #pragma once
 

@@ -118,7 +118,7 @@ bool WaitIsOver(TimerBatch* b, uv_timer_t* t, uv_timer_cb cb, uint64_t deadline_
 
 // Records task i's result and tells the hook.
 void Complete(TimerBatch* b, int64_t i) {
-  b->results[i] = sleep_task_result(i);
+  b->results[i] = SleepTaskResult(i);
   --b->pending;
   if (b->hooks->on_done) {
     try {
@@ -148,7 +148,7 @@ void OnGatherWaitsTimer(uv_timer_t* t) {
 
 void OnBlockingTimer(uv_timer_t* t) {
   auto* b = static_cast<TimerBatch*>(t->data);
-  blocking_sleep(b->block);
+  BlockingSleep(b->block);
   Complete(b, t - b->first);
 }
 

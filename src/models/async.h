@@ -2,7 +2,7 @@
 // 3.1 and 5.1: asyncio's `gather` versus awaiting one task after another).
 //
 // A sleep task is a timer, not a blocked thread: task i waits `wait` and then completes with
-// sleep_task_result(i) = i + 1, the result the blocking models' sleep_task returns, so every
+// SleepTaskResult(i) = i + 1, the result the blocking models' SleepTask returns, so every
 // model's checksum for T tasks is T(T+1)/2. The variants differ only in when each wait starts:
 //
 //   AsyncGather      every timer armed at once, like asyncio.gather of T tasks: ~1 wait in all

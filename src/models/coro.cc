@@ -437,9 +437,9 @@ std::size_t TcpStream::ReadAwaiter::await_resume() const {
 
 // ---- the model's tasks ------------------------------------------------------------------------
 
-Task<int64_t> SleepTask(UvLoop& loop, int64_t index, std::chrono::nanoseconds wait) {
+Task<int64_t> CoroSleepTask(UvLoop& loop, int64_t index, std::chrono::nanoseconds wait) {
   co_await Sleep(loop, wait);
-  co_return sleep_task_result(index);
+  co_return SleepTaskResult(index);
 }
 
 namespace {
@@ -447,11 +447,11 @@ namespace {
 Task<std::vector<int64_t>> SleepOneAfterAnother(UvLoop& loop, int64_t tasks, std::chrono::nanoseconds wait) {
   std::vector<int64_t> results;
   results.reserve(static_cast<size_t>(tasks));
-  for (int64_t i = 0; i < tasks; ++i) results.push_back(co_await SleepTask(loop, i, wait));
+  for (int64_t i = 0; i < tasks; ++i) results.push_back(co_await CoroSleepTask(loop, i, wait));
   co_return results;
 }
 
-Task<int64_t> ReturnAtOnce(int64_t index) { co_return sleep_task_result(index); }
+Task<int64_t> ReturnAtOnce(int64_t index) { co_return SleepTaskResult(index); }
 
 Task<int64_t> AwaitEach(int64_t tasks) {
   int64_t sum = 0;
@@ -466,7 +466,7 @@ std::vector<int64_t> CoroGather(UvLoop& loop, int64_t tasks, std::chrono::millis
   CheckSleepArgs("CoroGather", tasks, wait);
   std::vector<Task<int64_t>> sleeps;
   sleeps.reserve(static_cast<size_t>(tasks));
-  for (int64_t i = 0; i < tasks; ++i) sleeps.push_back(SleepTask(loop, i, wait));
+  for (int64_t i = 0; i < tasks; ++i) sleeps.push_back(CoroSleepTask(loop, i, wait));
   return RunUntilComplete(loop, Gather(std::move(sleeps)), options);
 }
 

@@ -612,22 +612,22 @@ T RunUntilComplete(UvLoop& loop, Task<T> task, const RunOptions& options = {}) {
 
 // ---- the model's tasks, for the benchmarks ---------------------------------------------------
 
-// One simulated-I/O task: `co_await Sleep(loop, wait)`, then `co_return sleep_task_result(index)`
+// One simulated-I/O task: `co_await Sleep(loop, wait)`, then `co_return SleepTaskResult(index)`
 // (index + 1, the result every model's sleep task gives).
-Task<int64_t> SleepTask(UvLoop& loop, int64_t index, std::chrono::nanoseconds wait);
+Task<int64_t> CoroSleepTask(UvLoop& loop, int64_t index, std::chrono::nanoseconds wait);
 
-// `tasks` SleepTasks gathered (asyncio.gather), results in input order: about one `wait` in all.
+// `tasks` CoroSleepTasks gathered (asyncio.gather), results in input order: about one `wait` in all.
 // tasks ≥ 0 and wait ≥ 0 (std::invalid_argument otherwise).
 std::vector<int64_t> CoroGather(UvLoop& loop, int64_t tasks, std::chrono::milliseconds wait,
                                 const RunOptions& options = {});
 
-// `tasks` SleepTasks awaited one after another (`await` in a loop): about `tasks` waits.
+// `tasks` CoroSleepTasks awaited one after another (`await` in a loop): about `tasks` waits.
 std::vector<int64_t> CoroSequential(UvLoop& loop, int64_t tasks, std::chrono::milliseconds wait,
                                     const RunOptions& options = {});
 
 // The cost of one coroutine: creates, starts, finishes and destroys `tasks` (≥ 0) coroutines
-// that return at once (task i returns sleep_task_result(i)), each awaited in turn by one parent
-// coroutine, without a loop (nothing suspends). Returns Σ results = sleep_batch_checksum(tasks).
+// that return at once (task i returns SleepTaskResult(i)), each awaited in turn by one parent
+// coroutine, without a loop (nothing suspends). Returns Σ results = SleepBatchChecksum(tasks).
 int64_t CoroDispatch(int64_t tasks);
 
 // ---- echo over coroutines ---------------------------------------------------------------------

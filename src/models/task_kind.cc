@@ -47,7 +47,7 @@ TaskSpec CpuJobSpec(CpuJob job) {
 
 int64_t RunTask(const TaskSpec& spec, int64_t input, const TaskFn* inherited) {
   switch (spec.kind) {
-    case TaskKind::kSleep: return sleep_task(input, std::chrono::nanoseconds(spec.param));
+    case TaskKind::kSleep: return SleepTask(input, std::chrono::nanoseconds(spec.param));
     case TaskKind::kCpuIntensivo: return cpu_intensivo(input);
     case TaskKind::kTrabajo: return trabajo(input);
     case TaskKind::kTareaNormal: return tarea_normal(input);

@@ -25,7 +25,7 @@
 namespace concbench {
 
 enum class TaskKind : uint8_t {
-  kSleep = 1,         // sleep_task(input, param ns): sleeps, returns input + 1
+  kSleep = 1,         // SleepTask(input, param ns): sleeps, returns input + 1
   kCpuIntensivo = 2,  // cpu_intensivo(input)
   kTrabajo = 3,       // trabajo(input)
   kTareaNormal = 4,   // tarea_normal(input)

@@ -473,7 +473,7 @@ void BlockingEchoPeer::Serve() {
     frame.resize(kEchoHeaderBytes + len);
     std::memcpy(frame.data(), header, kEchoHeaderBytes);
     if (!ReadFull(c, frame.data() + kEchoHeaderBytes, len)) break;
-    blocking_sleep(delay_);
+    BlockingSleep(delay_);
     if (!WriteFull(c, frame.data(), frame.size())) break;
   }
 }

@@ -5,7 +5,7 @@
 
 namespace concbench {
 
-void blocking_sleep(std::chrono::nanoseconds d) {
+void BlockingSleep(std::chrono::nanoseconds d) {
   if (d.count() <= 0) return;
   timespec deadline{};
   clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -18,9 +18,9 @@ void blocking_sleep(std::chrono::nanoseconds d) {
   }
 }
 
-int64_t sleep_task(int64_t index, std::chrono::nanoseconds d) {
-  blocking_sleep(d);
-  return sleep_task_result(index);
+int64_t SleepTask(int64_t index, std::chrono::nanoseconds d) {
+  BlockingSleep(d);
+  return SleepTaskResult(index);
 }
 
 }  // namespace concbench

@@ -4,8 +4,8 @@
 // interrupts it does not shorten or lengthen it. Event-loop models do not call this; they arm a
 // timer of the same duration instead (that is the point of the comparison).
 //
-//   concbench::blocking_sleep(std::chrono::milliseconds(500));
-//   int64_t r = concbench::sleep_task(3, std::chrono::milliseconds(1));  // sleeps, returns 4
+//   concbench::BlockingSleep(std::chrono::milliseconds(500));
+//   int64_t r = concbench::SleepTask(3, std::chrono::milliseconds(1));  // sleeps, returns 4
 #pragma once
 
 #include <chrono>
@@ -14,16 +14,16 @@
 namespace concbench {
 
 // Blocks the calling thread for at least `d` (d ≤ 0 returns at once).
-void blocking_sleep(std::chrono::nanoseconds d);
+void BlockingSleep(std::chrono::nanoseconds d);
 
 // One simulated-I/O task: sleeps for `d` and returns `index + 1`, so the sum of the results of
 // tasks 0..T-1 is T(T+1)/2 and a task that ran twice or not at all changes it.
-int64_t sleep_task(int64_t index, std::chrono::nanoseconds d);
+int64_t SleepTask(int64_t index, std::chrono::nanoseconds d);
 
-// The result sleep_task(index, ·) returns, without the wait.
-constexpr int64_t sleep_task_result(int64_t index) { return index + 1; }
+// The result SleepTask(index, ·) returns, without the wait.
+constexpr int64_t SleepTaskResult(int64_t index) { return index + 1; }
 
-// Σ sleep_task_result(i) for i < tasks: the checksum of a batch of sleep tasks, T(T+1)/2.
-constexpr int64_t sleep_batch_checksum(int64_t tasks) { return tasks * (tasks + 1) / 2; }
+// Σ SleepTaskResult(i) for i < tasks: the checksum of a batch of sleep tasks, T(T+1)/2.
+constexpr int64_t SleepBatchChecksum(int64_t tasks) { return tasks * (tasks + 1) / 2; }
 
 }  // namespace concbench
