@@ -347,7 +347,7 @@ void RegisterAsync(const Options& o) {
                                .sweep = {{{"tasks", {1, 1'000, 100'000, 1'000'000}}}}},
                      .body = CoroDispatchFamily,
                      // A coroutine that does not suspend costs tens of nanoseconds.
-                     .budget = Fixed(0.25, [](const Args& a) { return 1e-6 + 100e-9 * static_cast<double>(a["tasks"]); })});
+                     .budget = Fixed(0.1, [](const Args& a) { return 1e-6 + 100e-9 * static_cast<double>(a["tasks"]); })});
   // The CPU jobs use the other models' arguments (sections 4, 4.1 and 5.3), for comparison.
   RegisterFamily(o, cpu_family(CpuJob::kCpuIntensivo, {.notebook = {{{"tasks", {4}}, {"n", {200'000}}}},
                                                        .smoke = {{{"tasks", {2}}, {"n", {1'000}}}},

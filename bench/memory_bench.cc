@@ -187,8 +187,8 @@ void ProcessesPerTaskMemory(benchmark::State& state, const Args& args) {
 void RegisterMemory(const Options& o) {
   benchmark::AddCustomContext("task_limits", DescribeTaskLimits());
   // Thread creation costs tens of microseconds, a fork a few hundred: each family's time is
-  // bounded at 0.3 s.
-  constexpr double kBudgetS = 0.3;
+  // bounded at 0.15 s a repetition.
+  constexpr double kBudgetS = 0.15;
   RegisterFamily(o, {.name = "sync/alloc",
                      .grids = {.notebook = {{{"n", {300'000}}}},  // section 6
                                .smoke = {{{"n", {1'000}}}},

@@ -334,7 +334,7 @@ void ThreadsCounter(benchmark::State& state, const Args& args, CounterMode mode)
 // Run-time estimates use rough per-unit costs of a 2-core x86 VM, which only need to be right
 // within a few times for the run to stay short.
 constexpr double kSleepBudget = 0.5;  // seconds of sleeping per benchmark
-constexpr double kBudget = 0.25;      // seconds per benchmark for the others
+constexpr double kBudget = 0.1;       // seconds per benchmark repetition for the others
 
 // The serial estimate spread over min(workers, cores) threads (all of it on one under the GIL).
 double ParallelCpuEstimate(CpuJob job, const Args& a, bool gil) {
