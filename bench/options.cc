@@ -92,6 +92,23 @@ std::optional<std::string> CheckBenchmarkFlag(std::string_view arg) {
   return std::nullopt;
 }
 
+// Sets *out to the choice named `value`, or says what is allowed: "--suite: unknown suite 'fast';
+// expected one of notebook, smoke, sweep".
+template <class E>
+std::optional<std::string> ParseChoice(std::string_view flag, std::string_view noun, std::string_view value,
+                                       std::initializer_list<std::pair<std::string_view, E>> choices, E* out) {
+  std::string names;
+  for (const auto& [name, choice] : choices) {
+    if (value == name) {
+      *out = choice;
+      return std::nullopt;
+    }
+    names += (names.empty() ? "" : ", ") + std::string(name);
+  }
+  return "--" + std::string(flag) + ": unknown " + std::string(noun) + " " + Quote(value) + "; expected one of " +
+         names;
+}
+
 }  // namespace
 
 std::string_view SuiteName(Suite s) {
@@ -168,30 +185,18 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
       (key == "probe" ? out->probe : out->no_probe) = true;
       continue;
     }
+    std::optional<std::string> err;
     if (key == "suite") {
       out->suite_given = true;
       if (!has_value) return "--suite needs a value: --suite=notebook|smoke|sweep";
-      if (value == "notebook") {
-        out->suite = Suite::kNotebook;
-      } else if (value == "smoke") {
-        out->suite = Suite::kSmoke;
-      } else if (value == "sweep") {
-        out->suite = Suite::kSweep;
-      } else {
-        return "--suite: unknown suite " + Quote(value) + "; expected one of notebook, smoke, sweep";
-      }
-      continue;
+      err = ParseChoice("suite", "suite", value, {{"notebook", Suite::kNotebook}, {"smoke", Suite::kSmoke},
+                                                  {"sweep", Suite::kSweep}}, &out->suite);
+    } else if (key == "display") {
+      err = ParseChoice("display", "value", value, {{"auto", Display::kAuto}, {"progress", Display::kProgress},
+                                                    {"table", Display::kTable}}, &out->display);
     }
-    if (key == "display") {
-      if (value == "auto") {
-        out->display = Display::kAuto;
-      } else if (value == "progress") {
-        out->display = Display::kProgress;
-      } else if (value == "table") {
-        out->display = Display::kTable;
-      } else {
-        return "--display: unknown value " + Quote(value) + "; expected one of auto, progress, table";
-      }
+    if (key == "suite" || key == "display") {
+      if (err) return err;
       continue;
     }
     if (key == "console_out") {

@@ -53,12 +53,6 @@
 namespace concbench {
 namespace {
 
-std::vector<int64_t> Indices(int64_t tasks) {
-  std::vector<int64_t> v(static_cast<size_t>(tasks));
-  std::iota(v.begin(), v.end(), 0);
-  return v;
-}
-
 // Distinct bytes per task, so a payload delivered to the wrong task is noticed.
 std::vector<std::string> MakePayloads(size_t tasks, int64_t bytes) {
   std::vector<std::string> p;
@@ -128,7 +122,7 @@ std::optional<Meter> RunPool(benchmark::State& state, const PoolJob& job) {
 
 void PoolSleep(benchmark::State& state, const Args& args) {
   const int64_t tasks = args["tasks"], workers = args["workers"], chunksize = args["chunksize"];
-  const std::vector<int64_t> inputs = Indices(tasks);
+  const std::vector<int64_t> inputs = TaskIndices(tasks);
   RunPool(state, {.spec = SleepSpec(std::chrono::milliseconds(args["sleep_ms"])),
                   .inputs = inputs,
                   .workers = workers,
@@ -170,7 +164,7 @@ void ForkPerTask(benchmark::State& state, const TaskSpec& spec, std::span<const 
 }
 
 void ForkPerTaskSleep(benchmark::State& state, const Args& args) {
-  const std::vector<int64_t> inputs = Indices(args["tasks"]);
+  const std::vector<int64_t> inputs = TaskIndices(args["tasks"]);
   ForkPerTask(state, SleepSpec(std::chrono::milliseconds(args["sleep_ms"])), inputs, args.Seconds("sleep_ms"),
           SleepBatchChecksum(args["tasks"]));
 }
@@ -195,7 +189,7 @@ void Startup(benchmark::State& state, const Args& args) {
 // the bare pipe's round trip. There is no ideal: the work is nothing.
 void PoolRoundTrip(benchmark::State& state, const Args& args) {
   const int64_t tasks = args["tasks"], workers = args["workers"], chunksize = args["chunksize"];
-  const std::vector<int64_t> inputs = Indices(tasks);
+  const std::vector<int64_t> inputs = TaskIndices(tasks);
   const auto meter = RunPool(state, {.spec = {TaskKind::kEcho, 0},
                                      .inputs = inputs,
                                      .workers = workers,

@@ -22,8 +22,7 @@ namespace {
 void SyncSleep(benchmark::State& state, const Args& args) {
   const int64_t tasks = args["tasks"];
   const auto sleep = std::chrono::milliseconds(args["sleep_ms"]);
-  std::vector<int64_t> inputs(static_cast<size_t>(tasks));
-  std::iota(inputs.begin(), inputs.end(), 0);
+  const std::vector<int64_t> inputs = TaskIndices(tasks);
   const TaskFn task = [sleep](int64_t i) { return SleepTask(i, sleep); };
   TimeIterations(state,
                  {.checksum = SleepBatchChecksum(tasks),

@@ -63,12 +63,6 @@
 namespace concbench {
 namespace {
 
-std::vector<int64_t> Indices(int64_t n) {
-  std::vector<int64_t> v(static_cast<size_t>(n));
-  std::iota(v.begin(), v.end(), 0);
-  return v;
-}
-
 // ---- sleep ------------------------------------------------------------------------------------
 
 // Without a chunksize argument the batch goes through SubmitAll and is collected in completion
@@ -79,7 +73,7 @@ void ThreadsSleep(benchmark::State& state, const Args& args) {
   const bool use_map = args.Has("chunksize");
   const int64_t chunksize = args.Get("chunksize", 1);
   const auto sleep = std::chrono::milliseconds(args["sleep_ms"]);
-  const std::vector<int64_t> inputs = Indices(tasks);
+  const std::vector<int64_t> inputs = TaskIndices(tasks);
   const auto task = [sleep](int64_t i) { return SleepTask(i, sleep); };
   ThreadPool pool(static_cast<int>(workers));
   TimeIterations(state,
@@ -273,7 +267,7 @@ void ThreadsDispatch(benchmark::State& state, const Args& args, Dispatch how) {
   std::optional<MinimalQueue> queue;
   if (how == Dispatch::kMap || how == Dispatch::kSubmit) pool.emplace(static_cast<int>(args["workers"]));
   if (how == Dispatch::kQueue) queue.emplace(static_cast<int>(args["workers"]));
-  const std::vector<int64_t> inputs = how == Dispatch::kMap ? Indices(tasks) : std::vector<int64_t>{};
+  const std::vector<int64_t> inputs = how == Dispatch::kMap ? TaskIndices(tasks) : std::vector<int64_t>{};
   std::vector<Future<void>> futures;
   std::vector<std::future<void>> async_futures;
   futures.reserve(static_cast<size_t>(tasks));

@@ -424,3 +424,16 @@ def key_name(b: Bench) -> str:
     The same benchmark keeps it from run to run even when its planned iterations:N change."""
     return "/".join([b.model_full, b.workload] + [f"{k}:{v}" for k, v in b.args.items()])
 
+
+def fatal_on_user_errors(action, writing: str):
+    """Runs action() and returns (its value, 0), or (None, 2) after one `fatal:` line on stderr
+    for a user's mistake: a results file that cannot be read, or an output that cannot be
+    written (`writing` says which)."""
+    import sys
+    try:
+        return action(), 0
+    except ResultsError as e:
+        print(f"fatal: {e}", file=sys.stderr)
+    except OSError as e:
+        print(f"fatal: cannot write {writing}: {e}", file=sys.stderr)
+    return None, 2

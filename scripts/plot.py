@@ -75,6 +75,20 @@ def publish(fig, outdir: str, filename: str, title: str, subtitle: str, *notes: 
     return Chart(title, filename)
 
 
+def label_panel(ax, xlabel: str, ylabel: str, title: str, **grid) -> None:
+    """One facet's axis labels, its title and its grid."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3, **grid)
+
+
+def close_panels(fig, axes, used: int, extra_handles=()) -> None:
+    """A grid of facets done: the unused panels hidden, one legend on the right."""
+    hide_unused(axes, used)
+    legend_right(fig, axes, extra_handles)
+
+
 # --- charts ----------------------------------------------------------------------------------
 
 def chart_time_vs_tasks(results: cr.Results, outdir: str) -> list[Chart]:
@@ -110,12 +124,9 @@ def chart_time_vs_tasks(results: cr.Results, outdir: str) -> list[Chart]:
             format_log_axis(ax, "y", seconds_formatter())
             verdict = _verdict(fbenches, "tasks", lambda b: cr.series_of(b, exclude=("tasks",)))
             caption(ax, verdict)
-            ax.set_xlabel("tasks per batch (log scale)")
-            ax.set_ylabel("wall time per batch (log scale)")
-            ax.set_title(cr.facet_label(fkey), fontsize=10)
-            ax.grid(True, which="major", alpha=0.3)
-        hide_unused(axes, len(facets))
-        legend_right(fig, axes, [ideal_handle()])
+            label_panel(ax, "tasks per batch (log scale)", "wall time per batch (log scale)",
+                        cr.facet_label(fkey), which="major")
+        close_panels(fig, axes, len(facets), [ideal_handle()])
         charts.append(publish(
             fig, outdir, f"time_vs_tasks_{workload}.png",
             f"Wall time vs number of tasks — {workload_title(workload)}",
@@ -269,13 +280,10 @@ def chart_speedup_vs_workers(results: cr.Results, outdir: str) -> list[Chart]:
             log_axis(ax, "x", base=2)
             integer_log_ticks(ax, [b.args["workers"] for f in fseries.values() for b in f])
             ax.set_ylim(0, ymax * 1.12)
-            ax.set_xlabel("workers (threads or processes, log scale)")
-            ax.set_ylabel("speed-up over sync (×)" if base is not None
-                          else "speed-up over fewest workers (×)")
-            ax.set_title(cr.facet_label(fkey), fontsize=10)
-            ax.grid(True, alpha=0.3)
-        hide_unused(axes, len(facets))
-        legend_right(fig, axes, [ideal_handle()])
+            label_panel(ax, "workers (threads or processes, log scale)",
+                        "speed-up over sync (×)" if base is not None
+                        else "speed-up over fewest workers (×)", cr.facet_label(fkey))
+        close_panels(fig, axes, len(facets), [ideal_handle()])
         charts.append(publish(
             fig, outdir, f"speedup_vs_workers_{workload}.png",
             f"Speed-up vs workers — {workload_title(workload)}",
@@ -430,8 +438,7 @@ def _overhead_lines(series: dict, workload: str):
         ax.set_xlabel("tasks per batch (log scale)")
         ax.set_title(cr.facet_label(fkey), fontsize=10)
         ax.grid(True, alpha=0.3)
-    hide_unused(axes, len(facets))
-    legend_right(fig, axes)
+    close_panels(fig, axes, len(facets))
     note = f"{hidden} point(s) at or below the ideal (measurement noise) are not on the log " \
            "axis." if hidden else ""
     return fig, note
@@ -714,17 +721,16 @@ def create_parser():
 
 def main(argv=None) -> int:
     args = create_parser().parse_args(argv)
-    try:
+
+    def draw():
         results = cr.load_run(args.results)
         outdir = args.output or os.path.dirname(os.path.abspath(results.path))
         os.makedirs(outdir, exist_ok=True)
-        charts = make_charts(results, outdir)
-    except cr.ResultsError as e:
-        print(f"fatal: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"fatal: cannot write charts: {e}", file=sys.stderr)
-        return 2
+        return outdir, make_charts(results, outdir)
+    done, status = cr.fatal_on_user_errors(draw, "charts")
+    if status:
+        return status
+    outdir, charts = done
     for c in charts:
         if c.filename:
             print(os.path.join(outdir, c.filename))

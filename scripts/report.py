@@ -311,7 +311,8 @@ def create_parser():
 
 def main(argv=None) -> int:
     args = create_parser().parse_args(argv)
-    try:
+
+    def write():
         results = cr.load_run(args.results)
         out = args.output or os.path.join(os.path.dirname(os.path.abspath(results.path)),
                                           "report.md")
@@ -320,12 +321,11 @@ def main(argv=None) -> int:
         charts = plot.make_charts(results, outdir)
         json_name = os.path.relpath(os.path.abspath(results.path), outdir)
         cr.write_atomic(out, build_report(results, charts, json_name))
-    except cr.ResultsError as e:
-        print(f"fatal: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"fatal: cannot write the report: {e}", file=sys.stderr)
-        return 2
+        return out, charts
+    done, status = cr.fatal_on_user_errors(write, "the report")
+    if status:
+        return status
+    out, charts = done
     errors = [c for c in charts if c.error]
     for c in errors:
         print(f"report: chart {c.title} not drawn: {c.reason}", file=sys.stderr)

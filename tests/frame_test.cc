@@ -16,12 +16,18 @@ TaskChunk SampleTasks() {
   return c;
 }
 
+// Decodes `wire`, which must be one well-formed frame.
+Frame DecodeOne(const std::string& wire) {
+  Frame f;
+  EXPECT_EQ(DecodeFrame(wire, &f), std::nullopt);
+  return f;
+}
+
 TEST(FrameTest, TasksRoundTripExactly) {
   const TaskChunk in = SampleTasks();
   const std::string wire = EncodeTasks(in);
   EXPECT_EQ(wire.size(), TaskFrameBytes(3, 5));
-  Frame f;
-  ASSERT_EQ(DecodeFrame(wire, &f), std::nullopt);
+  const Frame f = DecodeOne(wire);
   EXPECT_EQ(f.type, FrameType::kTasks);
   EXPECT_EQ(f.tasks, in);
 }
@@ -33,8 +39,7 @@ TEST(FrameTest, ResultsRoundTripExactly) {
   in.items = {{5, 14998935, std::string(1000, 'z')}, {6, 0, ""}};
   const std::string wire = EncodeResults(in);
   EXPECT_EQ(wire.size(), ResultFrameBytes(2, 1000));
-  Frame f;
-  ASSERT_EQ(DecodeFrame(wire, &f), std::nullopt);
+  const Frame f = DecodeOne(wire);
   EXPECT_EQ(f.type, FrameType::kResults);
   EXPECT_EQ(f.results, in);
 }

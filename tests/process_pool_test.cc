@@ -160,6 +160,21 @@ TEST(ProcessPoolTest, ShutdownReapsEveryWorker) {
   EXPECT_EQ(OpenFdCount(), fds);
 }
 
+// The worker that died is one of the pool's, named with its own pid.
+void ExpectWorkerAmong(const WorkerDied& e, const std::vector<pid_t>& pids) {
+  ASSERT_GE(e.worker(), 0);
+  ASSERT_LT(e.worker(), static_cast<int>(pids.size()));
+  EXPECT_EQ(e.pid(), pids[static_cast<size_t>(e.worker())]);
+}
+
+// A thread that sends `sig` to `pid` a tenth of a second from now (while a Map is running).
+std::thread SignalSoon(pid_t pid, int sig) {
+  return std::thread([pid, sig] {
+    std::this_thread::sleep_for(milliseconds(100));
+    kill(pid, sig);
+  });
+}
+
 TEST(ProcessPoolTest, WorkerKilledMidMapIsReportedAndEverythingIsCleanedUp) {
   const int fds = OpenFdCount();
   {
@@ -169,10 +184,7 @@ TEST(ProcessPoolTest, WorkerKilledMidMapIsReportedAndEverythingIsCleanedUp) {
     // 20 sleeps of 30 s on 2 workers: worker 1 is still in its first task, [1, 2), whenever
     // the killer comes.
     const std::vector<int64_t> in = Range(0, 20);
-    std::thread killer([victim] {
-      std::this_thread::sleep_for(milliseconds(100));
-      kill(victim, SIGKILL);
-    });
+    std::thread killer = SignalSoon(victim, SIGKILL);
     Stopwatch w;
     try {
       pool.Map(SleepSpec(std::chrono::seconds(30)), in, 1);
@@ -208,10 +220,7 @@ TEST(ProcessPoolTest, WorkerHitBySigsegvMidMapIsReported) {
     ProcessPool pool(2);
     const pid_t victim = pool.pid(0);
     const std::vector<int64_t> in = Range(0, 20);
-    std::thread killer([victim] {
-      std::this_thread::sleep_for(milliseconds(100));
-      kill(victim, SIGSEGV);
-    });
+    std::thread killer = SignalSoon(victim, SIGSEGV);
     Stopwatch w;
     try {
       pool.Map(SleepSpec(std::chrono::seconds(30)), in, 1);  // cannot end before the signal
@@ -245,9 +254,7 @@ TEST(ProcessPoolTest, WorkerThatAbortsIsReported) {
       pool.Map({TaskKind::kAbortIf, 5}, in, 1);
       ADD_FAILURE() << "Map returned although a worker aborted";
     } catch (const WorkerDied& e) {
-      ASSERT_GE(e.worker(), 0);
-      ASSERT_LT(e.worker(), 2);
-      EXPECT_EQ(e.pid(), pids[static_cast<size_t>(e.worker())]);
+      ExpectWorkerAmong(e, pids);
       EXPECT_TRUE(WIFSIGNALED(e.wait_status()));
       EXPECT_EQ(WTERMSIG(e.wait_status()), SIGABRT);
       EXPECT_NE(std::string(e.what()).find("killed by signal 6 (ABRT: Aborted)"), std::string::npos) << e.what();
@@ -368,9 +375,7 @@ TEST(ProcessPoolInheritedTest, WorkerThatDiesInsideTheFunctionIsReported) {
       pool.Map(InheritedSpec(), Range(0, 10), 2);  // task 5 is in chunk [4, 6)
       ADD_FAILURE() << "Map returned although a worker exited";
     } catch (const WorkerDied& e) {
-      ASSERT_GE(e.worker(), 0);
-      ASSERT_LT(e.worker(), 2);
-      EXPECT_EQ(e.pid(), pids[static_cast<size_t>(e.worker())]);
+      ExpectWorkerAmong(e, pids);
       EXPECT_TRUE(WIFEXITED(e.wait_status()));
       EXPECT_EQ(WEXITSTATUS(e.wait_status()), 5);
       EXPECT_NE(std::string(e.what()).find("exited with status 5 while running tasks [4, 6)"), std::string::npos)

@@ -251,18 +251,26 @@ TEST(ThreadPoolTest, DestructorFinishesQueuedWork) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(f[static_cast<size_t>(i)].Get(), i);
 }
 
-TEST(ThreadPoolTest, CancelledTasksReportBrokenPromise) {
-  ThreadPool pool(1);
-  std::latch started(1), release(1);
-  auto running = pool.Submit([&] {
+// Keeps the only worker of `pool` busy until `release` counts down: what is submitted next
+// waits in the queue. Returns once the worker is running the blocker, whose result is 1.
+Future<int> OccupyTheWorker(ThreadPool& pool, std::latch& release) {
+  std::latch started(1);
+  Future<int> blocker = pool.Submit([&started, &release] {
     started.count_down();
     release.wait();
     return 1;
   });
+  started.wait();
+  return blocker;
+}
+
+TEST(ThreadPoolTest, CancelledTasksReportBrokenPromise) {
+  ThreadPool pool(1);
+  std::latch release(1);
+  auto running = OccupyTheWorker(pool, release);
   std::atomic<int> ran_queued{0};
   std::vector<Future<int>> queued;
   for (int i = 0; i < 5; ++i) queued.push_back(pool.Submit([&] { return ++ran_queued; }));
-  started.wait();
   std::thread stopper([&] { pool.Shutdown(ThreadPool::ShutdownMode::kCancelQueued); });
   // The queued futures become ready (broken) while the running task still holds the worker.
   for (auto& f : queued) f.Wait();
@@ -285,12 +293,8 @@ TEST(ThreadPoolTest, CancelledTasksReportBrokenPromise) {
 
 TEST(ThreadPoolTest, CancelledSubmitAllTasksAreStillHandedOut) {
   ThreadPool pool(1);
-  std::latch started(1), release(1);
-  auto blocker = pool.Submit([&] {
-    started.count_down();
-    release.wait();
-  });
-  started.wait();
+  std::latch release(1);
+  auto blocker = OccupyTheWorker(pool, release);
   auto done = pool.SubmitAll([](int64_t x) { return x; }, Iota(4));
   std::thread stopper([&] { pool.Shutdown(ThreadPool::ShutdownMode::kCancelQueued); });
   int broken = 0;
@@ -309,12 +313,8 @@ TEST(ThreadPoolTest, CancelledSubmitAllTasksAreStillHandedOut) {
 
 TEST(ThreadPoolTest, MapWaitingOnCancelledChunksThrowsBrokenPromise) {
   ThreadPool pool(1);
-  std::latch started(1), release(1);
-  auto blocker = pool.Submit([&] {
-    started.count_down();
-    release.wait();
-  });
-  started.wait();
+  std::latch release(1);
+  auto blocker = OccupyTheWorker(pool, release);
   std::thread mapper([&] {
     // Queued behind the blocker, then cancelled before it can run.
     EXPECT_THROW(pool.Map([](int64_t x) { return x; }, Iota(6), 2), std::future_error);

@@ -159,34 +159,32 @@ size_t ResultFrameBytes(size_t items, size_t payload_bytes) {
          payload_bytes;
 }
 
-TaskFrameWriter::TaskFrameWriter(std::string* out, uint8_t kind, int64_t param)
-    : out_(out), start_(BeginFrame(out, FrameType::kTasks)) {
-  PutU8(out_, kind);
-  PutU64(out_, static_cast<uint64_t>(param));
+ItemFrameWriter::ItemFrameWriter(std::string* out, FrameType type, const char* name)
+    : out_(out), start_(BeginFrame(out, type)), name_(name) {}
+
+void ItemFrameWriter::BeginItems() {
+  count_offset_ = out_->size() - start_;
   PutU32(out_, 0);  // count, patched by Finish
 }
 
-void TaskFrameWriter::Add(uint64_t index, int64_t input, std::string_view payload) {
-  AddItem(out_, index, input, payload, &count_, "TaskFrameWriter");
+void ItemFrameWriter::Add(uint64_t index, int64_t value, std::string_view payload) {
+  AddItem(out_, index, value, payload, &count_, name_);
 }
 
-void TaskFrameWriter::Finish() {
-  EndFrame(out_, start_, kFrameHeaderBytes + kBodyPrefixBytes + 1 + 8, count_, "TaskFrameWriter");
+void ItemFrameWriter::Finish() { EndFrame(out_, start_, count_offset_, count_, name_); }
+
+TaskFrameWriter::TaskFrameWriter(std::string* out, uint8_t kind, int64_t param)
+    : ItemFrameWriter(out, FrameType::kTasks, "TaskFrameWriter") {
+  PutU8(out, kind);
+  PutU64(out, static_cast<uint64_t>(param));
+  BeginItems();
 }
 
 ResultFrameWriter::ResultFrameWriter(std::string* out, uint64_t cpu_ns, uint64_t ctx_switches)
-    : out_(out), start_(BeginFrame(out, FrameType::kResults)) {
-  PutU64(out_, cpu_ns);
-  PutU64(out_, ctx_switches);
-  PutU32(out_, 0);
-}
-
-void ResultFrameWriter::Add(uint64_t index, int64_t value, std::string_view payload) {
-  AddItem(out_, index, value, payload, &count_, "ResultFrameWriter");
-}
-
-void ResultFrameWriter::Finish() {
-  EndFrame(out_, start_, kFrameHeaderBytes + kBodyPrefixBytes + 8 + 8, count_, "ResultFrameWriter");
+    : ItemFrameWriter(out, FrameType::kResults, "ResultFrameWriter") {
+  PutU64(out, cpu_ns);
+  PutU64(out, ctx_switches);
+  BeginItems();
 }
 
 void AppendErrorFrame(std::string_view message, std::string* out) {
@@ -197,19 +195,26 @@ void AppendErrorFrame(std::string_view message, std::string* out) {
   PatchU32(out, start, static_cast<uint32_t>(out->size() - start - kFrameHeaderBytes));
 }
 
+namespace {
+
+void AddAllAndFinish(ItemFrameWriter& w, const std::vector<FrameItem>& items) {
+  for (const FrameItem& it : items) w.Add(it.index, it.value, it.payload);
+  w.Finish();
+}
+
+}  // namespace
+
 std::string EncodeTasks(const TaskChunk& chunk) {
   std::string out;
   TaskFrameWriter w(&out, chunk.kind, chunk.param);
-  for (const FrameItem& it : chunk.items) w.Add(it.index, it.value, it.payload);
-  w.Finish();
+  AddAllAndFinish(w, chunk.items);
   return out;
 }
 
 std::string EncodeResults(const ResultChunk& chunk) {
   std::string out;
   ResultFrameWriter w(&out, chunk.cpu_ns, chunk.ctx_switches);
-  for (const FrameItem& it : chunk.items) w.Add(it.index, it.value, it.payload);
-  w.Finish();
+  AddAllAndFinish(w, chunk.items);
   return out;
 }
 

@@ -78,33 +78,38 @@ struct ResultChunk {
 size_t TaskFrameBytes(size_t items, size_t payload_bytes);
 size_t ResultFrameBytes(size_t items, size_t payload_bytes);
 
-// Appends one tasks frame to *out, item by item, without intermediate copies. Finish() writes
-// the length and the count; it throws std::length_error if the body exceeds kMaxFrameBodyBytes
-// (and then removes the partial frame from *out). A writer that is not finished leaves an
-// invalid frame behind.
-class TaskFrameWriter {
+// Appends one frame of items (tasks or results) to *out, item by item, without intermediate
+// copies. Finish() writes the length and the count; it throws std::length_error if the body
+// exceeds kMaxFrameBodyBytes (and then removes the partial frame from *out). A writer that is not
+// finished leaves an invalid frame behind.
+class ItemFrameWriter {
  public:
-  TaskFrameWriter(std::string* out, uint8_t kind, int64_t param);
-  void Add(uint64_t index, int64_t input, std::string_view payload);
-  void Finish();
-
- private:
-  std::string* out_;
-  size_t start_;
-  uint32_t count_ = 0;
-};
-
-// The same for a results frame.
-class ResultFrameWriter {
- public:
-  ResultFrameWriter(std::string* out, uint64_t cpu_ns, uint64_t ctx_switches);
   void Add(uint64_t index, int64_t value, std::string_view payload);
   void Finish();
 
+ protected:
+  ItemFrameWriter(std::string* out, FrameType type, const char* name);
+  // Called by a derived writer once its fixed fields are written: the item count comes next.
+  void BeginItems();
+
  private:
   std::string* out_;
   size_t start_;
+  size_t count_offset_ = 0;
   uint32_t count_ = 0;
+  const char* name_;
+};
+
+// A tasks frame: the task kind and its parameter, then the items (input values).
+class TaskFrameWriter : public ItemFrameWriter {
+ public:
+  TaskFrameWriter(std::string* out, uint8_t kind, int64_t param);
+};
+
+// A results frame: the worker's cumulative CPU time and context switches, then the items.
+class ResultFrameWriter : public ItemFrameWriter {
+ public:
+  ResultFrameWriter(std::string* out, uint64_t cpu_ns, uint64_t ctx_switches);
 };
 
 // Appends an error frame carrying `message`, cut to kMaxErrorMessageBytes (decoders reject a

@@ -402,10 +402,12 @@ int64_t EchoServer::connections_open() const { return impl_->open.load(std::memo
 
 namespace {
 
-// Reads exactly n bytes; false on end-of-file or error (the client went away or we were shut down).
-bool ReadFull(int fd, uint8_t* p, size_t n) {
+// Moves exactly n bytes with `step(p, n)` (recv or send), retrying after EINTR; false on
+// end-of-file or error (the client went away or we were shut down).
+template <class Byte, class Step>
+bool TransferFull(Byte* p, size_t n, Step step) {
   while (n > 0) {
-    const ssize_t r = recv(fd, p, n, MSG_WAITALL);
+    const ssize_t r = step(p, n);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return false;
     p += r;
@@ -414,15 +416,12 @@ bool ReadFull(int fd, uint8_t* p, size_t n) {
   return true;
 }
 
+bool ReadFull(int fd, uint8_t* p, size_t n) {
+  return TransferFull(p, n, [fd](uint8_t* at, size_t left) { return recv(fd, at, left, MSG_WAITALL); });
+}
+
 bool WriteFull(int fd, const uint8_t* p, size_t n) {
-  while (n > 0) {
-    const ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
+  return TransferFull(p, n, [fd](const uint8_t* at, size_t left) { return send(fd, at, left, MSG_NOSIGNAL); });
 }
 
 }  // namespace
