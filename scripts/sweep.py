@@ -121,13 +121,60 @@ def list_benchmarks(binary: str, suite: str, overrides: list[str]) -> list[str]:
     return [x.strip() for x in p.stdout.splitlines() if x.strip()]
 
 
+# The notebook's Python in a sweep: §3's asyncio tasks held pending, T at a time, each T in a
+# fresh interpreter (scripts/notebook_python.py's memory mode), beside the C++ memory families
+# (memory_per_task.png). Its grid follows --tasks and --sleep_ms like any family's.
+PYTHON_RUNNER = os.path.join(REPO, "scripts", "notebook_python.py")
+PYTHON_MEMORY_TASKS = (1_000, 10_000, 100_000, 1_000_000)
+PYTHON_MEMORY_SLEEP_MS = 100
+# It runs when the sweep selects it (--models=python or python.async) or the memory families
+# (--workloads=memory), whose chart it belongs in.
+
+
+def python_interpreter() -> str | None:
+    """The user's python3 (the notebook's interpreter), when it is 3.8 or later."""
+    py = shutil.which("python3")
+    if py and subprocess.run([py, "-c", "import sys; sys.exit(sys.version_info < (3, 8))"],
+                             capture_output=True).returncode == 0:
+        return py
+    return None
+
+
+def python_memory_args(grid_text: dict) -> list[str]:
+    tasks = grid_text.get("tasks") or ",".join(map(str, PYTHON_MEMORY_TASKS))
+    sleep = (grid_text.get("sleep_ms") or str(PYTHON_MEMORY_SLEEP_MS)).split(",")[0]
+    return [f"--memory-tasks={tasks}", f"--sleep-ms={sleep}"]
+
+
+def python_names(suite: str, grid_text: dict) -> list[str]:
+    """The Python memory family's names (sweep suite only; none without a usable python3)."""
+    py = python_interpreter()
+    if suite != "sweep" or py is None:
+        return []
+    p = subprocess.run([py, PYTHON_RUNNER, *python_memory_args(grid_text), "--list"],
+                       capture_output=True, text=True, timeout=60)
+    return [x.strip() for x in p.stdout.splitlines() if x.strip()] if p.returncode == 0 else []
+
+
+def family_command(fam: str, binary: str, suite: str, overrides: list[str], grid_text: dict,
+                   repetitions: int, part: str, extra: list[str]) -> list[str]:
+    if fam.startswith("python."):
+        return [python_interpreter() or "python3", PYTHON_RUNNER, "--quiet",
+                *python_memory_args(grid_text), f"--repetitions={repetitions}", "-o", part]
+    model_full, workload = fam.split("/")
+    return [binary, f"--suite={suite}", *overrides,
+            f"--benchmark_filter=^{re.escape(model_full)}/{re.escape(workload)}/",
+            f"--benchmark_repetitions={repetitions}", f"--benchmark_out={part}",
+            "--benchmark_out_format=json", *extra]
+
+
 def select(names: list[str], models: list[str] | None, workloads: list[str] | None):
     """Benchmarks grouped by family, in the binary's order, narrowed to the models (a base
     model selects its variants too) and workloads asked for."""
     parsed = [(n, cr.parse_name(n)) for n in names]
     parsed = [(n, p) for n, p in parsed if p is not None]
     all_models = list(dict.fromkeys(p.model_full for _, p in parsed))
-    bases = list(dict.fromkeys(p.model for _, p in parsed))
+    bases = list(dict.fromkeys(p.lang or p.model for _, p in parsed))
     all_workloads = list(dict.fromkeys(p.workload for _, p in parsed))
     for m in models or []:
         if m not in all_models and m not in bases:
@@ -138,9 +185,11 @@ def select(names: list[str], models: list[str] | None, workloads: list[str] | No
             raise UsageError(f"unknown workload '{w}'; this suite has: {', '.join(all_workloads)}")
     families: dict[str, list] = {}
     for n, p in parsed:
-        if models and p.model_full not in models and p.model not in models:
+        # A base model selects its variants; a language (python) selects its rows, which a C++
+        # model's name does not.
+        if models and p.model_full not in models and (p.lang or p.model) not in models:
             continue
-        if workloads and p.workload not in workloads:
+        if workloads and p.workload not in workloads and not (p.lang and "memory" in workloads):
             continue
         families.setdefault(f"{p.model_full}/{p.workload}", []).append((n, p))
     if not families:
@@ -325,6 +374,9 @@ def main(argv=None) -> int:
                 raise UsageError(f"unknown key '{key}'; the grid keys are: {', '.join(keys)}")
             overrides.append(f"--{key}={','.join(map(str, parse_values(key, text, keys[key])))}")
         names = list_benchmarks(binary, args.suite, overrides)
+        # Python's memory per pending task goes with the memory families, or when asked for.
+        if any(m.startswith("python") for m in models or []) or "memory" in (workloads or []):
+            names += python_names(args.suite, grid_text)
         families = select(names, models, workloads)
         check_keys_used(families, grid_text)
     except UsageError as e:
@@ -371,11 +423,8 @@ def main(argv=None) -> int:
                   f"elapsed {fmt_elapsed(time.monotonic() - start)}, {left} run(s) left after "
                   "this", file=sys.stderr, flush=True)
             part = os.path.join(parts_dir, f"{i:03d}.json")
-            model_full, workload = fam.split("/")
-            cmd = [binary, f"--suite={args.suite}", *overrides,
-                   f"--benchmark_filter=^{re.escape(model_full)}/{re.escape(workload)}/",
-                   f"--benchmark_repetitions={args.repetitions}", f"--benchmark_out={part}",
-                   "--benchmark_out_format=json", *extra]
+            cmd = family_command(fam, binary, args.suite, overrides, grid_text, args.repetitions,
+                                 part, extra)
             log.write(f"==> {' '.join(cmd)}\n")
             log.flush()
             try:

@@ -67,6 +67,25 @@ class SweepTest(unittest.TestCase):
         self.assertIn("threads/sleep/tasks:8/workers:4/sleep_ms:1/real_time", p.stdout)
         self.assertEqual(self.folders(), [])
 
+    def test_pythons_memory_family_is_selected_like_a_model(self):
+        p = self.sweep("--models=python.async", "tasks=1000,10000", "--dry-run")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.splitlines(), [
+            "python.async/sleep: 2 benchmark(s)",
+            "  python.async/sleep/tasks:1000/sleep_ms:100/real_time",
+            "  python.async/sleep/tasks:10000/sleep_ms:100/real_time"])
+        # The C++ model's name does not select the Python rows.
+        p = self.sweep("--models=threads", "--dry-run")
+        self.assertNotIn("python.", p.stdout)
+
+    def test_pythons_memory_family_runs_in_its_own_interpreters(self):
+        p = self.sweep("--models=python", "tasks=1000")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = self.load(self.folders()[0])["benchmarks"]
+        self.assertEqual({r["run_name"] for r in rows},
+                         {"python.async/sleep/tasks:1000/sleep_ms:100/real_time"})
+        self.assertGreater(rows[0]["rss_kib"], 0)
+
     def test_a_full_sweep_writes_one_folder_with_merged_results_and_report(self):
         p = self.sweep("tasks=2,8", "--repetitions=2")
         self.assertEqual(p.returncode, 0, p.stderr)
