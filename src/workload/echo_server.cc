@@ -51,6 +51,7 @@ struct Reply {
   int refs = 0;                // open timer handle + write in flight
   std::list<Reply*>::iterator waiting;  // position in conn->waiting while the timer is armed
   bool is_waiting = false;
+  uint64_t deadline_ns = 0;    // on uv_hrtime's clock: the reply leaves no earlier
 };
 
 }  // namespace
@@ -155,6 +156,15 @@ void SendReply(Reply* r) {
 
 void OnReplyTimer(uv_timer_t* t) {
   Reply* r = static_cast<Reply*>(t->data);
+  // Fired early by libuv's truncated millisecond clock: wait for the rest, rounded up to whole
+  // milliseconds of the real clock (TimeoutUntil would round from the truncated loop clock and
+  // add up to a millisecond more). Should that still fire early, this runs again.
+  uv_update_time(t->loop);
+  const uint64_t now_ns = uv_hrtime();
+  if (now_ns < r->deadline_ns &&
+      uv_timer_start(t, OnReplyTimer, (r->deadline_ns - now_ns + 999'999) / 1'000'000, 0) == 0) {
+    return;
+  }
   r->conn->waiting.erase(r->waiting);
   r->is_waiting = false;
   uv_close(reinterpret_cast<uv_handle_t*>(&r->timer), OnReplyTimerClosed);
@@ -197,12 +207,14 @@ void OnRequest(Conn* c, std::vector<uint8_t> frame) {
     return;
   }
   ++r->refs;  // the timer handle, released by its close callback
-  // libuv counts timers in whole milliseconds of a truncated cached clock, so arming for the
-  // plain delay could answer up to 1 ms early; TimeoutUntil rounds up so a reply never leaves
-  // before `delay` has passed since the request's last byte arrived (now).
-  const uint64_t deadline_ns = uv_hrtime() + delay_ms * 1'000'000;
+  // The timer is armed for the plain delay, as the callback timers are (models/async.h): libuv
+  // counts whole milliseconds of a truncated cached clock and epoll_wait sleeps whole
+  // milliseconds, so rounding the delay up (TimeoutUntil) made every reply about 2 ms late;
+  // armed plain it can fire up to 1 ms early, and OnReplyTimer then waits for the rest. Either
+  // way no reply leaves before `delay` has passed since the request's last byte arrived (now).
   uv_update_time(&s->loop);
-  if (uv_timer_start(&r->timer, OnReplyTimer, TimeoutUntil(&s->loop, deadline_ns), 0) != 0) {
+  r->deadline_ns = uv_hrtime() + delay_ms * 1'000'000;
+  if (uv_timer_start(&r->timer, OnReplyTimer, delay_ms, 0) != 0) {
     uv_close(reinterpret_cast<uv_handle_t*>(&r->timer), OnReplyTimerClosed);
     CloseConn(c, /*reset=*/false);
     return;
