@@ -43,8 +43,13 @@ CpuWork CpuWorkFor(CpuJob job, const Args& args) {
 
 double MachineIdealFor(const CpuWork& w, int64_t workers, int64_t chunksize) {
   const int threads = static_cast<int>(std::min<int64_t>(workers, UsableCores()));
-  const double capacity = CapacityFor(w.batch.inputs, w.batch.task, threads);
-  return MachineIdealSeconds(w.cal.task_seconds, workers, chunksize, capacity);
+  const BatchCapacity now = MeasureBatchCapacity(w.batch.inputs, w.batch.task, threads);
+  // The calibration's task times, scaled to the core's speed now: on a shared VM one core's
+  // speed drifts by tens of percent within minutes, and the calibration is cached per process.
+  std::vector<double> task_seconds = w.cal.task_seconds;
+  const double scale = w.cal.total_seconds > 0 && now.serial_seconds > 0 ? now.serial_seconds / w.cal.total_seconds : 1.0;
+  for (double& t : task_seconds) t *= scale;
+  return MachineIdealSeconds(task_seconds, workers, chunksize, now.capacity);
 }
 
 double SerialCpuEstimate(CpuJob job, const Args& a) {

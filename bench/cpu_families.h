@@ -32,9 +32,11 @@ struct CpuWork {
 CpuWork CpuWorkFor(CpuJob job, const Args& args);
 
 // machine_ideal_s of a CPU batch on `workers` workers fed `chunksize` tasks at a time: its ideal
-// computed with the parallel capacity the machine delivers right now, measured on this very batch
-// (measure/probe.h's CapacityFor: serial and parallel rounds, interleaved, a few tens of ms) just
-// before the timed loop. Capacity drifts within minutes, so a start-of-run figure would not do.
+// computed with what the machine delivers right now, measured on this very batch just before the
+// timed loop (measure/probe.h's MeasureBatchCapacity: serial and parallel rounds, interleaved, a
+// few tens of ms): the parallel capacity, and one core's speed (the calibrated task times are
+// scaled to the serial time of those rounds). Both drift within minutes, so neither a
+// start-of-run probe nor the cached calibration would do.
 double MachineIdealFor(const CpuWork& w, int64_t workers, int64_t chunksize);
 
 // Rough serial seconds of a CPU family's batch, for sizing runs only: ~1.3 ns per cpu_intensivo

@@ -271,14 +271,43 @@ double ParallelCapacity(const CapacityOptions& o) {
   return std::min<double>(n_threads, Median(serial) / Median(parallel));
 }
 
+// Runs `round` again and again for at least `block_seconds` (and at least three times) and
+// returns the median duration of the rounds after the first.
+template <class Round>
+double MedianOfBlock(double block_seconds, Round&& round) {
+  std::vector<double> t;
+  const Stopwatch block;
+  for (size_t i = 0; i < 3 || block.ElapsedSeconds() < block_seconds; ++i) {
+    const Stopwatch w;
+    round();
+    if (i > 0) t.push_back(w.ElapsedSeconds());
+  }
+  return Median(t);
+}
+
 double CapacityFor(std::span<const int64_t> inputs, const TaskFn& task, int threads,
                    const CapacityForOptions& o) {
+  const int used = static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(threads, 0)), inputs.size()));
+  if (threads >= 1 && used <= 1) return 1.0;
+  return MeasureBatchCapacity(inputs, task, threads, o).capacity;
+}
+
+BatchCapacity MeasureBatchCapacity(std::span<const int64_t> inputs, const TaskFn& task, int threads,
+                                   const CapacityForOptions& o) {
   if (threads < 1) {
     throw std::invalid_argument("CapacityFor: threads must be >= 1, got " + std::to_string(threads));
   }
   const int used = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), inputs.size()));
-  if (used <= 1) return 1.0;
   const Stopwatch since;
+  if (used <= 1) {  // nothing to split: the serial time alone
+    std::vector<double> serial;
+    for (int round = 0; MorePairs(round, o.min_pairs, o.max_pairs, since, o.budget_seconds); ++round) {
+      const Stopwatch w;
+      for (const int64_t in : inputs) task(in);
+      serial.push_back(w.ElapsedSeconds());
+    }
+    return {1.0, Median(serial)};
+  }
   std::vector<int64_t> serial_out(inputs.size()), parallel_out(inputs.size());
   std::atomic<size_t> next{0};
   const std::function<void(int)> take_next = [&](int) {
@@ -289,18 +318,24 @@ double CapacityFor(std::span<const int64_t> inputs, const TaskFn& task, int thre
   Team team(used);
   std::vector<double> serial, parallel;
   for (int pair = 0; MorePairs(pair, o.min_pairs, o.max_pairs, since, o.budget_seconds); ++pair) {
-    const Stopwatch w;
-    for (size_t i = 0; i < inputs.size(); ++i) serial_out[i] = task(inputs[i]);
-    serial.push_back(w.ElapsedSeconds());
-    next.store(0, std::memory_order_relaxed);  // published to the team by Run's mutex
-    parallel.push_back(team.Run(take_next));
+    // Each half is a block of rounds in a row, for at least block_seconds, timed by the median
+    // of its rounds after the first, as a timed loop sees the batch: the first round after the
+    // other half finds the other vCPUs idle, and waking an idle vCPU of a virtual machine costs
+    // a large part of a batch of a few milliseconds.
+    serial.push_back(MedianOfBlock(o.block_seconds, [&] {
+      for (size_t i = 0; i < inputs.size(); ++i) serial_out[i] = task(inputs[i]);
+    }));
+    parallel.push_back(MedianOfBlock(o.block_seconds, [&] {
+      next.store(0, std::memory_order_relaxed);  // published to the team by Run's mutex
+      team.Run(take_next);
+    }));
     if (parallel_out != serial_out) {
       throw std::logic_error("CapacityFor: a task gave different results on the team's threads");
     }
   }
   const double ratio = Median(serial) / Median(parallel);
-  if (!(ratio > 0)) return 1.0;  // tasks too short for the clock: nothing to compare
-  return std::min(ratio, static_cast<double>(used));
+  if (!(ratio > 0)) return {1.0, Median(serial)};  // tasks too short for the clock: nothing to compare
+  return {std::min(ratio, static_cast<double>(used)), Median(serial)};
 }
 
 double MachineIdealSeconds(const std::vector<double>& task_seconds, int64_t workers,

@@ -89,21 +89,34 @@ struct CapacityForOptions {
   int min_pairs = 3;             // a median needs three
   int max_pairs = 9;
   double budget_seconds = 0.05;  // no new pair starts after this much time
+  double block_seconds = 0.005;  // each half of a pair: rounds in a row for at least this long
 };
 
 // The same ratio on a benchmark's own batch, right before its timed loop: the serial time of
 // task(inputs[i]) for every i on the calling thread, divided by the time of the batch run on
 // min(threads, inputs.size()) threads that each take the next task from a shared counter (the
 // first free thread takes the next task, as the pools and Makespan(…, chunksize 1) do, so a
-// thread slowed by a neighbour takes fewer tasks). Medians of interleaved rounds, as
-// ParallelCapacity. The cost is at least min_pairs × (serial + parallel time of the batch), so it
-// is meant for batches of a few milliseconds. The result includes the batch's own imbalance
+// thread slowed by a neighbour takes fewer tasks). Each pair times a block of serial rounds in a
+// row, then a block of parallel rounds in a row (at least three rounds and block_seconds each;
+// the first round of a block is not counted, since it finds the other CPUs idle, as a timed
+// loop's rounds do not), and the medians of the pairs are compared. The cost is at least
+// min_pairs × 2 × block_seconds, so it is meant for batches of a few milliseconds. The result includes the batch's own imbalance
 // (3 equal tasks on 2 threads give at most 1.5) and is clamped to (0, min(threads, tasks)].
 // threads == 1 or fewer than 2 tasks give 1.0 without running anything. Throws
 // std::invalid_argument if threads < 1, std::logic_error if a task's results differ between a
 // serial and a parallel round, and rethrows what a task throws (after joining its threads).
 double CapacityFor(std::span<const int64_t> inputs, const TaskFn& task, int threads,
                    const CapacityForOptions& options = {});
+
+// What CapacityFor measures, both halves: the capacity and the median serial time of the whole
+// batch in the same rounds (with one thread, or one task, only serial rounds are run and the
+// capacity is 1). A family's calibration can be minutes old; this serial time is of now.
+struct BatchCapacity {
+  double capacity = 1.0;
+  double serial_seconds = 0;
+};
+BatchCapacity MeasureBatchCapacity(std::span<const int64_t> inputs, const TaskFn& task, int threads,
+                                   const CapacityForOptions& options = {});
 
 // The best time of the calibrated tasks on this machine's measured capacity instead of perfect
 // cores. With k = min(workers, UsableCores()) and c = capacity:
