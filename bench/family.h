@@ -20,6 +20,7 @@
 #include <optional>
 
 #include "counters.h"
+#include "watchdog.h"
 
 namespace concbench {
 
@@ -51,6 +52,7 @@ std::optional<Meter> TimeIterations(benchmark::State& state, const Expect& expec
   try {
     for (auto _ : state) {
       const int64_t sum = iteration();
+      CountIteration();
       if (expect.checksum && sum != *expect.checksum) ++mismatches, wrong = sum;
     }
   } catch (const std::exception& e) {

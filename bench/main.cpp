@@ -1,7 +1,10 @@
 // concbench: the benchmark binary. Parses its own flags (suite and grid overrides), registers the
-// families for that suite, records the run context in the JSON, runs Google Benchmark, and exits
-// non-zero when a flag is invalid, no benchmark matched, or any benchmark reported an error
-// (Google Benchmark's own main exits 0 even then).
+// families for that suite, records the run context in the JSON, runs Google Benchmark under the
+// watchdog (bench/watchdog.h), and exits with
+//   0 when every benchmark ran; 1 when a benchmark reported an error (a stalled worker included)
+//   or none matched (Google Benchmark's own main exits 0 even then); 2 for an invalid flag;
+//   3 when the watchdog ended a benchmark past its deadline; 130 / 143 on SIGINT / SIGTERM
+//   (the last three leave the results so far in --benchmark_out, marked partial).
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -15,6 +18,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +30,7 @@
 #include "registry.h"
 #include "results_file.h"
 #include "sys/rlimit.h"
+#include "watchdog.h"
 
 namespace {
 
@@ -137,6 +142,8 @@ void AddContext(const concbench::Options& opt) {
   benchmark::AddCustomContext("concbench_compiler", CONCBENCH_COMPILER);
   benchmark::AddCustomContext("concbench_suite", std::string(concbench::SuiteName(opt.suite)));
   benchmark::AddCustomContext("concbench_options", concbench::DescribeOptions(opt));
+  benchmark::AddCustomContext("concbench_deadline", concbench::DeadlineRule(opt.timeout_s));
+  benchmark::AddCustomContext("concbench_deadline_source", concbench::DeadlineSource(opt.timeout_s));
   benchmark::AddCustomContext("libuv_version", uv_version_string());
   benchmark::AddCustomContext("usable_cores", std::to_string(concbench::UsableCores()));
   const char* pool = std::getenv("UV_THREADPOOL_SIZE");
@@ -186,8 +193,11 @@ int main(int argc, char** argv) {
   if (!opt.console_out.empty() && !CheckWritable("--console_out", opt.console_out)) return 2;
   benchmark::Initialize(&argc, argv, PrintHelp);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  // Before any thread exists, so that SIGINT and SIGTERM reach only the watchdog.
+  if (!listing) concbench::BlockStopSignals();
 
   RaiseDescriptorLimit();
+  opt.min_time_s = min_time_s;
   AddContext(opt);
   if (concbench::RegisterAllFamilies(opt) == 0) {
     std::cerr << "concbench: no benchmark registered for " << concbench::DescribeOptions(opt) << "\n";
@@ -208,21 +218,33 @@ int main(int argc, char** argv) {
     return 2;
   }
   ErrorTrackingReporter reporter(display.reporter());
-  // What the machine can deliver, before and after: in the context, beside the numbers.
-  const bool probing = !opt.no_probe && !listing;
-  if (probing) {
-    for (const auto& [k, v] : concbench::ContextEntries(concbench::ProbeMachine())) benchmark::AddCustomContext(k, v);
-  }
   std::unique_ptr<concbench::ResultsFile> file;
+  const bool probing = !opt.no_probe && !listing;
   if (!out_path.empty() && out_format == "json") {
-    const size_t planned =
-        concbench::SelectPlanned(concbench::PlannedBenchmarks(), benchmark::GetBenchmarkFilter()).size();
-    file = std::make_unique<concbench::ResultsFile>(out_path, planned, [probing] {
+    std::vector<std::string> planned;
+    for (const auto& p : concbench::SelectPlanned(concbench::PlannedBenchmarks(), benchmark::GetBenchmarkFilter())) {
+      planned.push_back(p.name);
+    }
+    file = std::make_unique<concbench::ResultsFile>(out_path, std::move(planned), [probing] {
       return probing ? concbench::ContextEntries(concbench::ProbeEnd(), "_end") : concbench::ContextList{};
     });
   }
+  // Deadlines and interruptions (bench/watchdog.h): the results so far survive as a partial file.
+  std::optional<concbench::Watchdog> watchdog;
+  if (!listing) {
+    watchdog.emplace([&file, &out_path](const std::string& reason, const std::string& cut_short) {
+      if (!file) return;
+      file->WritePartial(reason, cut_short);
+      std::fprintf(stderr, "concbench: the results so far are in %s, marked partial\n", out_path.c_str());
+    });
+  }
+  // What the machine can deliver, before and after: in the context, beside the numbers.
+  if (probing) {
+    for (const auto& [k, v] : concbench::ContextEntries(concbench::ProbeMachine())) benchmark::AddCustomContext(k, v);
+  }
   const size_t matched = file ? benchmark::RunSpecifiedBenchmarks(&reporter, file.get())
                               : benchmark::RunSpecifiedBenchmarks(&reporter);
+  watchdog.reset();
   benchmark::Shutdown();
   std::fflush(stdout);
   if (matched == 0) {

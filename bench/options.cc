@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <initializer_list>
 
 namespace concbench {
@@ -109,6 +110,17 @@ std::optional<std::string> ParseChoice(std::string_view flag, std::string_view n
          names;
 }
 
+// --timeout_s=SECONDS: a finite number ≥ 0, at most a day (0: no deadline).
+std::optional<std::string> ParseTimeout(bool has_value, std::string_view value, std::optional<double>* out) {
+  const std::string usage = "--timeout_s needs a number of seconds from 0 (no deadline) to 86400";
+  const std::optional<double> v = has_value ? ParseDouble(value) : std::nullopt;
+  if (!v || !std::isfinite(*v) || *v < 0 || *v > 86400) {
+    return has_value ? usage + ", got '" + std::string(value) + "'" : usage;
+  }
+  *out = *v;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string_view SuiteName(Suite s) {
@@ -204,6 +216,10 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
       out->console_out = std::string(value);
       continue;
     }
+    if (key == "timeout_s") {
+      if (auto err = ParseTimeout(has_value, value, &out->timeout_s)) return err;
+      continue;
+    }
     if (const ArgSpec* spec = FindArg(key)) {
       if (!has_value) return "--" + std::string(key) + " needs a value; " + Allowed(*spec);
       std::vector<int64_t> values;
@@ -232,6 +248,9 @@ std::string OwnFlagsHelp() {
       "      sleep overshoot, fork, load...), print its card and exit\n"
       "  --no_probe                     skip the machine probe a run starts and ends with\n"
       "      (its machine_* context keys are then absent)\n"
+      "  --timeout_s=SECONDS            each benchmark run's deadline, 0 for none (default:\n"
+      "      the larger of 60 s and 10 x the run's planned time); past it a process pool\n"
+      "      reports its stalled worker, or the watchdog ends the run with exit status 3\n"
       "  grid overrides (comma-separated integers, replace the suite's values for every\n"
       "  family that has the argument):\n";
   for (const ArgSpec& a : kArgs) {

@@ -51,6 +51,12 @@ struct Options {
   Display display = Display::kAuto;
   // Where Google Benchmark's full table goes as well when progress lines are shown ("" = nowhere).
   std::string console_out;
+  // --timeout_s: every benchmark run's deadline in seconds (0: none); not given: the default rule
+  // of bench/watchdog.h.
+  std::optional<double> timeout_s;
+  // Google Benchmark's --benchmark_min_time (main reads it), which sizes the deadline of runs
+  // whose iterations Google Benchmark chooses.
+  double min_time_s = 0.5;
   // Argument name → values replacing the suite's values for that argument.
   std::map<std::string, std::vector<int64_t>, std::less<>> overrides;
 };

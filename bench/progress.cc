@@ -69,12 +69,6 @@ std::string ShortName(const std::string& name) {
   return s;
 }
 
-double PlannedSeconds(const Planned& p, int64_t repetitions, double min_time_s) {
-  const double one = p.iterations > 0 ? static_cast<double>(p.iterations) * p.estimate_s
-                                      : std::max(min_time_s, p.estimate_s);
-  return static_cast<double>(std::max<int64_t>(repetitions, 1)) * one;
-}
-
 std::vector<Planned> SelectPlanned(const std::vector<Planned>& all, const std::string& filter) {
   std::string spec = filter;
   bool negative = false;

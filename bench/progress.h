@@ -26,10 +26,6 @@
 
 namespace concbench {
 
-// Planned seconds of one benchmark: its repetitions of `iterations` × `estimate_s`, or, when
-// Google Benchmark sizes the run, about `min_time_s` per repetition.
-double PlannedSeconds(const Planned& p, int64_t repetitions, double min_time_s);
-
 // The registered benchmarks a Google Benchmark filter selects, matched as Google Benchmark 1.7.1
 // does (POSIX extended regex searched in the full name; a leading '-' negates; "" and "all" match
 // everything). Throws std::invalid_argument for a filter that is not a valid regex.

@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "watchdog.h"
+
 namespace concbench {
 namespace {
 
@@ -116,18 +118,31 @@ int64_t PlannedIterations(const Budget& budget, const Args& args, Suite s) {
   return static_cast<int64_t>(std::clamp(n, 1.0, most));
 }
 
+double PlannedSeconds(const Planned& p, int64_t repetitions, double min_time_s) {
+  const double one = p.iterations > 0 ? static_cast<double>(p.iterations) * p.estimate_s
+                                      : std::max(min_time_s, p.estimate_s);
+  return static_cast<double>(std::max<int64_t>(repetitions, 1)) * one;
+}
+
 int RegisterFamily(const Options& o, const Family& f) {
   const Expansion e = ExpandGrids(GridsFor(f.grids, o.suite), o.overrides);
   for (const auto& t : e.tuples) {
     const Args args(e.arg_names, t);
     // A body that throws (a pool that cannot start, a refused thread, a failed system call) ends
     // with the exception's message instead of taking the whole run down through std::terminate.
-    auto guarded = [body = f.body, args](benchmark::State& state) {
+    const int64_t iterations = PlannedIterations(f.budget, args, o.suite);
+    const Planned planned{BenchmarkName(f.name, args, iterations), iterations,
+                          f.budget.estimate ? f.budget.estimate(args) : 0};
+    const double deadline_s = RunDeadlineSeconds(PlannedSeconds(planned, 1, o.min_time_s), o.timeout_s);
+    // The watchdog (bench/watchdog.h) knows which benchmark runs, since when, and its deadline.
+    auto guarded = [body = f.body, args, name = planned.name, deadline_s, iterations](benchmark::State& state) {
+      BeginRun(name, deadline_s, iterations > 0 ? iterations : static_cast<int64_t>(state.max_iterations));
       try {
         body(state, args);
       } catch (const std::exception& ex) {
         state.SkipWithError(ex.what());
       }
+      EndRun();
     };
     auto* b = benchmark::RegisterBenchmark(f.name.c_str(), guarded);
     b->UseRealTime()->Unit(f.unit);
@@ -135,10 +150,8 @@ int RegisterFamily(const Options& o, const Family& f) {
       b->ArgNames(e.arg_names);
       b->Args(t);
     }
-    const int64_t iterations = PlannedIterations(f.budget, args, o.suite);
     if (iterations > 0) b->Iterations(iterations);
-    MutablePlanned().push_back({BenchmarkName(f.name, args, iterations), iterations,
-                                f.budget.estimate ? f.budget.estimate(args) : 0});
+    MutablePlanned().push_back(planned);
   }
   if (!e.tuples.empty()) {
     for (const auto& n : e.arg_names) MutableUsedArgNames().insert(n);

@@ -130,8 +130,13 @@ struct Planned {
   double estimate_s = 0;    // one iteration, from the family's estimate
 };
 
+// Planned seconds of one benchmark: its repetitions of `iterations` × `estimate_s`, or, when
+// Google Benchmark sizes the run, about `min_time_s` per repetition.
+double PlannedSeconds(const Planned& p, int64_t repetitions, double min_time_s);
+
 // Registers one benchmark per argument tuple of `f` in the chosen suite, with UseRealTime, the
-// family's unit, its ArgNames and its budget. An exception escaping the body ends that benchmark
+// family's unit, its ArgNames and its budget. Each run of its body is a watched run (bench/watchdog.h)
+// with the deadline RunDeadlineSeconds gives its planned time. An exception escaping the body ends that benchmark
 // with SkipWithError naming it (a body must still not leave joinable threads or children behind).
 // Returns how many were registered.
 int RegisterFamily(const Options& o, const Family& f);

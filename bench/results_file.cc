@@ -27,8 +27,9 @@ std::string JsonString(const std::string& s) {
   return out + "\"";
 }
 
-ResultsFile::ResultsFile(std::string path, size_t planned, std::function<ContextList()> end_context)
-    : path_(std::move(path)), planned_(planned), end_context_(std::move(end_context)) {
+ResultsFile::ResultsFile(std::string path, std::vector<std::string> planned,
+                         std::function<ContextList()> end_context)
+    : path_(std::move(path)), planned_(std::move(planned)), end_context_(std::move(end_context)) {
   json_.SetOutputStream(&text_);
   json_.SetErrorStream(&text_);
 }
@@ -57,8 +58,8 @@ std::string ResultsFile::Close(const std::string& body, bool closed, bool has_ro
 bool ResultsFile::ReportContext(const Context& context) {
   std::lock_guard lock(mu_);
   const bool ok = json_.ReportContext(context);
-  WriteLocked(Close(text_.str(), false, false, {{"concbench_partial", "running: 0 of " + std::to_string(planned_) +
-                                                                    " benchmarks done"}}));
+  WriteLocked(Close(text_.str(), false, false,
+                    {{"concbench_partial", "running: 0 of " + std::to_string(planned_.size()) + " benchmarks done"}}));
   return ok;
 }
 
@@ -69,12 +70,10 @@ void ResultsFile::ReportRuns(const std::vector<Run>& runs) {
   if (runs.empty()) return;
   has_rows_ = true;
   // Google Benchmark reports a benchmark's repetitions and its aggregates in two calls.
-  const std::string name = runs.front().run_name.str();
-  if (name != last_name_) ++done_;
-  last_name_ = name;
+  done_.insert(runs.front().run_name.str());
   WriteLocked(Close(text_.str(), false, true,
-                    {{"concbench_partial", "running: " + std::to_string(done_) + " of " +
-                                               std::to_string(planned_) + " benchmarks done"}}));
+                    {{"concbench_partial", "running: " + std::to_string(done_.size()) + " of " +
+                                               std::to_string(planned_.size()) + " benchmarks done"}}));
 }
 
 void ResultsFile::Finalize() {
@@ -88,9 +87,18 @@ void ResultsFile::Finalize() {
 
 void ResultsFile::WritePartial(const std::string& reason, const std::string& cut_short) {
   std::lock_guard lock(mu_);
-  if (finished_) return;
-  WriteLocked(Close(text_.str(), false, has_rows_, {{"concbench_partial", reason}}, cut_short, reason));
+  if (finished_ || text_.str().empty()) return;  // nothing written yet: no file rather than a false one
+  WriteLocked(Close(text_.str(), false, has_rows_, {{"concbench_partial", reason}, {"concbench_not_run", NotRunLocked(cut_short)}},
+                    cut_short, reason));
   finished_ = true;
+}
+
+std::string ResultsFile::NotRunLocked(const std::string& cut_short) const {
+  std::string out;
+  for (const std::string& name : planned_) {
+    if (!done_.count(name) && name != cut_short) out += (out.empty() ? "" : "; ") + name;
+  }
+  return out;
 }
 
 void ResultsFile::WriteLocked(const std::string& text) {

@@ -8,10 +8,11 @@
 // "concbench_partial": "<why>" (while it runs: "running: k of N benchmarks done"). Finalize
 // writes the complete file, without that key, with the context entries of the end of the run
 // added (the end-of-run machine probe). WritePartial writes the file as a stopped run leaves it:
-// the reason, and a failed row for the benchmark that was cut short. The format is exactly Google
+// the reason, a failed row for the benchmark that was cut short, and in "concbench_not_run" the
+// other planned benchmarks that never finished, joined by "; ". The format is exactly Google
 // Benchmark's, so compare.py and every script read it unchanged.
 //
-//   ResultsFile file("out.json", planned_count, [] { return EndContext(); });
+//   ResultsFile file("out.json", planned_names, [] { return EndContext(); });
 //   RunSpecifiedBenchmarks(&display, &file);   // with --benchmark_out=out.json
 #pragma once
 
@@ -19,6 +20,7 @@
 
 #include <functional>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -30,8 +32,9 @@ using ContextList = std::vector<std::pair<std::string, std::string>>;
 
 class ResultsFile : public benchmark::BenchmarkReporter {
  public:
-  // `path`: the --benchmark_out file. `end_context`, if given, is called once, at Finalize.
-  ResultsFile(std::string path, size_t planned, std::function<ContextList()> end_context = {});
+  // `path`: the --benchmark_out file; `planned`: the names of the benchmarks the run will report.
+  // `end_context`, if given, is called once, at Finalize.
+  ResultsFile(std::string path, std::vector<std::string> planned, std::function<ContextList()> end_context = {});
 
   bool ReportContext(const Context& context) override;
   void ReportRuns(const std::vector<Run>& runs) override;
@@ -52,14 +55,15 @@ class ResultsFile : public benchmark::BenchmarkReporter {
  private:
   void WriteLocked(const std::string& text);
 
+  std::string NotRunLocked(const std::string& cut_short) const;
+
   std::string path_;
-  size_t planned_;
+  std::vector<std::string> planned_;
   std::function<ContextList()> end_context_;
   std::mutex mu_;  // guards everything below
   std::ostringstream text_;
   benchmark::JSONReporter json_;
-  size_t done_ = 0;
-  std::string last_name_;
+  std::set<std::string> done_;  // run names reported
   bool has_rows_ = false;
   bool finished_ = false;
 };
