@@ -20,6 +20,16 @@ TEST(DeadlineTest, ALimitOfZeroOrOneTooFarAwayIsNoDeadline) {
   EXPECT_THROW(DeadlineAfter(t0, milliseconds(-1)), std::invalid_argument);
 }
 
+TEST(DeadlineTest, ANegativeLimitIsRefusedByName) {
+  try {
+    CheckTimeLimit(milliseconds(-5), "--timeout_s");
+    ADD_FAILURE() << "a negative limit was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "--timeout_s must be >= 0 ms (0: none), got -5");
+  }
+  CheckTimeLimit(milliseconds(0), "zero");
+}
+
 TEST(DeadlineTest, PollTimeoutIsTheTimeLeftRoundedUp) {
   const Clock::time_point t0 = Clock::now();
   EXPECT_EQ(PollTimeoutMs(t0 + milliseconds(3), t0), 3);

@@ -9,10 +9,14 @@ namespace concbench {
 
 using Clock = std::chrono::steady_clock;
 
-Clock::time_point DeadlineAfter(Clock::time_point start, std::chrono::milliseconds limit) {
+void CheckTimeLimit(std::chrono::milliseconds limit, std::string_view what) {
   if (limit.count() < 0) {
-    throw std::invalid_argument("a time limit must be >= 0 ms (0: none), got " + std::to_string(limit.count()));
+    throw std::invalid_argument(std::string(what) + " must be >= 0 ms (0: none), got " + std::to_string(limit.count()));
   }
+}
+
+Clock::time_point DeadlineAfter(Clock::time_point start, std::chrono::milliseconds limit) {
+  CheckTimeLimit(limit, "a time limit");
   if (limit.count() == 0 || limit >= std::chrono::floor<std::chrono::milliseconds>(Clock::time_point::max() - start)) {
     return Clock::time_point::max();
   }

@@ -10,11 +10,15 @@
 #pragma once
 
 #include <chrono>
+#include <string_view>
 
 namespace concbench {
 
+// Throws std::invalid_argument("<what> must be >= 0 ms (0: none), got -5") for a negative limit.
+void CheckTimeLimit(std::chrono::milliseconds limit, std::string_view what);
+
 // `limit` after `start`; a limit of 0 (none) is time_point::max(), and so is one too far away to
-// represent. std::invalid_argument for a negative limit.
+// represent. CheckTimeLimit's std::invalid_argument for a negative limit.
 std::chrono::steady_clock::time_point DeadlineAfter(std::chrono::steady_clock::time_point start,
                                                     std::chrono::milliseconds limit);
 
