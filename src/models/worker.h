@@ -5,10 +5,10 @@
 // results back through a pipe as frames (models/frame.h): a ProcessPool worker lives as long as
 // its pool (models/process_pool.h), a per-task child for one task (models/fork_per_task.h). Both
 // models report a child that died with WorkerDied and one that broke the protocol with
-// WorkerError, and both count their traffic in IpcStats. They, and BarePipeEcho
-// (models/bare_pipe.h), report children that stay alive but send nothing for longer than a stall
-// timeout with WorkerStalled. IpcStats and WorkerUsage are cumulative
-// readings; the arithmetic gives what a stretch of work cost.
+// WorkerError, and both count their traffic in IpcStats. They and BarePipeEcho
+// (models/bare_pipe.h) report children that stay alive but send nothing for longer than a stall
+// timeout with WorkerStalled. IpcStats and WorkerUsage are cumulative readings; the arithmetic
+// gives what a stretch of work cost.
 //
 //   const concbench::IpcStats before = pool.ipc();
 //   pool.Map(spec, inputs);
@@ -96,11 +96,11 @@ inline constexpr std::chrono::seconds kDefaultStallTimeout{60};
 
 // One child a stall report names.
 struct SilentChild {
-  int worker = 0;             // its index, as WorkerStalled::worker()
-  std::string name;           // "worker 1", "task 3", "the echo child"
+  int worker = 0;    // its index, as WorkerStalled::worker()
+  std::string name;  // "worker 1", "task 3", "the echo child"
   pid_t pid = 0;
   std::chrono::steady_clock::duration silent{};  // since its last result, or since it got work
-  std::string holding;        // "tasks [7, 8), [9, 10)", or "" for nothing to add
+  std::string holding;                           // "tasks [7, 8), [9, 10)", or "" for nothing to add
 };
 
 // The WorkerStalled for `children` (not empty), longest silent first:
