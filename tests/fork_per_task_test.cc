@@ -4,12 +4,17 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "measure/timer.h"
 #include "models/frame.h"
 #include "process_checks.h"
+#include "sys/proc_stat.h"
 
 namespace concbench {
 namespace {
@@ -54,6 +59,33 @@ TEST(ForkPerTaskTest, ChildThatExitsBeforeSendingItsResultIsReported) {
     EXPECT_EQ(std::string(e.what()), want);
   }
   EXPECT_TRUE(NoChildren());
+}
+
+TEST(ForkPerTaskTest, EndlessTasksAreReportedAsStalledAndEveryChildIsReaped) {
+  const int fds = OpenFdCount();
+  const std::vector<int64_t> in = {0, 1};
+  Stopwatch w;
+  try {
+    RunForkPerTask({TaskKind::kSpinForever}, in, nullptr, std::chrono::seconds(1));
+    ADD_FAILURE() << "RunForkPerTask returned although its tasks never end";
+  } catch (const WorkerStalled& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("fork per task stalled: no result for 1.", 0), 0u) << what;
+    EXPECT_NE(what.find("task " + std::to_string(e.worker()) + " (pid " + std::to_string(e.pid()) + ", running (R))"),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("task 0 (pid "), std::string::npos) << what;
+    EXPECT_NE(what.find("task 1 (pid "), std::string::npos) << what;
+    EXPECT_NE(what.find("; every child killed and reaped"), std::string::npos) << what;
+    EXPECT_EQ(ProcessState(e.pid()), "gone");
+  }
+  EXPECT_LT(w.ElapsedSeconds(), 15.0);
+  EXPECT_TRUE(ChildrenOf(getpid()).empty());
+  EXPECT_EQ(OpenFdCount(), fds);
+  EXPECT_THROW(RunForkPerTask({TaskKind::kEcho}, in, nullptr, std::chrono::milliseconds(-1)), std::invalid_argument);
+  // 0 is no limit: a result that takes 200 ms still counts.
+  EXPECT_EQ(RunForkPerTask(SleepSpec(std::chrono::milliseconds(200)), in, nullptr, std::chrono::milliseconds(0)),
+            (std::vector<int64_t>{1, 2}));
 }
 
 TEST(ForkPerTaskTest, InheritedAndUnknownKindsAreRefusedBeforeForking) {

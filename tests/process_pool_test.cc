@@ -21,6 +21,7 @@
 #include "measure/timer.h"
 #include "models/frame.h"
 #include "process_checks.h"
+#include "sys/proc_stat.h"
 #include "workload/cpu.h"
 
 namespace concbench {
@@ -302,6 +303,101 @@ TEST(ProcessPoolTest, WorkerThatDiesWhileIdleIsReportedByTheNextMap) {
     EXPECT_EQ(WTERMSIG(e.wait_status()), SIGKILL);
   }
   EXPECT_TRUE(NoChildren());
+}
+
+// ---- stalls: a worker alive but silent ------------------------------------------------------
+
+// What every stall test checks after WorkerStalled: everyone reaped, the pool broken.
+void ExpectStalledPoolCleanedUp(ProcessPool& pool, const std::vector<pid_t>& pids) {
+  EXPECT_TRUE(ChildrenOf(getpid()).empty());
+  for (pid_t p : pids) EXPECT_EQ(ProcessState(p), "gone") << p;
+  EXPECT_TRUE(pool.broken());
+  const std::vector<int64_t> in = {1};
+  EXPECT_THROW(pool.Map({TaskKind::kEcho}, in, 1), std::logic_error);
+}
+
+TEST(ProcessPoolStallTest, TheTimeoutIsSixtySecondsUntilSetAndNeverNegative) {
+  ProcessPool pool(1);
+  EXPECT_EQ(pool.StallTimeout(), std::chrono::seconds(60));
+  pool.SetStallTimeout(milliseconds(1500));
+  EXPECT_EQ(pool.StallTimeout(), milliseconds(1500));
+  EXPECT_THROW(pool.SetStallTimeout(milliseconds(-1)), std::invalid_argument);
+  EXPECT_EQ(pool.StallTimeout(), milliseconds(1500));
+}
+
+TEST(ProcessPoolStallTest, StoppedWorkerIsReportedWithItsStateAndEveryWorkerIsReaped) {
+  const int fds = OpenFdCount();
+  ProcessPool pool(2);
+  pool.SetStallTimeout(std::chrono::seconds(1));
+  const std::vector<pid_t> pids = {pool.pid(0), pool.pid(1)};
+  // 30 s sleeps, one queued behind each: worker 0 holds [0, 1) and [2, 3), worker 1 [1, 2) and
+  // [3, 4), and nothing comes back before the timeout. Worker 1 is stopped meanwhile.
+  const std::vector<int64_t> in = Range(0, 8);
+  std::thread stopper = SignalSoon(pids[1], SIGSTOP);
+  Stopwatch w;
+  try {
+    pool.Map(SleepSpec(std::chrono::seconds(30)), in, 1);
+    ADD_FAILURE() << "Map returned although a worker was stopped";
+  } catch (const WorkerStalled& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("process pool stalled: no result for 1.", 0), 0u) << what;
+    EXPECT_NE(what.find("worker 1 (pid " + std::to_string(pids[1]) + ", stopped (T)) silent 1."), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("holding tasks [1, 2), [3, 4)"), std::string::npos) << what;
+    EXPECT_NE(what.find("worker 0 (pid " + std::to_string(pids[0]) + ", sleeping (S)) silent 1."), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("holding tasks [0, 1), [2, 3)"), std::string::npos) << what;
+    EXPECT_NE(what.find("; every worker killed and reaped"), std::string::npos) << what;
+  }
+  stopper.join();
+  // The timeout and a wide grace for a loaded machine, far below the first task's 30 s.
+  EXPECT_LT(w.ElapsedSeconds(), 15.0);
+  ExpectStalledPoolCleanedUp(pool, pids);
+  EXPECT_EQ(OpenFdCount(), fds);
+}
+
+TEST(ProcessPoolStallTest, EndlessTaskIsReportedAsRunning) {
+  ProcessPool pool(2);
+  pool.SetStallTimeout(std::chrono::seconds(1));
+  const std::vector<pid_t> pids = {pool.pid(0), pool.pid(1)};
+  // Two chunks of three, one per worker, and each worker spins in the first task of its chunk.
+  const std::vector<int64_t> in = Range(0, 6);
+  Stopwatch w;
+  try {
+    pool.Map({TaskKind::kSpinForever}, in, 3);
+    ADD_FAILURE() << "Map returned although its tasks never end";
+  } catch (const WorkerStalled& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("(pid " + std::to_string(pids[0]) + ", running (R))"), std::string::npos) << what;
+    EXPECT_NE(what.find("(pid " + std::to_string(pids[1]) + ", running (R))"), std::string::npos) << what;
+    EXPECT_NE(what.find("holding tasks [0, 3)"), std::string::npos) << what;
+    EXPECT_NE(what.find("holding tasks [3, 6)"), std::string::npos) << what;
+  }
+  EXPECT_LT(w.ElapsedSeconds(), 15.0);
+  ExpectStalledPoolCleanedUp(pool, pids);
+}
+
+TEST(ProcessPoolStallTest, ATimeoutOfZeroMeansNoLimit) {
+  ProcessPool pool(2);
+  pool.SetStallTimeout(milliseconds(0));
+  EXPECT_EQ(pool.StallTimeout(), milliseconds(0));
+  // Every result takes 50 ms: a zero taken literally would stall at the first wait.
+  const std::vector<int64_t> in = Range(0, 6);
+  EXPECT_EQ(pool.Map(SleepSpec(milliseconds(50)), in, 1), Range(1, 7));
+  EXPECT_FALSE(pool.broken());
+}
+
+TEST(ProcessPoolStallTest, SilenceCountsFromTheLastResultNotFromTheStartOfMap) {
+  ProcessPool pool(1);
+  pool.SetStallTimeout(std::chrono::seconds(1));
+  // Six 400 ms tasks on one worker: 2.4 s in all, more than twice the timeout, but a result
+  // comes back every 400 ms.
+  const std::vector<int64_t> in = Range(0, 6);
+  Stopwatch w;
+  EXPECT_EQ(pool.Map(SleepSpec(milliseconds(400)), in, 1), Range(1, 7));
+  EXPECT_GT(w.ElapsedSeconds(), 2.0);
+  EXPECT_FALSE(pool.broken());
+  EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);  // and the next Map starts its own count
 }
 
 // ---- TaskKind::kInherited: a function each worker inherited at fork time ----------------------

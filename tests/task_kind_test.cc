@@ -32,15 +32,18 @@ TEST(TaskKindTest, AnUnknownKindIsRefused) {
   EXPECT_FALSE(IsKnownTaskKind(0));
   EXPECT_TRUE(IsKnownTaskKind(1));
   EXPECT_TRUE(IsKnownTaskKind(8));
-  EXPECT_FALSE(IsKnownTaskKind(9));
+  EXPECT_TRUE(IsKnownTaskKind(9));
+  EXPECT_FALSE(IsKnownTaskKind(10));
 }
 
 TEST(TaskKindTest, KindsHaveTheirWireValuesAndNames) {
   EXPECT_EQ(static_cast<int>(TaskKind::kSleep), 1);
   EXPECT_EQ(static_cast<int>(TaskKind::kInherited), 8);
+  EXPECT_EQ(static_cast<int>(TaskKind::kSpinForever), 9);
   EXPECT_EQ(TaskKindName(TaskKind::kSleep), "sleep");
   EXPECT_EQ(TaskKindName(TaskKind::kTareaNormal), "tarea_normal");
   EXPECT_EQ(TaskKindName(TaskKind::kInherited), "inherited");
+  EXPECT_EQ(TaskKindName(TaskKind::kSpinForever), "spin_forever");
   EXPECT_EQ(TaskKindName(static_cast<TaskKind>(99)), "unknown");
 }
 

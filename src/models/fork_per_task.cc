@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "models/frame.h"
+#include "sys/deadline.h"
 #include "sys/errno_error.h"
 #include "sys/fd_io.h"
 #include "sys/fork.h"
@@ -22,8 +23,11 @@
 namespace concbench {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 struct Child {
   pid_t pid = 0;  // 0 once reaped
+  Clock::time_point forked{};
   UniqueFd fd;    // the read end of its result pipe, non-blocking; closed once the result is in
   std::vector<char> in;
   size_t len = 0;
@@ -56,6 +60,7 @@ void ForkTask(const TaskSpec& spec, std::span<const int64_t> inputs, size_t i, s
   }
   Child& c = kids->emplace_back();
   c.pid = pid;
+  c.forked = Clock::now();
   c.fd = std::move(p.read_end);
   SetNonBlocking(c.fd.get(), "a result pipe");
 }
@@ -98,13 +103,30 @@ bool ReadResult(Child& c, size_t i, ResultChunk* chunk, int64_t* result, IpcStat
   return true;
 }
 
-// Waits for every child's result, in whatever order they come.
-void CollectResults(std::vector<Child>& kids, std::vector<int64_t>* results, IpcStats* stats) {
+// Names every child still without a result and throws WorkerStalled (the caller kills them).
+[[noreturn]] void Stalled(const std::vector<Child>& kids, Clock::time_point last_result, Clock::time_point now) {
+  std::vector<SilentChild> silent;
+  for (size_t i = 0; i < kids.size(); ++i) {
+    if (!kids[i].fd.valid()) continue;
+    silent.push_back({.worker = static_cast<int>(i), .name = "task " + std::to_string(i), .pid = kids[i].pid,
+                      .silent = now - kids[i].forked});
+  }
+  throw StallError("fork per task", "result", now - last_result, silent, "every child killed and reaped");
+}
+
+// Waits for every child's result, in whatever order they come, at most `stall_timeout` (0: no
+// limit) for each next one.
+void CollectResults(std::vector<Child>& kids, std::chrono::milliseconds stall_timeout,
+                    std::vector<int64_t>* results, IpcStats* stats) {
   size_t remaining = kids.size();
   std::vector<pollfd> fds;
   std::vector<size_t> owner;
   ResultChunk chunk;
+  Clock::time_point last_result = Clock::now();
   while (remaining > 0) {
+    const Clock::time_point deadline = DeadlineAfter(last_result, stall_timeout);
+    const Clock::time_point now = Clock::now();
+    if (now >= deadline) Stalled(kids, last_result, now);
     fds.clear();
     owner.clear();
     for (size_t i = 0; i < kids.size(); ++i) {
@@ -113,26 +135,31 @@ void CollectResults(std::vector<Child>& kids, std::vector<int64_t>* results, Ipc
         owner.push_back(i);
       }
     }
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
+    if (::poll(fds.data(), fds.size(), PollTimeoutMs(deadline, now)) < 0) {
       if (errno == EINTR) continue;
       ThrowErrno("RunForkPerTask: poll");
     }
     for (size_t k = 0; k < fds.size(); ++k) {
       const size_t i = owner[k];
-      if (fds[k].revents != 0 && ReadResult(kids[i], i, &chunk, &(*results)[i], stats)) --remaining;
+      if (fds[k].revents != 0 && ReadResult(kids[i], i, &chunk, &(*results)[i], stats)) {
+        --remaining;
+        last_result = Clock::now();
+      }
     }
   }
 }
 
 }  // namespace
 
-std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_t> inputs, IpcStats* ipc) {
+std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_t> inputs, IpcStats* ipc,
+                                    std::chrono::milliseconds stall_timeout) {
   if (!IsKnownTaskKind(static_cast<uint8_t>(spec.kind))) {
     throw std::invalid_argument("RunForkPerTask: unknown task kind " + std::to_string(static_cast<int>(spec.kind)));
   }
   if (spec.kind == TaskKind::kInherited) {
     throw std::invalid_argument("RunForkPerTask: kInherited needs a ProcessPool built with an inherited function");
   }
+  CheckTimeLimit(stall_timeout, "RunForkPerTask: stall_timeout");
   IgnoreSigpipe();
   const size_t n = inputs.size();
   std::vector<Child> kids;
@@ -141,7 +168,7 @@ std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_
   IpcStats stats;
   try {
     for (size_t i = 0; i < n; ++i) ForkTask(spec, inputs, i, &kids);
-    CollectResults(kids, &results, &stats);
+    CollectResults(kids, stall_timeout, &results, &stats);
     for (size_t i = 0; i < n; ++i) {
       const std::optional<int> st = ReapOrKill(kids[i].pid, kWorkerShutdownGrace);
       if (!st || !WIFEXITED(*st) || WEXITSTATUS(*st) != 0) ChildDied(kids[i], i, st, " after sending its result");

@@ -7,7 +7,10 @@
 // SIGPIPE cannot kill the caller, a child ends with _exit, and every child is reaped by pid
 // before RunForkPerTask returns or throws. A child that dies throws WorkerDied (worker = the
 // task's index) naming the task, its pid and how it ended, after the other children are killed
-// and reaped; a child that sends something else than its result throws WorkerError.
+// and reaped; a child that sends something else than its result throws WorkerError. When no
+// result arrives from any child for `stall_timeout` (a child stopped, an endless task), it throws
+// WorkerStalled naming each child still without a result, its pid and its state from /proc,
+// after every child is killed and reaped. Every other wait on a child is bounded by sys/reaper.h.
 //
 // Requirements: as for a ProcessPool, the calling process's other threads (if any) hold no lock
 // a child needs. kInherited is refused (std::invalid_argument): there is no pool function to
@@ -17,6 +20,7 @@
 //   auto out = concbench::RunForkPerTask({concbench::TaskKind::kTareaNormal}, inputs, &ipc);
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -26,8 +30,11 @@
 
 namespace concbench {
 
-// `ipc`, if given, receives the traffic. Throws std::system_error when pipe or fork fails.
+// `ipc`, if given, receives the traffic. `stall_timeout` is the longest wait for the next result
+// (0: no limit; std::invalid_argument if negative). Throws std::system_error when pipe or fork
+// fails.
 std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_t> inputs,
-                                    IpcStats* ipc = nullptr);
+                                    IpcStats* ipc = nullptr,
+                                    std::chrono::milliseconds stall_timeout = kDefaultStallTimeout);
 
 }  // namespace concbench

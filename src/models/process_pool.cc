@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "models/pool_worker.h"
+#include "sys/deadline.h"
 #include "sys/errno_error.h"
 #include "sys/fd_io.h"
 #include "sys/fork.h"
@@ -20,6 +21,8 @@
 
 namespace concbench {
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 constexpr size_t kReadChunk = 64 << 10;
 
@@ -31,6 +34,18 @@ void DropFront(std::vector<char>& in, size_t* len, size_t bytes) {
 
 std::string WorkerName(int index, pid_t pid) {
   return "worker " + std::to_string(index) + " (pid " + std::to_string(pid) + ")";
+}
+
+// "task [7, 8)" or "tasks [7, 8), [9, 12)": the chunks a worker holds, the running one first.
+std::string ChunksText(const std::deque<std::pair<size_t, size_t>>& chunks) {
+  const bool one = chunks.size() == 1 && chunks[0].second - chunks[0].first == 1;
+  std::string s = one ? "task " : "tasks ";
+  for (size_t k = 0; k < chunks.size(); ++k) {
+    // Appended piece by piece: GCC 12 gives a false -Wrestrict for "[" + std::to_string(...).
+    s.append(k > 0 ? ", [" : "[").append(std::to_string(chunks[k].first));
+    s.append(", ").append(std::to_string(chunks[k].second)).append(")");
+  }
+  return s;
 }
 
 }  // namespace
@@ -47,6 +62,8 @@ struct ProcessPool::MapRun {
   size_t chunks = 0;  // chunks in all
   size_t next = 0;    // the next chunk to send
   size_t done = 0;    // chunks whose results are in
+  Clock::time_point now = Clock::now();  // the clock as last read (after the last poll)
+  Clock::time_point last_result = now;   // when the last results frame (from any worker) came in
   std::vector<pollfd> fds = {};
   std::vector<std::pair<size_t, bool>> owner = {};  // of fds[k]: worker index, is the task pipe
 };
@@ -107,6 +124,11 @@ ProcessPool::~ProcessPool() { Shutdown(); }
 
 pid_t ProcessPool::pid(int worker) const { return workers_.at(static_cast<size_t>(worker)).pid; }
 
+void ProcessPool::SetStallTimeout(std::chrono::milliseconds timeout) {
+  CheckTimeLimit(timeout, "ProcessPool::SetStallTimeout: the timeout");
+  stall_timeout_ = timeout;
+}
+
 WorkerUsage ProcessPool::worker_usage() const {
   WorkerUsage u;
   uint64_t ns = 0;
@@ -158,6 +180,21 @@ void ProcessPool::WorkerGone(int index) {
                                : std::string(" while idle");
   Break(what);
   throw WorkerDied(index, pid, st.value_or(-1), what);
+}
+
+void ProcessPool::Stalled(const MapRun& run) {
+  std::vector<SilentChild> silent;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    const Worker& w = workers_[i];
+    if (w.inflight.empty()) continue;
+    silent.push_back({.worker = static_cast<int>(i), .name = "worker " + std::to_string(i), .pid = w.pid,
+                      .silent = run.now - w.silent_since, .holding = ChunksText(w.inflight)});
+  }
+  // The states are read (in StallError) before Break kills the workers.
+  const WorkerStalled e =
+      StallError("process pool", "result", run.now - run.last_result, silent, "every worker killed and reaped");
+  Break(e.what());
+  throw e;
 }
 
 std::string ProcessPool::PendingErrorMessage(Worker& w) {
@@ -258,6 +295,8 @@ void ProcessPool::MapImpl(const TaskSpec& spec, std::span<const int64_t> inputs,
     throw;  // the pool is already broken
   } catch (const WorkerError&) {
     throw;
+  } catch (const WorkerStalled&) {
+    throw;
   } catch (const std::exception& e) {
     Break(std::string("a Map failed: ") + e.what());
     throw;
@@ -304,6 +343,7 @@ bool ProcessPool::Dispatch(Worker& w, MapRun& run) {
   if (run.next >= run.chunks || w.inflight.size() >= max_inflight_) return true;
   const size_t begin = run.next * run.chunk, end = std::min(run.inputs.size(), begin + run.chunk);
   ++run.next;
+  if (w.inflight.empty()) w.silent_since = run.now;
   if (w.out_off == w.out.size()) {
     w.out.clear();
     w.out_off = 0;
@@ -332,7 +372,14 @@ void ProcessPool::PollOnce(MapRun& run) {
       run.owner.emplace_back(i, true);
     }
   }
-  if (::poll(run.fds.data(), run.fds.size(), -1) < 0) {
+  // Checked before every poll, whatever woke the last one: only a results frame moves the
+  // deadline, so a trickle of partial frames or writable task pipes cannot postpone it.
+  const Clock::time_point deadline = DeadlineAfter(run.last_result, stall_timeout_);
+  run.now = Clock::now();
+  if (run.now >= deadline) Stalled(run);
+  const int ready = ::poll(run.fds.data(), run.fds.size(), PollTimeoutMs(deadline, run.now));
+  run.now = Clock::now();
+  if (ready < 0) {
     if (errno == EINTR) return;
     ThrowErrno("ProcessPool: poll");
   }
@@ -403,6 +450,8 @@ void ProcessPool::StoreResults(Worker& w, size_t frame_bytes, MapRun& run) {
   ipc_.messages += 1;
   DropFront(w.in, &w.in_len, frame_bytes);
   w.inflight.pop_front();
+  w.silent_since = run.now;
+  run.last_result = run.now;
   ++run.done;
 }
 

@@ -19,10 +19,14 @@
 //   the worker, its pid, how it died and the tasks it held. A malformed frame or an error frame
 //   throws WorkerError. Either way the other workers are killed and reaped, and the pool is
 //   broken: Map throws std::logic_error from then on.
+// - A pool that stalls is reported too: when tasks are outstanding and no results frame arrives
+//   from any worker for the stall timeout (SetStallTimeout; 60 s unless set), Map throws
+//   WorkerStalled naming each worker that holds tasks, its pid, its state from /proc ("stopped
+//   (T)" after a SIGSTOP, "running (R)" for an endless task), how long it has been silent and the
+//   tasks it holds. Every worker is then killed (SIGKILL ends a stopped one too) and reaped, and
+//   the pool is broken as after a death. Silence counts from the last results frame, not from
+//   the start of Map, so a long Map of tasks each shorter than the timeout never stalls.
 // - Every wait for a worker is bounded (sys/reaper.h), so no zombie and no descriptor is left.
-//
-// Limitation: a worker that stays alive but stops making progress (SIGSTOP, an endless task)
-// blocks Map: Map waits for results without a deadline because a task may legitimately be long.
 //
 // Shutdown (or the destructor) closes the task pipes; idle workers read end-of-file and exit; a
 // worker still busy after a one-second grace period is killed. Every worker is reaped by pid.
@@ -108,6 +112,12 @@ class ProcessPool {
   void MapWithPayloads(const TaskSpec& spec, std::span<const int64_t> inputs,
                        std::span<const std::string> payloads, int64_t chunksize, MapResult* out);
 
+  // How long Map may go without a single results frame while tasks are outstanding before it
+  // throws WorkerStalled; 0 means no limit. kDefaultStallTimeout (60 s) until set. Choose it
+  // above the longest chunk a worker may legitimately run. std::invalid_argument if negative.
+  void SetStallTimeout(std::chrono::milliseconds timeout);
+  std::chrono::milliseconds StallTimeout() const { return stall_timeout_; }
+
   IpcStats ipc() const { return ipc_; }
   WorkerUsage worker_usage() const;
   bool broken() const { return !broken_reason_.empty(); }
@@ -127,6 +137,9 @@ class ProcessPool {
     size_t in_len = 0;
     // Chunks sent and not yet answered, oldest (the one running) first: [begin, end) of inputs.
     std::deque<std::pair<size_t, size_t>> inflight;
+    // Since its last results frame, or since it got work while it had none: what it has been
+    // silent since, if it stalls.
+    std::chrono::steady_clock::time_point silent_since{};
     uint64_t cpu_ns = 0;
     uint64_t ctx_switches = 0;
   };
@@ -159,6 +172,8 @@ class ProcessPool {
   // Reads what is available; returns false on end-of-file (after storing what came before it).
   bool ReadAvailable(Worker& w);
   [[noreturn]] void WorkerGone(int index);
+  // Names every worker that holds tasks, then breaks the pool and throws WorkerStalled.
+  [[noreturn]] void Stalled(const MapRun& run);
   // The message of an error frame the (dead) worker left in its result pipe, or "".
   std::string PendingErrorMessage(Worker& w);
   // Closes every pipe and reaps every worker, killing those still alive at `deadline`.
@@ -171,6 +186,7 @@ class ProcessPool {
   TaskFn inherited_;
   std::vector<Worker> workers_;
   size_t max_inflight_ = 2;
+  std::chrono::milliseconds stall_timeout_ = kDefaultStallTimeout;
   ResultChunk scratch_;  // decoded results frame, reused so payload buffers are recycled
   IpcStats ipc_;
   std::string broken_reason_;

@@ -14,10 +14,18 @@ namespace {
 
 constexpr int kExitIfStatus = 3;  // TaskKind::kExitIf
 
+// TaskKind::kSpinForever. It burns CPU rather than sleeping, so a stall report reads "running",
+// as it would for a real endless loop; the volatile store is a side effect, so the loop is not
+// undefined behaviour the compiler could remove.
+[[noreturn]] void SpinForever() {
+  volatile uint64_t spins = 0;
+  for (;;) spins = spins + 1;
+}
+
 }  // namespace
 
 bool IsKnownTaskKind(uint8_t kind) {
-  return kind >= static_cast<uint8_t>(TaskKind::kSleep) && kind <= static_cast<uint8_t>(TaskKind::kInherited);
+  return kind >= static_cast<uint8_t>(TaskKind::kSleep) && kind <= static_cast<uint8_t>(TaskKind::kSpinForever);
 }
 
 std::string_view TaskKindName(TaskKind kind) {
@@ -30,6 +38,7 @@ std::string_view TaskKindName(TaskKind kind) {
     case TaskKind::kAbortIf: return "abort_if";
     case TaskKind::kExitIf: return "exit_if";
     case TaskKind::kInherited: return "inherited";
+    case TaskKind::kSpinForever: return "spin_forever";
   }
   return "unknown";
 }
@@ -61,6 +70,7 @@ int64_t RunTask(const TaskSpec& spec, int64_t input, const TaskFn* inherited) {
     case TaskKind::kInherited:
       if (inherited == nullptr || !*inherited) throw std::invalid_argument("RunTask: kInherited without a function");
       return (*inherited)(input);
+    case TaskKind::kSpinForever: SpinForever();
   }
   throw std::invalid_argument("RunTask: unknown task kind " + std::to_string(static_cast<int>(spec.kind)));
 }

@@ -2,7 +2,7 @@
 // crosses a process boundary is a TaskKind plus one parameter, and every child can run it.
 //
 // The kinds are sleep, the notebook's CPU functions, an echo that only costs the IPC, two crash
-// kinds for fault tests, and kInherited: the function a ProcessPool was built with, which every
+// kinds and an endless one for fault tests, and kInherited: the function a ProcessPool was built with, which every
 // worker inherited when it was forked (models/process_pool.h). RunTask runs a spec on one input,
 // in the calling process, exactly as a worker does, so a model and its tests agree on what a
 // kind computes.
@@ -33,6 +33,7 @@ enum class TaskKind : uint8_t {
   kAbortIf = 6,       // for crash tests: abort() when input == param, else returns input
   kExitIf = 7,        // for crash tests: _exit(3) when input == param, else returns input
   kInherited = 8,     // the pool's inherited function (ProcessPool(workers, inherited)); param unused
+  kSpinForever = 9,   // for tests of stall detection: never returns, spinning on the CPU (state R)
 };
 
 bool IsKnownTaskKind(uint8_t kind);
@@ -49,7 +50,7 @@ TaskSpec CpuJobSpec(CpuJob job);
 inline TaskSpec InheritedSpec() { return {TaskKind::kInherited, 0}; }
 
 // Runs one task in the calling process, exactly as a worker does (a crash kind crashes the
-// caller: only children call it with those). kInherited calls *inherited, and throws
+// caller, kSpinForever never returns: only children call it with those). kInherited calls *inherited, and throws
 // std::invalid_argument when there is none; so does an unknown kind.
 int64_t RunTask(const TaskSpec& spec, int64_t input, const TaskFn* inherited = nullptr);
 

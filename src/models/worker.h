@@ -5,8 +5,10 @@
 // results back through a pipe as frames (models/frame.h): a ProcessPool worker lives as long as
 // its pool (models/process_pool.h), a per-task child for one task (models/fork_per_task.h). Both
 // models report a child that died with WorkerDied and one that broke the protocol with
-// WorkerError, and both count their traffic in IpcStats. IpcStats and WorkerUsage are cumulative
-// readings; the arithmetic gives what a stretch of work cost.
+// WorkerError, and both count their traffic in IpcStats. They and BarePipeEcho
+// (models/bare_pipe.h) report children that stay alive but send nothing for longer than a stall
+// timeout with WorkerStalled. IpcStats and WorkerUsage are cumulative readings; the arithmetic
+// gives what a stretch of work cost.
 //
 //   const concbench::IpcStats before = pool.ipc();
 //   pool.Map(spec, inputs);
@@ -17,8 +19,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "models/frame.h"
 
@@ -68,6 +72,44 @@ class WorkerError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// Children stayed alive but sent nothing for longer than the model's stall timeout: stopped
+// (SIGSTOP), an endless task, a deadlock. The message names each silent child that held work,
+// with its pid, its process state as /proc showed it just before it was killed, how long it had
+// been silent and what it held. By the time it is thrown every child of the model has been
+// killed and reaped. worker() and pid() are those of the child silent longest (named first):
+// the pool's worker index, the task's index for one fork per task, 0 for the echo child.
+class WorkerStalled : public std::runtime_error {
+ public:
+  WorkerStalled(int worker, pid_t pid, const std::string& what);
+  int worker() const { return worker_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  int worker_;
+  pid_t pid_;
+};
+
+// How long a model waits without a single result before it throws WorkerStalled, unless told
+// otherwise: generous, since a task may legitimately be long.
+inline constexpr std::chrono::seconds kDefaultStallTimeout{60};
+
+// One child a stall report names.
+struct SilentChild {
+  int worker = 0;    // its index, as WorkerStalled::worker()
+  std::string name;  // "worker 1", "task 3", "the echo child"
+  pid_t pid = 0;
+  std::chrono::steady_clock::duration silent{};  // since its last result, or since it got work
+  std::string holding;                           // "tasks [7, 8), [9, 10)", or "" for nothing to add
+};
+
+// The WorkerStalled for `children` (not empty), longest silent first:
+// "<model> stalled: no <awaited> for 3.0 s; worker 1 (pid 4242, stopped (T)) silent 3.0 s holding
+// tasks [7, 8); ...; <aftermath>". At most ten children are named, then how many more there were.
+// It reads each child's state from /proc: call it before the children are killed.
+WorkerStalled StallError(std::string_view model, std::string_view awaited,
+                         std::chrono::steady_clock::duration silence, std::span<SilentChild> children,
+                         std::string_view aftermath);
 
 // Exit statuses of a worker that ends on its own for a reason other than a clean shutdown
 // (exit status 0), as a WorkerDied message shows them: "exited with status 11".

@@ -6,12 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstdint>
 #include <cstdio>
 #include <vector>
 
+#include "sys/deadline.h"
 #include "sys/unique_fd.h"
 
 // ThreadSanitizer does not intercept pidfd_open, so it takes the new descriptor for whatever
@@ -57,9 +56,8 @@ Wait WaitUntil(pid_t pid, Clock::time_point deadline, int* status) {
       opened = true;
     }
     if (pidfd.valid()) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
       pollfd p{pidfd.get(), POLLIN, 0};
-      ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1 << 30)));  // readable once it has ended
+      ::poll(&p, 1, PollTimeoutMs(deadline, now));  // readable once it has ended
     } else {
       ::poll(nullptr, 0, 1);
     }
