@@ -71,6 +71,12 @@ class ChartsTest(unittest.TestCase):
             if not c.filename:
                 self.assertTrue(c.reason and "\n" not in c.reason, c)
 
+    def test_a_partial_file_charts_what_finished(self):
+        outdir, charts = self.charts("partial.json")
+        self.assertEqual(self.assert_valid_pngs(outdir, charts), [
+            "overhead_per_task_sleep.png", "time_vs_tasks_sleep.png"])
+        self.assertFalse(any(c.error for c in charts))
+
     def test_a_chart_that_breaks_does_not_stop_the_others(self):
         def broken(_results, _outdir):
             raise ValueError("boom")
