@@ -118,6 +118,12 @@ def section_sweep(results: cr.Results) -> list[str]:
         out += ["Runs that did not finish (their benchmarks are not in this folder):", ""]
         out += [f"- `{md_escape(u)}`" for u in unfinished.split(";") if u]
         out.append("")
+    timed_out = ctx.get("concbench_sweep_timed_out")
+    if timed_out:
+        out += ["Runs stopped at their time limit (`--family-timeout`; what they finished is in "
+                "this folder, what they were running is listed with the failures):", ""]
+        out += [f"- **TIMED OUT** `{md_escape(t)}`" for t in timed_out.split(";") if t]
+        out.append("")
     return out
 
 
