@@ -71,9 +71,11 @@ def machine_lines(results: cr.Results) -> list[str]:
 
 def answer(results: cr.Results, folder: str) -> list[str]:
     out = []
-    partial = results.context.get("concbench_partial")
-    if partial:
-        out.append(fit(f"PARTIAL RESULTS: {partial}", WIDTH))
+    if results.partial:
+        out.append(fit(f"PARTIAL RESULTS: {results.partial}", WIDTH))
+    not_run = results.not_run()
+    if not_run:
+        out.append(f"{len(not_run)} planned benchmark(s) not run (listed in report.md)")
     for part in (notebook_lines(results), failed_lines(results), machine_lines(results)):
         if part:
             out += part + [""]

@@ -266,6 +266,24 @@ class Results:
     def failed(self) -> list[Bench]:
         return [b for b in self.benches if b.failed]
 
+    @property
+    def partial(self) -> str | None:
+        """Why the run did not finish (the binary's `concbench_partial`), or None when complete."""
+        return self.context.get("concbench_partial") or None
+
+    def cut_short(self) -> list[Bench]:
+        """A partial run's benchmarks that were stopped: the failed ones whose error is the
+        partial reason, or every failed one when none says it."""
+        if not self.partial:
+            return []
+        failed = self.failed()
+        return [b for b in failed if self.partial in b.errors] or failed
+
+    def not_run(self) -> list[str]:
+        """The planned benchmarks that never ran (`concbench_not_run`, joined by "; ")."""
+        return [n.strip() for n in str(self.context.get("concbench_not_run") or "").split(";")
+                if n.strip()]
+
     def workloads(self) -> list[str]:
         seen: list[str] = []
         for b in self.benches:
@@ -287,7 +305,7 @@ def resolve_path(path: str) -> str:
             p = os.path.join(path, name)
             if os.path.isfile(p):
                 return p
-        raise ResultsError(f"{path}: folder has no results.json")
+        raise ResultsError(f"{path}: folder has no results.json (nor results.partial.json)")
     return path
 
 
@@ -358,7 +376,9 @@ def from_json(data, path: str = "<json>") -> Results:
         if ignored:
             raise ResultsError(f"{path}: no concbench benchmarks in it (names like "
                                f"'{ignored[0]}' are not <model>/<workload>/<key>:<value>/...)")
-        raise ResultsError(f"{path}: no benchmarks in it")
+        partial = data["context"].get("concbench_partial")
+        raise ResultsError(f"{path}: no benchmarks in it"
+                           + (f" (partial: {partial})" if partial else ""))
     return Results(path, data["context"], list(benches.values()), ignored)
 
 

@@ -5,8 +5,10 @@
 The report holds, in this order: failed benchmarks (if any, first, never charted as zeros), an
 unfinished sweep's missing runs, the notebook's cells next to concbench's C++ times, every chart
 (or the one line saying why it was skipped), a table of every benchmark's key numbers, and the
-run context. Everything is written atomically: a failure leaves no half-written file.
-`scripts/run` calls this after every successful run.
+run context. A partial results file (results.partial.json, `concbench_partial` in its context)
+opens with a banner naming why it stopped, the benchmarks cut short and those never run; its
+charts show what finished. Everything is written atomically: a failure leaves no half-written
+file. `scripts/run` calls this after every run that left a results file.
 """
 from __future__ import annotations
 
@@ -115,6 +117,12 @@ def section_sweep(results: cr.Results) -> list[str]:
     if unfinished:
         out += ["Runs that did not finish (their benchmarks are not in this folder):", ""]
         out += [f"- `{md_escape(u)}`" for u in unfinished.split(";") if u]
+        out.append("")
+    timed_out = ctx.get("concbench_sweep_timed_out")
+    if timed_out:
+        out += ["Runs stopped at their time limit (`--family-timeout`; what they finished is in "
+                "this folder, what they were running is listed with the failures):", ""]
+        out += [f"- **TIMED OUT** `{md_escape(t)}`" for t in timed_out.split(";") if t]
         out.append("")
     return out
 
@@ -268,12 +276,28 @@ def section_machine(results: cr.Results) -> list[str]:
     return out
 
 
+# A partial run's not-run names beyond this many are counted, not listed.
+NOT_RUN_SHOWN = 20
+
+
 def section_partial(results: cr.Results) -> list[str]:
-    reason = results.context.get("concbench_partial")
+    """The banner of a run that did not finish: why, what was cut short, what never ran."""
+    reason = results.partial
     if not reason:
         return []
-    return [f"**⚠ PARTIAL RESULTS: {md_escape(reason)}.** Only the benchmarks below ran; the "
-            f"one that was cut short is listed with the failures.", ""]
+    out = [f"**⚠ PARTIAL RESULTS: {md_escape(reason)}.** The run did not finish: the charts and "
+           f"tables below hold only the benchmarks that finished.", ""]
+    cut = results.cut_short()
+    if cut:
+        out.append(f"- Cut short ({len(cut)}; errors with the failures below): "
+                   + ", ".join(f"`{md_escape(b.run_name)}`" for b in cut))
+    not_run = results.not_run()
+    if not_run:
+        shown = ", ".join(f"`{md_escape(n)}`" for n in not_run[:NOT_RUN_SHOWN])
+        more = len(not_run) - NOT_RUN_SHOWN
+        out.append(f"- Not run ({len(not_run)}): {shown}"
+                   + (f" … and {more} more" if more > 0 else ""))
+    return out + ([""] if cut or not_run else [])
 
 
 def build_report(results: cr.Results, chart_list: list, json_name: str) -> str:

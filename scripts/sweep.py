@@ -17,14 +17,24 @@ are left and the time so far, and writes results/<UTC date>_<host>_sweep/ holdin
 binary's output), the charts and report.md. Interrupted (Ctrl-C, SIGTERM), it keeps the families
 that finished, lists those that did not in the report and exits 130. A family that fails keeps
 its rows (errors included) and the sweep goes on; the exit status is then 1.
+
+Every family run has a time limit (--family-timeout=SECONDS; 0 means none). The default is the
+larger of 900 s and 60 s per benchmark and repetition of the family: the sweep cannot estimate a
+family's time (the binary lists names, not estimates), and 60 s is the smallest per-benchmark
+deadline the binary's own watchdog gives, so the limit only ends a binary whose watchdog did
+not. Each family runs in its own process group; at the limit the group gets SIGTERM, then
+SIGKILL 10 s later. The rows its results file holds by then are kept, sweep.log and report.md
+name it as timed out, the sweep goes on with the next family and exits 1.
 """
 from __future__ import annotations
 
 import argparse
+import codecs
 import datetime
 import json
 import os
 import re
+import selectors
 import shutil
 import signal
 import socket
@@ -46,6 +56,22 @@ class UsageError(Exception):
 
 class Interrupted(Exception):
     pass
+
+
+class TimedOut(Exception):
+    """A family run passed its time limit; its process group has been ended and reaped."""
+
+    def __init__(self, elapsed: float, ended_by: str):
+        super().__init__(ended_by)
+        self.elapsed = elapsed
+        self.ended_by = ended_by
+
+
+# The family time limit's default (see the module docstring), and how long a family stopped at
+# its limit has between SIGTERM (when the binary writes its partial results) and SIGKILL.
+FAMILY_TIMEOUT_MIN_S = 900
+FAMILY_TIMEOUT_PER_RUN_S = 60
+TERM_GRACE_S = 10
 
 
 def fail(msg: str, code: int = 2):
@@ -96,7 +122,8 @@ def split_grid_args(tokens: list[str]) -> tuple[list[str], dict[str, str]]:
         body = t[2:] if t.startswith("--") else t
         key, eq, value = body.partition("=")
         if t.startswith("--") and key in ("suite", "models", "workloads", "repetitions",
-                                          "binary", "out-root", "dry-run", "help"):
+                                          "binary", "out-root", "family-timeout", "dry-run",
+                                          "help"):
             own.append(t)
         elif t.startswith("-") and not t.startswith("--"):
             own.append(t)
@@ -247,14 +274,46 @@ _RESULT_LINE_RE = re.compile(r"^([a-z][a-z0-9_.]*/\S+?)(_mean|_median|_stddev|_c
                              r"(\S+ \S+)\s")
 
 
-def run_family(cmd: list[str], log, count: int, repetitions: int) -> int:
-    """Runs one family, copying its output to the log and a short line per finished benchmark
-    to stdout. Raises Interrupted (after stopping the child) on SIGINT/SIGTERM."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            bufsize=1, start_new_session=True)
+def default_family_timeout(count: int, repetitions: int) -> float:
+    return max(FAMILY_TIMEOUT_MIN_S, FAMILY_TIMEOUT_PER_RUN_S * count * repetitions)
+
+
+def output_lines(proc, deadline: float | None):
+    """The child's output, line by line, until every writer has closed it; raises TimeoutError
+    when the deadline (a time.monotonic() value; None: none) passes first."""
+    fd = proc.stdout.fileno()
+    decode = codecs.getincrementaldecoder("utf-8")("replace").decode
+    pending = ""
+    with selectors.DefaultSelector() as readable:
+        readable.register(fd, selectors.EVENT_READ)
+        while True:
+            wait = None if deadline is None else deadline - time.monotonic()
+            if wait is not None and wait <= 0:
+                raise TimeoutError()
+            if not readable.select(wait):
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            *lines, pending = (pending + decode(chunk)).split("\n")
+            for line in lines:
+                yield line + "\n"
+    pending += decode(b"", final=True)
+    if pending:
+        yield pending
+
+
+def run_family(cmd: list[str], log, count: int, repetitions: int, limit_s: float = 0) -> int:
+    """Runs one family in its own process group, copying its output to the log and a short line
+    per finished benchmark to stdout. Raises Interrupted on SIGINT/SIGTERM and TimedOut past
+    limit_s seconds (0: no limit), in both cases after ending the group."""
+    start = time.monotonic()
+    deadline = start + limit_s if limit_s > 0 else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     done = 0
     try:
-        for line in proc.stdout:
+        for line in output_lines(proc, deadline):
             log.write(line)
             m = _RESULT_LINE_RE.match(line)
             if not m:
@@ -265,29 +324,59 @@ def run_family(cmd: list[str], log, count: int, repetitions: int) -> int:
                 done += 1
                 what = "mean " if m.group(2) else ""
                 print(f"    [{done}/{count}] {m.group(1)}  {what}{m.group(3)}", flush=True)
-        return proc.wait()
+        return proc.wait(timeout=None if deadline is None
+                         else max(0.0, deadline - time.monotonic()))
+    except (TimeoutError, subprocess.TimeoutExpired):
+        ended_by = stop(proc, ((signal.SIGTERM, TERM_GRACE_S), (signal.SIGKILL, 30)))
+        raise TimedOut(time.monotonic() - start, ended_by) from None
     except KeyboardInterrupt:
         stop(proc)
         raise Interrupted() from None
     finally:
-        if proc.poll() is None:
+        if proc.returncode is None:
             stop(proc)
         proc.stdout.close()
 
 
-def stop(proc):
-    for sig, wait in ((signal.SIGINT, 5), (signal.SIGTERM, 5), (signal.SIGKILL, 30)):
-        if proc.poll() is not None:
-            return
+def exited(pid: int, timeout: float) -> bool:
+    """Whether child pid exits within timeout seconds, leaving it unreaped: a group leader that is
+    a zombie keeps its group's id from being reused, so the group can still be signalled."""
+    end = time.monotonic() + timeout
+    while True:
         try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None:
+                return True
+        except ChildProcessError:
+            return True
+        if time.monotonic() >= end:
+            return False
+        time.sleep(0.05)
+
+
+def stop(proc, steps=((signal.SIGINT, 5), (signal.SIGTERM, 5), (signal.SIGKILL, 30))) -> str:
+    """Signals proc's process group step by step until proc exits, then SIGKILLs whatever is
+    left in the group and reaps proc; returns what ended it ("SIGTERM", "SIGKILL after 10 s")."""
+    ended_by, waited = "its own exit", 0.0
+    if proc.returncode is not None:
+        return ended_by
+    for sig, wait in steps:
+        if exited(proc.pid, 0):
+            break
+        os.killpg(proc.pid, sig)
+        ended_by = sig.name + (f" after {waited:g} s" if waited else "")
+        if exited(proc.pid, wait):
+            break
+        waited += wait
+    # A child that outlived the binary (it ignored the signal) would keep the group alive.
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass
+    return ended_by
 
 
 def load_part(path: str):
@@ -301,12 +390,21 @@ def load_part(path: str):
     return None
 
 
-def merge(parts: list[dict], status: str, plan: str, unfinished: list[str]) -> dict:
+# A family's own partial markers: the merged file says what did not finish in its sweep keys.
+FAMILY_ONLY_KEYS = ("concbench_partial", "concbench_not_run")
+
+
+def merge(parts: list[dict], status: str, plan: str, unfinished: list[str],
+          timed_out: list[str] = ()) -> dict:
     context = dict(parts[0]["context"]) if parts else {}
+    for key in FAMILY_ONLY_KEYS:
+        context.pop(key, None)
     context["concbench_sweep_status"] = status
     context["concbench_sweep_plan"] = plan
     if unfinished:
         context["concbench_sweep_unfinished"] = ";".join(unfinished)
+    if timed_out:
+        context["concbench_sweep_timed_out"] = ";".join(timed_out)
     rows = [r for p in parts for r in p["benchmarks"]]
     return {"context": context, "benchmarks": rows}
 
@@ -315,7 +413,8 @@ def create_parser():
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         usage="scripts/sweep [--suite=S] [--models=M,...] [--workloads=W,...] "
-              "[--KEY=V,... | KEY=V,...]... [--repetitions=N] [--dry-run] "
+              "[--KEY=V,... | KEY=V,...]... [--repetitions=N] [--family-timeout=SECONDS] "
+              "[--dry-run] "
               "[-- extra concbench flags]")
     p.add_argument("--suite", default="sweep", choices=SUITES,
                    help="whose grids to start from (default: sweep)")
@@ -328,6 +427,11 @@ def create_parser():
                    "build/release/concbench)")
     p.add_argument("--out-root", default=os.path.join(REPO, "results"),
                    help="where the new results folder goes (default: results/)")
+    p.add_argument("--family-timeout", type=float, metavar="SECONDS",
+                   help="time limit of each family run, 0 for none (default: the larger of "
+                   f"{FAMILY_TIMEOUT_MIN_S} s and {FAMILY_TIMEOUT_PER_RUN_S} s per benchmark and "
+                   f"repetition); past it the family's process group gets SIGTERM, then "
+                   f"SIGKILL {TERM_GRACE_S} s later, and the sweep goes on (exit 1)")
     p.add_argument("--dry-run", action="store_true", help="print the plan and exit")
     p.add_argument("extra", nargs="*", help="after --: flags passed to every concbench run "
                    "(e.g. --benchmark_min_time=0.1)")
@@ -350,6 +454,9 @@ def main(argv=None) -> int:
                     "concbench flags go after --)")
     if args.repetitions < 1:
         return fail("--repetitions must be at least 1")
+    if args.family_timeout is not None and not 0 <= args.family_timeout < float("inf"):
+        return fail(f"--family-timeout={args.family_timeout:g}: expected 0 (no limit) or a "
+                    "number of seconds")
     for e in extra:
         if not e.startswith("--benchmark_") or e.startswith(("--benchmark_out",
                                                               "--benchmark_filter",
@@ -389,6 +496,8 @@ def main(argv=None) -> int:
                     + ([f"--models={','.join(models)}"] if models else [])
                     + ([f"--workloads={','.join(workloads)}"] if workloads else [])
                     + overrides + [f"--repetitions={args.repetitions}"]
+                    + ([f"--family-timeout={args.family_timeout:g}"]
+                       if args.family_timeout is not None else [])
                     + (["--", *extra] if extra else []))
     print(f"sweep: {len(families)} run(s), {total} benchmark(s), {args.repetitions} "
           f"repetition(s) each: {plan}", file=sys.stderr)
@@ -409,7 +518,7 @@ def main(argv=None) -> int:
     # Installed explicitly: a sweep started in the background inherits SIGINT ignored.
     previous = {sig: signal.signal(sig, on_term) for sig in (signal.SIGINT, signal.SIGTERM)}
 
-    parts, finished, failed, unfinished = [], [], [], []
+    parts, finished, failed, unfinished, timed_out = [], [], [], [], []
     interrupted = False
     start = time.monotonic()
     fams = list(families.items())
@@ -425,19 +534,37 @@ def main(argv=None) -> int:
             part = os.path.join(parts_dir, f"{i:03d}.json")
             cmd = family_command(fam, binary, args.suite, overrides, grid_text, args.repetitions,
                                  part, extra)
+            limit = (args.family_timeout if args.family_timeout is not None
+                     else default_family_timeout(len(members), args.repetitions))
             log.write(f"==> {' '.join(cmd)}\n")
             log.flush()
+            t0 = time.monotonic()
             try:
-                t0 = time.monotonic()
-                rc = run_family(cmd, log, len(members), args.repetitions)
+                rc = run_family(cmd, log, len(members), args.repetitions, limit)
             except (Interrupted, KeyboardInterrupt):
                 interrupted = True
                 unfinished.append(f"{fam} (interrupted)")
                 print(f"sweep: interrupted during {fam}; keeping the {len(finished)} run(s) "
                       "that finished", file=sys.stderr)
                 continue
+            except TimedOut as e:
+                rc, stopped_after = None, e.elapsed
+                line = (f"TIMED OUT: {fam} after {e.elapsed:.0f} s (limit {limit:g} s); "
+                        f"process group terminated ({e.ended_by})")
+                log.write(line + "\n")
+                log.flush()
+                print("    " + line, file=sys.stderr, flush=True)
             data = load_part(part)
-            if data is None:
+            rows = data["benchmarks"] if data else []
+            if rc is None:
+                failed.append(fam)
+                kept = len({r.get("run_name") for r in rows if not r.get("error_occurred")})
+                timed_out.append(f"{fam} (after {stopped_after:.0f} s, limit {limit:g} s, "
+                                 f"{kept} of {len(members)} benchmark(s) finished)")
+                if rows:
+                    parts.append(data)
+                continue
+            if not rows:
                 unfinished.append(f"{fam} (exit {rc}, no results written)")
                 failed.append(fam)
                 print(f"    {fam} failed: exit {rc}, no results written (see sweep.log)",
@@ -464,13 +591,16 @@ def main(argv=None) -> int:
         status = f"complete: {len(fams)} run(s)"
     if failed and interrupted:
         status += f", {len(failed)} failed"
+    if timed_out:
+        status += f" ({len(timed_out)} timed out)"
     elapsed = fmt_elapsed(time.monotonic() - start)
     if not parts:
         print(f"sweep: {status}; nothing to keep, no results.json written ({out})",
               file=sys.stderr)
         return 130 if interrupted else 1
     path = os.path.join(out, "results.json")
-    cr.write_atomic(path, json.dumps(merge(parts, status, plan, unfinished), indent=2) + "\n")
+    cr.write_atomic(path, json.dumps(merge(parts, status, plan, unfinished, timed_out),
+                                     indent=2) + "\n")
     for u in unfinished:
         print(f"sweep: not in the results: {u}", file=sys.stderr)
     print(f"sweep: {status} in {elapsed}; writing charts and report", file=sys.stderr)

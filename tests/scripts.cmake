@@ -1,12 +1,14 @@
-# Tests of the Python scripts (scripts/plot, report, sweep, stats, compare, notebook_python): stdlib
-# unittest against the JSON fixtures in tests/scripts/fixtures, a fake concbench binary and the
-# live notebook runner in its --quick mode, run with the interpreter
+# Tests of the Python scripts (scripts/plot, report, sweep, stats, compare, notebook_python) and of
+# scripts/run after a failed run: stdlib unittest against the JSON fixtures in
+# tests/scripts/fixtures, a fake concbench binary and the live notebook runner in its --quick
+# mode, run with the interpreter
 # found in tests/CMakeLists.txt (Debian's, which has matplotlib). They do not depend on the C++
 # build, so sanitizer builds skip them instead of running them a second and third time. The one
 # exception, scripts_sweep_help, runs the real binary's --help: its path comes in
 # CONCBENCH_BINARY (without it the test skips).
 if(NOT CONCBENCH_SANITIZE)
-  foreach(t results notebook_cells plot report sweep sweep_help stats compare notebook_python answer machine)
+  foreach(t results notebook_cells plot report sweep sweep_help stats compare notebook_python answer machine
+      run)
     add_test(NAME scripts_${t}
       COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_${t}
       WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)

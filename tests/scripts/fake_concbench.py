@@ -7,13 +7,26 @@ Google Benchmark-shaped JSON. Environment knobs for the error paths:
   FAKE_CONCBENCH_DELAY=S       sleep S seconds per benchmark (to interrupt a sweep mid-run)
   FAKE_CONCBENCH_FAIL=FAMILY   that family's first benchmark reports an error; exit 1
   FAKE_CONCBENCH_CRASH=FAMILY  die (exit 134) in that family before writing any JSON
+  FAKE_CONCBENCH_HANG=FAMILY   after that family's first benchmark, wait forever on a child
+                               (`sleep 1000`); SIGTERM then writes the partial file (the one
+                               running cut short, the rest not run) and exits 143, as concbench
+                               does. Its pid, which is its process group, goes to
+                               FAKE_CONCBENCH_PIDFILE when set.
+  FAKE_CONCBENCH_IGNORE_TERM=1 with _HANG: ignore SIGTERM (the child too), so only SIGKILL ends it
+Like concbench, it rewrites the --benchmark_out file whole after every benchmark, marked
+"concbench_partial" until the run is complete.
 """
 import itertools
 import json
 import os
 import re
+import signal
+import subprocess
 import sys
 import time
+
+CONTEXT = {"date": "2026-11-25T19:00:00+00:00", "host_name": "fake", "hostname": "fake",
+           "usable_cores": "2"}
 
 FLAGS = {"tasks": (1, 1000000, "tasks per batch"),
          "workers": (1, 4096, "worker threads or processes"),
@@ -90,20 +103,28 @@ def main(argv):
         return 0
     rows, failed = [], False
     delay = float(os.environ.get("FAKE_CONCBENCH_DELAY", "0"))
+
+    def write(**partial):
+        if out:
+            with open(out + ".tmp", "w") as f:
+                json.dump({"context": {**CONTEXT, "concbench_suite": suite, **partial},
+                           "benchmarks": rows}, f, indent=2)
+            os.replace(out + ".tmp", out)
+
     for i, (family, args, name) in enumerate(benches):
         if os.environ.get("FAKE_CONCBENCH_CRASH") == family:
             print("Aborted", file=sys.stderr)
             return 134
+        if os.environ.get("FAKE_CONCBENCH_HANG") == family and i > 0:
+            hang(name, [n for _, _, n in benches[i + 1:]], rows, reps, write)
         time.sleep(delay)
         tasks = args.get("tasks", 1)
         ideal = tasks * args.get("sleep_ms", 1) / 1e3 / (args.get("workers", 1))
         if os.environ.get("FAKE_CONCBENCH_FAIL") == family and i == 0:
             failed = True
-            rows.append({"name": name, "run_name": name, "run_type": "iteration",
-                         "repetitions": reps, "repetition_index": 0, "threads": 1,
-                         "iterations": 0, "real_time": 0.0, "cpu_time": 0.0, "time_unit": "ms",
-                         "error_occurred": True, "error_message": "checksum mismatch (fake)"})
+            rows.append(error_row(name, reps, "checksum mismatch (fake)"))
             print(f"{name}   ERROR OCCURRED: 'checksum mismatch (fake)'", flush=True)
+            write(concbench_partial=f"running: {i + 1} of {len(benches)} benchmarks done")
             continue
         for r in range(reps):
             t = ideal * 1.05 + 1e-4
@@ -117,17 +138,44 @@ def main(argv):
         if reps > 1:
             print(f"{name}_mean   {t * 1e3:.2f} ms   0.010 ms   {reps} checksum={tasks}",
                   flush=True)
-    if out:
-        with open(out, "w") as f:
-            json.dump({"context": {"date": "2026-11-25T19:00:00+00:00", "host_name": "fake",
-                                   "concbench_suite": suite, "hostname": "fake",
-                                   "usable_cores": "2"},
-                       "benchmarks": rows}, f, indent=2)
+        if i + 1 < len(benches):
+            write(concbench_partial=f"running: {i + 1} of {len(benches)} benchmarks done")
+    write()
     if failed:
         print("concbench: 1 benchmark(s) failed", file=sys.stderr)
         return 1
     return 0
 
+
+def error_row(name, reps, message):
+    return {"name": name, "run_name": name, "run_type": "iteration", "repetitions": reps,
+            "repetition_index": 0, "threads": 1, "iterations": 0, "real_time": 0.0,
+            "cpu_time": 0.0, "time_unit": "ms", "error_occurred": True, "error_message": message}
+
+
+def hang(name, not_run, rows, reps, write):
+    """Waits forever on a child, as a benchmark stuck in its batch would."""
+    ignore = os.environ.get("FAKE_CONCBENCH_IGNORE_TERM") == "1"
+    if ignore:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    child = subprocess.Popen(["sleep", "1000"])
+
+    def on_term(_sig, _frame):
+        # Not child.wait(): the interrupted wait below holds its lock.
+        child.kill()
+        os.waitpid(child.pid, 0)
+        rows.append(error_row(name, reps, "interrupted by SIGTERM"))
+        write(concbench_partial="interrupted by SIGTERM", concbench_not_run="; ".join(not_run))
+        os._exit(143)
+    if not ignore:
+        signal.signal(signal.SIGTERM, on_term)
+    pidfile = os.environ.get("FAKE_CONCBENCH_PIDFILE")
+    if pidfile:
+        with open(pidfile, "w") as f:
+            f.write(f"{os.getpid()}\n")
+    print(f"{name}   (hanging)", flush=True)
+    child.wait()
+    sys.exit(1)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

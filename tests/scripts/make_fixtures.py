@@ -387,6 +387,25 @@ def errors():
     w.write("with_errors.json", "smoke")
 
 
+def partial():
+    """A run stopped by the binary's watchdog: what finished, the benchmark it cut short (its
+    error is the partial reason) and 23 planned benchmarks that never ran."""
+    w = Writer(reps=3, seed=5)
+    for tasks in (2, 8):
+        sleep_rows(w, "sync", tasks, 1)
+        sleep_rows(w, "threads", tasks, 1, workers=2)
+    reason = ("timed out: async/sleep/tasks:8/sleep_ms:1/real_time ran 12.0 s past its deadline "
+              "of 60 s")
+    w.add("async", "sleep", {"tasks": 8, "sleep_ms": 1}, 0, {}, error=reason)
+    not_run = [name(m, "sleep", {"tasks": t, **({"workers": 2} if m == "processes" else {}),
+                                 "sleep_ms": 1})
+               for m in ("async", "processes") for t in (16, 32, 64, 128, 256, 512)]
+    not_run += [name("processes", "cpu", {"tasks": t, "workers": 2, "n": 1000})
+                for t in range(1, 12)]
+    w.write("partial.json", "smoke", concbench_partial=reason,
+            concbench_not_run="; ".join(not_run))
+
+
 def bad_inputs():
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, "empty.json"), "w"):
@@ -413,4 +432,5 @@ if __name__ == "__main__":
     compare_runs()
     sweep()
     errors()
+    partial()
     bad_inputs()

@@ -40,6 +40,14 @@ class AnswerTest(unittest.TestCase):
         failed = [line for line in lines if "benchmark(s) failed" in line]
         self.assertEqual(len(failed), 1)
 
+    def test_a_partial_run_counts_what_never_ran_in_one_line(self):
+        p = run_answer(fixture("partial.json"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertTrue(lines[0].startswith("PARTIAL RESULTS: timed out: async/sleep/tasks:8"))
+        self.assertEqual(lines[1], "23 planned benchmark(s) not run (listed in report.md)")
+        self.assertIn("  async/sleep/tasks:8/sleep_ms:1/real_time: timed out:", p.stdout)
+
     def test_machine_warnings_are_wrapped_to_the_width(self):
         r = cr.load(fixture("notebook_all_models.json"))
         r.context.update({"machine_parallel_capacity": "1.10", "machine_parallel_capacity_end": "1.90",

@@ -71,6 +71,25 @@ class ChartsTest(unittest.TestCase):
             if not c.filename:
                 self.assertTrue(c.reason and "\n" not in c.reason, c)
 
+    def test_a_partial_file_charts_what_finished(self):
+        notes = {}
+        saved = plot.publish
+
+        def publish(fig, outdir, filename, title, subtitle, *more):
+            notes[filename] = more
+            return saved(fig, outdir, filename, title, subtitle, *more)
+        plot.publish = publish
+        try:
+            outdir, charts = self.charts("partial.json")
+        finally:
+            plot.publish = saved
+        self.assertEqual(self.assert_valid_pngs(outdir, charts), [
+            "overhead_per_task_sleep.png", "time_vs_tasks_sleep.png"])
+        self.assertFalse(any(c.error for c in charts))
+        # The benchmark cut short (0 iterations, zero times, no counters) is left out, and said so.
+        for fn in ("overhead_per_task_sleep.png", "time_vs_tasks_sleep.png"):
+            self.assertIn("not drawn: 1 failed benchmark(s), listed in report.md", notes[fn])
+
     def test_a_chart_that_breaks_does_not_stop_the_others(self):
         def broken(_results, _outdir):
             raise ValueError("boom")

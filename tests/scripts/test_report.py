@@ -83,6 +83,28 @@ class ReportTest(unittest.TestCase):
         self.assertNotIn("n=1,000", results_part)
         self.assertIn("Skipped: Speed-up vs workers", md)
 
+    def test_a_partial_run_says_what_finished_what_was_cut_short_and_what_never_ran(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        shutil.copy(fixture("partial.json"), os.path.join(tmp.name, "results.partial.json"))
+        p = run_report(tmp.name)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(tmp.name, "report.md")) as f:
+            md = f.read()
+        head = md.split("## Machine")[0]
+        self.assertIn("**⚠ PARTIAL RESULTS: timed out: async/sleep/tasks:8/sleep_ms:1/real_time "
+                      "ran 12.0 s past its deadline of 60 s.**", head)
+        self.assertIn("- Cut short (1; errors with the failures below): "
+                      "`async/sleep/tasks:8/sleep_ms:1/real_time`", head)
+        self.assertRegex(head, r"- Not run \(23\): `async/sleep/tasks:16/sleep_ms:1/real_time`"
+                               r"(, `[^`]+`){19} … and 3 more\n")
+        self.assertIn("[`results.partial.json`](results.partial.json)", md)
+        self.assertIn("## ⚠ Failed benchmarks (1)", md)
+        for img in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md):
+            png_size(os.path.join(tmp.name, img))
+        self.assertIn("time_vs_tasks_sleep.png", os.listdir(tmp.name))
+        self.assertNotIn("`async`", md.split("## All results")[1].split("## Run context")[0])
+
     def test_bad_input_writes_nothing(self):
         for name in ("empty.json", "truncated.json", "foreign.json"):
             d, path = self.folder_with(name)

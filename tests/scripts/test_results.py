@@ -85,6 +85,30 @@ class LoadTest(unittest.TestCase):
             shutil.copy(fixture("with_errors.json"), os.path.join(d, "results.json"))
             self.assertEqual(len(cr.load(d).benches), 3)
 
+    def test_a_partial_file_says_what_was_cut_short_and_what_never_ran(self):
+        with tempfile.TemporaryDirectory() as d:
+            shutil.copy(fixture("partial.json"), os.path.join(d, "results.partial.json"))
+            r = cr.load(d)
+        self.assertTrue(r.path.endswith("results.partial.json"))
+        self.assertTrue(r.partial.startswith("timed out: async/sleep/tasks:8/sleep_ms:1"))
+        self.assertEqual([b.run_name for b in r.cut_short()],
+                         ["async/sleep/tasks:8/sleep_ms:1/real_time"])
+        self.assertEqual(len(r.ok()), 4)
+        self.assertEqual(len(r.not_run()), 23)
+        self.assertEqual(r.not_run()[0], "async/sleep/tasks:16/sleep_ms:1/real_time")
+
+    def test_a_complete_file_is_not_partial(self):
+        r = cr.load(fixture("with_errors.json"))
+        self.assertIsNone(r.partial)
+        self.assertEqual((r.cut_short(), r.not_run()), ([], []))
+
+    def test_a_partial_file_stopped_before_any_benchmark(self):
+        with self.assertRaises(cr.ResultsError) as ctx:
+            cr.from_json({"context": {"concbench_partial": "interrupted by SIGINT"},
+                          "benchmarks": []}, "results.partial.json")
+        self.assertEqual(str(ctx.exception), "results.partial.json: no benchmarks in it "
+                                             "(partial: interrupted by SIGINT)")
+
     def assert_rejected(self, path, *words):
         with self.assertRaises(cr.ResultsError) as ctx:
             cr.load(path)

@@ -1,5 +1,6 @@
 """scripts/sweep.py against a fake concbench binary: the plan, rejection before running,
-progress, the merged results folder, failures, crashes and interruption."""
+progress, the merged results folder, failures, crashes, interruption and a family past its time
+limit."""
 import json
 import os
 import signal
@@ -12,7 +13,23 @@ import unittest
 import support
 from support import FAKE_BINARY
 
+import sweep
+
 SWEEP = os.path.join(support.SCRIPTS, "sweep.py")
+
+
+def group_members(pgid):
+    """Pids of the live or zombie processes in process group pgid, from /proc."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:
+            pids.append(int(entry))
+    return pids
 
 
 class SweepTest(unittest.TestCase):
@@ -150,6 +167,91 @@ class SweepTest(unittest.TestCase):
         self.assertEqual(data["context"]["concbench_sweep_status"],
                          "interrupted: 1 of 3 run(s) finished")
         self.assertEqual({r["run_name"].split("/")[0] for r in data["benchmarks"]}, {"sync"})
+
+
+class FamilyTimeoutTest(unittest.TestCase):
+    """A family that hangs after its first benchmark, run with --family-timeout=2."""
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.root = os.path.join(tmp.name, "results")
+        self.pidfile = os.path.join(tmp.name, "hung.pid")
+        self.addCleanup(self.kill_leftovers)
+
+    def kill_leftovers(self):
+        # Only when the test has already failed: a sweep that did not end the group.
+        for pid in group_members(self.hung_pgid()) if os.path.exists(self.pidfile) else []:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def hung_pgid(self):
+        with open(self.pidfile) as f:
+            return int(f.read())
+
+    def sweep_with_a_hung_family(self, **env):
+        e = dict(os.environ, FAKE_CONCBENCH_HANG="threads/sleep",
+                 FAKE_CONCBENCH_PIDFILE=self.pidfile, **env)
+        t0 = time.monotonic()
+        p = subprocess.run([sys.executable, SWEEP, f"--binary={FAKE_BINARY}",
+                            f"--out-root={self.root}", "--family-timeout=2"],
+                           capture_output=True, text=True, timeout=120, env=e)
+        elapsed = time.monotonic() - t0
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertLess(elapsed, 60, p.stderr)
+        self.assertEqual(group_members(self.hung_pgid()), [], "the hung family's group is gone")
+        (folder,) = os.listdir(self.root)
+        files = {}
+        for name in ("results.json", "sweep.log", "report.md"):
+            with open(os.path.join(self.root, folder, name)) as f:
+                files[name] = f.read()
+        return p, json.loads(files["results.json"]), files["sweep.log"], files["report.md"]
+
+    def assert_the_others_completed(self, p, data, report):
+        ctx = data["context"]
+        self.assertEqual(ctx["concbench_sweep_status"], "1 of 3 run(s) failed (1 timed out)")
+        self.assertRegex(ctx["concbench_sweep_timed_out"],
+                         r"^threads/sleep \(after \d+ s, limit 2 s, 1 of 6 benchmark\(s\) "
+                         r"finished\)$")
+        self.assertNotIn("concbench_partial", ctx, "the merged sweep is not one family's partial")
+        ok = [r["run_name"] for r in data["benchmarks"] if not r.get("error_occurred")]
+        self.assertEqual([n.split("/")[0] for n in ok], ["sync"] * 3 + ["threads"]
+                         + ["processes"] * 2)
+        self.assertIn("[3/3] processes/cpu: 2 benchmark(s)", p.stderr)
+        self.assertRegex(report, r"- \*\*TIMED OUT\*\* `threads/sleep \(after \d+ s, limit 2 s")
+
+    def test_sigterm_ends_it_and_its_partial_rows_are_kept(self):
+        p, data, log, report = self.sweep_with_a_hung_family()
+        self.assertRegex(log, r"\nTIMED OUT: threads/sleep after [2-9] s \(limit 2 s\); process "
+                              r"group terminated \(SIGTERM\)\n")
+        self.assert_the_others_completed(p, data, report)
+        cut = [r for r in data["benchmarks"] if r.get("error_occurred")]
+        self.assertEqual([(r["run_name"], r["error_message"]) for r in cut],
+                         [("threads/sleep/tasks:1/workers:4/sleep_ms:1/real_time",
+                           "interrupted by SIGTERM")])
+        self.assertIn("## ⚠ Failed benchmarks (1)", report)
+
+    def test_a_family_that_ignores_sigterm_gets_sigkill(self):
+        p, data, log, report = self.sweep_with_a_hung_family(FAKE_CONCBENCH_IGNORE_TERM="1")
+        self.assertRegex(log, r"\nTIMED OUT: threads/sleep after 1\d s \(limit 2 s\); process "
+                              r"group terminated \(SIGKILL after 10 s\)\n")
+        self.assert_the_others_completed(p, data, report)
+        self.assertFalse(any(r.get("error_occurred") for r in data["benchmarks"]))
+
+    def test_a_negative_limit_is_rejected(self):
+        p = subprocess.run([sys.executable, SWEEP, f"--binary={FAKE_BINARY}",
+                            f"--out-root={self.root}", "--family-timeout=-1"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.stderr, "sweep: --family-timeout=-1: expected 0 (no limit) or a "
+                                   "number of seconds\n")
+        self.assertFalse(os.path.exists(self.root))
+
+    def test_the_default_limit_grows_with_the_family(self):
+        self.assertEqual(sweep.default_family_timeout(3, 1), 900)
+        self.assertEqual(sweep.default_family_timeout(40, 3), 7200)
 
 
 class EntryPointsTest(unittest.TestCase):
