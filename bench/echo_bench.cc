@@ -56,6 +56,7 @@
 #include "models/process_pool.h"
 #include "models/thread_pool.h"
 #include "registry.h"
+#include "watchdog.h"
 #include "workload/echo_client.h"
 #include "workload/echo_protocol.h"
 #include "workload/echo_server.h"
@@ -228,6 +229,7 @@ void ProcessesEcho(benchmark::State& state, const Args& args) {
   pool.emplace(static_cast<int>(workers),
                [addr, &batch, copts](int64_t i) { return EchoOnce(addr, batch.payload(i), copts); },
                /*queued_per_worker=*/0);
+  pool->SetStallTimeout(RunStallTimeout());
   const auto meter = TimeIterations(
       state,
       EchoExpect(batch, UniformMakespan(tasks, args.Seconds("delay_ms"), workers, 1),

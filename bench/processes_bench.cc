@@ -47,6 +47,7 @@
 #include "models/fork_per_task.h"
 #include "models/process_pool.h"
 #include "registry.h"
+#include "watchdog.h"
 #include "workload/cpu_jobs.h"
 #include "workload/sleep.h"
 
@@ -81,7 +82,10 @@ struct PoolJob {
 std::optional<Meter> RunPool(benchmark::State& state, const PoolJob& job) {
   const std::vector<std::string> payloads = MakePayloads(job.inputs.size(), job.payload);
   std::unique_ptr<ProcessPool> pool;
-  if (!job.with_startup) pool = std::make_unique<ProcessPool>(static_cast<int>(job.workers), job.queued_per_worker);
+  if (!job.with_startup) {
+    pool = std::make_unique<ProcessPool>(static_cast<int>(job.workers), job.queued_per_worker);
+    pool->SetStallTimeout(RunStallTimeout());  // a silent worker is named before the watchdog fires
+  }
   IpcStats ipc;
   MapResult r;  // reused: payloads are deserialised into buffers the loop already owns
   const auto meter = TimeIterations(
@@ -96,6 +100,7 @@ std::optional<Meter> RunPool(benchmark::State& state, const PoolJob& job) {
         ProcessPool* p = pool.get();
         if (job.with_startup) {
           local = std::make_unique<ProcessPool>(static_cast<int>(job.workers), job.queued_per_worker);
+          local->SetStallTimeout(RunStallTimeout());
           p = local.get();
         }
         const IpcStats before = p->ipc();
@@ -156,7 +161,7 @@ void ForkPerTask(benchmark::State& state, const TaskSpec& spec, std::span<const 
        .items = static_cast<int64_t>(inputs.size())},
       [&] {
         IpcStats one;
-        const int64_t sum = Checksum(RunForkPerTask(spec, inputs, &one));
+        const int64_t sum = Checksum(RunForkPerTask(spec, inputs, &one, RunStallTimeout()));
         ipc += one;
         return sum;
       });
@@ -209,6 +214,7 @@ void BarePipe(benchmark::State& state, const Args& args) {
   const std::string message(static_cast<size_t>(args["payload"]), 'x');
   std::string reply;
   BarePipeEcho echo;
+  echo.SetStallTimeout(RunStallTimeout());
   // The parent's side only: the echo child is alive through the loop and reaped after it.
   const auto meter = TimeIterations(state, {}, [&] {
     echo.RoundTrip(message, &reply);

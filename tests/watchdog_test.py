@@ -161,9 +161,11 @@ class Watchdog(unittest.TestCase):
         victim = r.wait_for_children(2)[0]
         os.kill(victim, signal.SIGSTOP)
         status = r.wait(within=3 + SLACK_S)
-        self.assertNotEqual(status, 0, r.err)
-        self.assertIn(f"pid {victim}, stopped", r.err)
-        self.assertIn("stalled", r.err)
+        # The pool's stall error (exit 1) or, when the other worker kept results coming until
+        # close to the deadline, the watchdog's (exit 3): either names the stopped worker.
+        self.assertIn(status, (1, 3), r.err)
+        self.assertRegex(r.err, rf"pid {victim},? stopped \(T\)")
+        self.assertLess(r.elapsed, 3 + 2 + SLACK_S)
         r.assert_no_child_left(self)
 
     def test_sigterm_and_sigint_reap_every_child_and_keep_partial_results(self):
