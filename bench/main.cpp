@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "concbench/version.h"
@@ -232,11 +233,17 @@ int main(int argc, char** argv) {
   // Deadlines and interruptions (bench/watchdog.h): the results so far survive as a partial file.
   std::optional<concbench::Watchdog> watchdog;
   if (!listing) {
+    try {
     watchdog.emplace([&file, &out_path](const std::string& reason, const std::string& cut_short) {
       if (!file) return;
       file->WritePartial(reason, cut_short);
       std::fprintf(stderr, "concbench: the results so far are in %s, marked partial\n", out_path.c_str());
     });
+    } catch (const std::system_error& e) {
+      // No thread to spare (a lowered RLIMIT_NPROC): run without the watchdog, interruptible as usual.
+      concbench::UnblockStopSignals();
+      std::cerr << "concbench: no watchdog (" << e.what() << "): only the process pools enforce deadlines\n";
+    }
   }
   // What the machine can deliver, before and after: in the context, beside the numbers.
   if (probing) {

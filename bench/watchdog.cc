@@ -109,6 +109,11 @@ void BlockStopSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
+void UnblockStopSignals() {
+  const sigset_t set = StopSignals();
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+}
+
 std::string DescribeChildren() {
   std::string out;
   for (const pid_t pid : ChildrenOf(getpid())) {
@@ -131,8 +136,7 @@ Watchdog::~Watchdog() {
   // The thread waits in sigtimedwait: a signal sent to it alone wakes it at once.
   pthread_kill(thread_.native_handle(), SIGTERM);
   thread_.join();
-  const sigset_t set = StopSignals();
-  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  UnblockStopSignals();
 }
 
 void Watchdog::Loop() {

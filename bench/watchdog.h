@@ -63,6 +63,8 @@ std::chrono::milliseconds RunStallTimeout();
 
 // Blocks SIGINT and SIGTERM in the calling thread and every thread it creates later.
 void BlockStopSignals();
+// Undoes BlockStopSignals in the calling thread (when no watchdog could be started).
+void UnblockStopSignals();
 
 // The watchdog thread. `save_partial(reason, cut_short)` writes the partial results file
 // (cut_short: the benchmark that did not finish, or ""). The destructor stops the thread and
