@@ -156,7 +156,7 @@ class Faults(unittest.TestCase):
             if os.geteuid() == 0:  # RLIMIT_NPROC does not bind root
                 os.setgid(65534)
                 os.setuid(65534)
-            resource.setrlimit(resource.RLIMIT_NPROC, (3, 3))
+            resource.setrlimit(resource.RLIMIT_NPROC, (4, 4))  # 3 + the watchdog thread
         failed = self.run_limited(limit)
         for prefix in ("threads.per_task/", "processes.per_task/"):
             self.assertTrue(any(n.startswith(prefix) for n in failed), (prefix, failed))
