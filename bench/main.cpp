@@ -234,11 +234,11 @@ int main(int argc, char** argv) {
   std::optional<concbench::Watchdog> watchdog;
   if (!listing) {
     try {
-    watchdog.emplace([&file, &out_path](const std::string& reason, const std::string& cut_short) {
-      if (!file) return;
-      file->WritePartial(reason, cut_short);
-      std::fprintf(stderr, "concbench: the results so far are in %s, marked partial\n", out_path.c_str());
-    });
+      watchdog.emplace([&file, &out_path](const std::string& reason, const std::string& cut_short) {
+        if (!file) return;
+        file->WritePartial(reason, cut_short);
+        std::fprintf(stderr, "concbench: the results so far are in %s, marked partial\n", out_path.c_str());
+      });
     } catch (const std::system_error& e) {
       // No thread to spare (a lowered RLIMIT_NPROC): run without the watchdog, interruptible as usual.
       concbench::UnblockStopSignals();
