@@ -132,6 +132,13 @@ void SetPerTask(benchmark::State& state, std::string_view name, double total, in
   SetCounter(state, name, tasks > 0 ? total / static_cast<double>(tasks) : 0);
 }
 
+void SetPendingMemory(benchmark::State& state, std::optional<int64_t> growth_kib, int64_t tasks) {
+  constexpr int64_t kMinTasksForPerTaskMemory = 1000;
+  if (!growth_kib) return;
+  SetCounter(state, "rss_kib", static_cast<double>(*growth_kib));
+  if (tasks >= kMinTasksForPerTaskMemory) SetPerTask(state, "rss_kib_per_task", static_cast<double>(*growth_kib), tasks);
+}
+
 bool VerifyChecksums(benchmark::State& state, int64_t mismatches, int64_t wrong, int64_t expected) {
   if (mismatches == 0) return true;
   return Fail(state, "checksum mismatch in " + std::to_string(mismatches) + " of " +

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -96,6 +97,10 @@ void SetIpcCounters(benchmark::State& state, const IpcStats& ipc);
 
 // `name` = total ÷ tasks (0 tasks: 0): rss_kib_per_task, vm_kib_per_task, pss_kib_per_task.
 void SetPerTask(benchmark::State& state, std::string_view name, double total, int64_t tasks);
+
+// rss_kib = `growth_kib`, and rss_kib_per_task = rss_kib / tasks from 1,000 tasks on (a 4 KiB
+// page is then at most 4 bytes per task); nothing when the growth could not be read.
+void SetPendingMemory(benchmark::State& state, std::optional<int64_t> growth_kib, int64_t tasks);
 
 // Fails the benchmark (SkipWithError) unless every iteration produced the expected checksum.
 // `mismatches` counts iterations whose checksum differed and `wrong` is one such checksum.

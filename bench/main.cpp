@@ -25,13 +25,16 @@
 
 #include "concbench/version.h"
 #include "measure/ideal.h"
+#include "cells.h"
 #include "measure/probe.h"
+#include "models.h"
 #include "options.h"
 #include "progress.h"
 #include "registry.h"
 #include "results_file.h"
 #include "sys/rlimit.h"
 #include "watchdog.h"
+#include "workloads.h"
 
 namespace {
 
@@ -151,6 +154,10 @@ void AddContext(const concbench::Options& opt) {
   benchmark::AddCustomContext("uv_threadpool_size", pool ? pool : "default (4)");
   benchmark::AddCustomContext("rlimit_nofile", concbench::DescribeRlimit(RLIMIT_NOFILE));
   benchmark::AddCustomContext("rlimit_nproc", concbench::DescribeRlimit(RLIMIT_NPROC));
+  benchmark::AddCustomContext("task_limits", concbench::DescribeTaskLimits());
+  // The tables the scripts read names, order, colours and the notebook's cells from.
+  benchmark::AddCustomContext("concbench_models", concbench::ModelsJson());
+  benchmark::AddCustomContext("concbench_cells", concbench::CellsJson());
   utsname u{};
   if (uname(&u) == 0) {
     benchmark::AddCustomContext("hostname", u.nodename);
@@ -176,12 +183,33 @@ int Probe(const concbench::Options& opt, int argc, char** argv) {
   return 0;
 }
 
+// --list_models, --list_workloads, --list_cells: the table as JSON, exit 0. Like --probe, it runs
+// no benchmark and takes no other flag.
+int List(const concbench::Options& opt, int argc, char** argv) {
+  std::string other;
+  if (opt.probe) other = "--probe";
+  if (opt.suite_given) other = "--suite";
+  if (!opt.overrides.empty()) other = "--" + opt.overrides.begin()->first;
+  for (int i = 1; i < argc && other.empty(); ++i) other = argv[i];
+  if (!other.empty()) {
+    std::cerr << "concbench: --list_" << opt.list << " prints a table and runs no benchmark; it takes no other flag (got "
+              << other << ")\n";
+    return 2;
+  }
+  const std::string json = opt.list == "models"      ? concbench::ModelsJson()
+                           : opt.list == "workloads" ? concbench::WorkloadsJson()
+                                                     : concbench::CellsJson();
+  std::fputs(json.c_str(), stdout);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   concbench::Options opt;
   if (auto err = concbench::ParseOwnFlags(&argc, argv, &opt)) {
     std::cerr << "concbench: " << *err << "\n";
     return 2;
   }
+  if (!opt.list.empty()) return List(opt, argc, argv);
   if (opt.probe) return Probe(opt, argc, argv);
   if (!CheckOutputWritable(argc, argv)) return 2;
   // Read before Initialize consumes them (their values were checked by ParseOwnFlags).

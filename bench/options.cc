@@ -197,6 +197,12 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
       (key == "probe" ? out->probe : out->no_probe) = true;
       continue;
     }
+    if (key == "list_models" || key == "list_workloads" || key == "list_cells") {
+      if (has_value) return "--" + std::string(key) + " takes no value";
+      if (!out->list.empty()) return "--" + std::string(key) + " and --list_" + out->list + " cannot be given together";
+      out->list = std::string(key.substr(5));
+      continue;
+    }
     std::optional<std::string> err;
     if (key == "suite") {
       out->suite_given = true;
@@ -248,6 +254,10 @@ std::string OwnFlagsHelp() {
       "      sleep overshoot, fork, load...), print its card and exit\n"
       "  --no_probe                     skip the machine probe a run starts and ends with\n"
       "      (its machine_* context keys are then absent)\n"
+      "  --list_models                  print the table of models (JSON) and exit\n"
+      "  --list_workloads               print the table of workloads (JSON) and exit\n"
+      "  --list_cells                   print the notebook's cells and the benchmarks that\n"
+      "      reproduce them (JSON) and exit\n"
       "  --timeout_s=SECONDS            each benchmark run's deadline, 0 for none (default:\n"
       "      the larger of 60 s and 10 x the run's planned time); past it a process pool\n"
       "      reports its stalled worker, or the watchdog ends the run with exit status 3\n"

@@ -6,6 +6,9 @@
 #include <string>
 #include <utility>
 
+#include "batch_family.h"
+#include "cells.h"
+#include "models.h"
 #include "watchdog.h"
 
 namespace concbench {
@@ -42,7 +45,34 @@ std::string BenchmarkName(const std::string& family, const Args& args, int64_t i
   return name + "/real_time";
 }
 
+// The argument names of a family, from the first grid it has in any suite (none: empty).
+std::vector<std::string> AxisNames(const SuiteGrids& g) {
+  for (const auto* grids : {&g.notebook, &g.smoke, &g.sweep}) {
+    if (grids->empty()) continue;
+    std::vector<std::string> names;
+    for (const Axis& a : grids->front()) names.push_back(a.name);
+    return names;
+  }
+  return {};
+}
+
 }  // namespace
+
+std::vector<Grid> NotebookGrids(const std::string& family, const SuiteGrids& grids) {
+  std::vector<Grid> out = grids.notebook;
+  const std::vector<std::string> axes = AxisNames(grids);
+  for (const Cell& c : Cells()) {
+    if (c.family != family) continue;
+    Grid g;
+    for (const auto& [name, value] : CellArgs(c)) g.push_back({name, {value}});
+    std::vector<std::string> names;
+    for (const Axis& a : g) names.push_back(a.name);
+    // A family registered twice under one name (threads/sleep, with and without chunksize)
+    // takes the cells whose arguments are its own.
+    if (axes.empty() || names == axes) out.push_back(std::move(g));
+  }
+  return out;
+}
 
 const std::vector<Grid>& GridsFor(const SuiteGrids& g, Suite s) {
   switch (s) {
@@ -125,7 +155,8 @@ double PlannedSeconds(const Planned& p, int64_t repetitions, double min_time_s) 
 }
 
 int RegisterFamily(const Options& o, const Family& f) {
-  const Expansion e = ExpandGrids(GridsFor(f.grids, o.suite), o.overrides);
+  const Expansion e = ExpandGrids(o.suite == Suite::kNotebook ? NotebookGrids(f.name, f.grids) : GridsFor(f.grids, o.suite),
+                                  o.overrides);
   for (const auto& t : e.tuples) {
     const Args args(e.arg_names, t);
     // A body that throws (a pool that cannot start, a refused thread, a failed system call) ends
@@ -165,20 +196,31 @@ bool AddFamilyGroup(const char* name, GroupFn fn) {
 }
 
 int RegisterAllFamilies(const Options& o) {
-  // Static initialisation order across files is unspecified: run the groups in the notebook's
-  // order (then any other group by name) so every build registers, and runs, the same sequence.
-  static constexpr std::string_view kOrder[] = {"sync", "threads", "async", "processes", "echo",
-                                                "memory"};
-  auto rank = [](std::string_view n) {
-    return static_cast<size_t>(std::find(std::begin(kOrder), std::end(kOrder), n) - std::begin(kOrder));
+  // Static initialisation order across files is unspecified: run the groups in the table of
+  // models' order of base models, each base's table families first (bench/batch_family.h), then
+  // any other group by name, so every build registers, and runs, the same sequence.
+  std::vector<std::string_view> bases;
+  for (const ModelInfo& m : Models()) {
+    const std::string_view base = m.name.substr(0, m.name.find('.'));
+    if (std::find(bases.begin(), bases.end(), base) == bases.end()) bases.push_back(base);
+  }
+  auto rank = [&](std::string_view n) {
+    return static_cast<size_t>(std::find(bases.begin(), bases.end(), n) - bases.begin());
   };
   auto groups = Groups();
   std::stable_sort(groups.begin(), groups.end(), [&](const Group& a, const Group& b) {
-    return std::pair(rank(a.name), std::string_view(a.name)) <
-           std::pair(rank(b.name), std::string_view(b.name));
+    return std::pair(rank(a.name), std::string_view(a.name)) < std::pair(rank(b.name), std::string_view(b.name));
   });
   const size_t before = MutablePlanned().size();
-  for (const Group& g : groups) g.fn(o);
+  for (const std::string_view base : bases) {
+    RegisterBatchFamilies(o, base);
+    for (const Group& g : groups) {
+      if (g.name == base) g.fn(o);
+    }
+  }
+  for (const Group& g : groups) {
+    if (rank(g.name) == bases.size()) g.fn(o);
+  }
   return static_cast<int>(MutablePlanned().size() - before);
 }
 

@@ -50,6 +50,10 @@ struct SuiteGrids {
 
 const std::vector<Grid>& GridsFor(const SuiteGrids& g, Suite s);
 
+// A family's grids in the notebook suite: its own notebook grids, then one grid per notebook cell
+// (bench/cells.h) that names this family and has its arguments.
+std::vector<Grid> NotebookGrids(const std::string& family, const SuiteGrids& grids);
+
 using Overrides = std::map<std::string, std::vector<int64_t>, std::less<>>;
 
 struct Expansion {

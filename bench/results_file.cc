@@ -27,6 +27,12 @@ std::string JsonString(const std::string& s) {
   return out + "\"";
 }
 
+std::string JsonStrings(std::span<const std::string_view> items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) out += (i > 0 ? ", " : "") + JsonString(std::string(items[i]));
+  return out + "]";
+}
+
 ResultsFile::ResultsFile(std::string path, std::vector<std::string> planned,
                          std::function<ContextList()> end_context)
     : path_(std::move(path)), planned_(std::move(planned)), end_context_(std::move(end_context)) {

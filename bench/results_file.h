@@ -22,7 +22,9 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -70,5 +72,7 @@ class ResultsFile : public benchmark::BenchmarkReporter {
 
 // JSON string literal for `s` (quotes included).
 std::string JsonString(const std::string& s);
+// ["a", "b"]
+std::string JsonStrings(std::span<const std::string_view> items);
 
 }  // namespace concbench

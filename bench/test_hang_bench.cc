@@ -84,7 +84,7 @@ void HangProcesses(benchmark::State& state, const Args& args) {
   pool.SetStallTimeout(RunStallTimeout());
   std::vector<int64_t> inputs(static_cast<size_t>(tasks), 0);
   TimeIterations(state, {.items = tasks}, [&] {
-    return static_cast<int64_t>(pool.Map({TaskKind::kSpinForever}, inputs, 1).size());
+    return static_cast<int64_t>(pool.Map({{Compute(ComputeFn::kSpinForever)}}, inputs, 1).size());
   });
 }
 

@@ -1,178 +1,65 @@
-// The `threads` families: concbench's ThreadPool, one std::thread per task, shared counters,
-// and the GIL contrast (notebook sections 2, 2.1, 4 and 5.2).
+// The `threads` model's own families; the workloads every model runs (sleep, cpu, trabajo,
+// tarea_normal, echo, on threads, threads.per_task and threads.gil) come from the tables
+// (bench/workloads.h, bench/batch_family.h).
 //
-//   threads/sleep/tasks:T/workers:W/sleep_ms:S               SubmitAll + completion order
-//                                                            (section 2); ideal = makespan of
-//                                                            T sleeps on W workers
-//   threads/sleep/tasks:T/workers:W/sleep_ms:S/chunksize:C   map(chunksize) in input order
-//                                                            (section 5.2 with C = 1)
-//   threads.per_task/sleep/tasks:T/sleep_ms:S                one std::thread per task; ideal = S
-//   threads/cpu/tasks:T/workers:W/n:N                        map of T × cpu_intensivo(N)
-//                                                            (section 4); ideal = makespan of the
-//                                                            calibrated tasks on min(W, cores)
-//   threads/tarea_normal/tasks:T/workers:W                   map of tarea_normal(0..T-1)
-//   threads/trabajo/tasks:T/workers:W/chunksize:C            map of trabajo(0..T-1)
-//   threads.gil/cpu/..., threads.gil/tarea_normal/...        the same under an emulated CPython
-//                                                            GIL (5 ms switch interval); ideal =
-//                                                            the serial time of the tasks, since
-//                                                            one thread computes at a time
-//   threads/startup/workers:W                                construct + destroy a pool
-//   threads/dispatch/tasks:T/workers:W                       map() of T empty tasks (each returns
-//                                                            its input), chunksize 1
-//   threads.submit/dispatch/tasks:T/workers:W                T × Submit(), then Get() every
-//                                                            future (T = 1: the round trip)
-//   threads.queue/dispatch/tasks:T/workers:W                 the same through a minimal
-//                                                            mutex + condition-variable queue
-//   threads.async/dispatch/tasks:T                           std::async(launch::async) per task
-//   threads.per_task/dispatch/tasks:T                        a bare std::thread per task
+//   threads/startup/workers:W                    construct + destroy a pool
+//   threads/dispatch/tasks:T/workers:W           map() of T empty tasks (each returns its input),
+//                                                chunksize 1
+//   threads.submit/dispatch/tasks:T/workers:W    T × Submit(), then Get() every future (T = 1: the
+//                                                round trip)
+//   threads.queue/dispatch/tasks:T/workers:W     the same through a minimal mutex + condition-
+//                                                variable queue
+//   threads.async/dispatch/tasks:T               std::async(launch::async) per task
+//   threads.per_task/dispatch/tasks:T            a bare std::thread per task
 //   threads.<race|mutex|atomic|local>/counter/threads:N/increments:K
-//                                                            section 2.1; counter lost_updates
+//                                                section 2.1; counter lost_updates
+//   threads.per_task/memory/tasks:T/stack_kib:K  T threads alive at once, each blocked
+//   threads/memory/tasks:T/workers:W             T tasks submitted to a pool of W blocked workers:
+//                                                T futures pending in the queue
+//   threads.keepalive/echo/tasks:T/workers:W/delay_ms:D/payload:P
+//                                                each worker on one connection kept open, taking
+//                                                the next task from a shared counter
 //
-// Extra counters (bench/counters.h): ns_per_task (dispatch), gil_switches, lost_updates,
-// ns_per_increment, us_per_worker (startup).
-#include <algorithm>
+// Memory families: one iteration starts the T tasks, waits until all are alive, reads memory
+// (timing paused), releases them and joins them, so real_time / T is the start-up plus completion
+// time per task. rss_kib is the resident memory while the T tasks were alive minus before;
+// rss_kib_per_task = rss_kib / T; vm_kib_per_task the virtual size added per task (the stack).
+//
+// Extra counters (bench/counters.h): ns_per_task (dispatch), lost_updates, ns_per_increment,
+// us_per_worker (startup).
+#include <malloc.h>
+
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <future>
-#include <map>
 #include <mutex>
-#include <numeric>
 #include <optional>
-#include <span>
 #include <string>
-#include <system_error>
 #include <thread>
-#include <tuple>
 #include <vector>
 
-#include "cpu_families.h"
+#include "echo_support.h"
 #include "family.h"
 #include "measure/ideal.h"
-#include "models/gil.h"
+#include "measure/memory.h"
 #include "models/hold.h"
+#include "models/thread_per_task.h"
 #include "models/thread_pool.h"
 #include "registry.h"
-#include "sys/rlimit.h"
 #include "workload/counter.h"
-#include "workload/cpu_jobs.h"
-#include "workload/sleep.h"
+#include "workload/echo_client.h"
+#include "workload/echo_protocol.h"
+#include "workload/echo_server.h"
 
 namespace concbench {
 namespace {
 
-// ---- sleep ------------------------------------------------------------------------------------
-
-// Without a chunksize argument the batch goes through SubmitAll and is collected in completion
-// order (section 2's as_completed); with one, through Map (section 5.2's ex.map).
-void ThreadsSleep(benchmark::State& state, const Args& args) {
-  const int64_t tasks = args["tasks"];
-  const int64_t workers = args["workers"];
-  const bool use_map = args.Has("chunksize");
-  const int64_t chunksize = args.Get("chunksize", 1);
-  const auto sleep = std::chrono::milliseconds(args["sleep_ms"]);
-  const std::vector<int64_t> inputs = TaskIndices(tasks);
-  const auto task = [sleep](int64_t i) { return SleepTask(i, sleep); };
-  ThreadPool pool(static_cast<int>(workers));
-  TimeIterations(state,
-                 {.checksum = SleepBatchChecksum(tasks),
-                  .ideal_s = UniformMakespan(tasks, args.Seconds("sleep_ms"), workers, chunksize),
-                  .items = tasks},
-                 [&] {
-                   if (use_map) return Checksum(pool.Map(task, inputs, chunksize));
-                   int64_t sum = 0;
-                   auto done = pool.SubmitAll(task, inputs);
-                   while (auto c = done.Next()) sum += c->result.Get();
-                   return sum;
-                 });
-}
-
-// Starts `count` std::threads running body(i) and joins them all. When the system refuses one,
-// joins those started and throws LimitError naming the limits.
-template <class Body>
-void RunThreads(int64_t count, const Body& body) {
-  std::vector<std::thread> threads;
-  threads.reserve(static_cast<size_t>(count));
-  std::string refused;
-  for (int64_t i = 0; i < count && refused.empty(); ++i) {
-    try {
-      threads.emplace_back([body, i] { body(i); });  // by value: the threads outlive this call
-    } catch (const std::system_error& e) {
-      refused = "std::thread failed after " + std::to_string(i) + " of " + std::to_string(count) +
-                " threads: " + e.what() + " (limits: " + DescribeTaskLimits() + ")";
-    }
-  }
-  for (auto& t : threads) t.join();
-  if (!refused.empty()) throw LimitError(refused);
-}
-
-// One std::thread per task, created and joined inside the loop.
-void ThreadPerTaskSleep(benchmark::State& state, const Args& args) {
-  const int64_t tasks = args["tasks"];
-  const auto sleep = std::chrono::milliseconds(args["sleep_ms"]);
-  std::vector<int64_t> results(static_cast<size_t>(tasks));
-  TimeIterations(state,
-                 {.checksum = SleepBatchChecksum(tasks),
-                  .ideal_s = tasks > 0 ? args.Seconds("sleep_ms") : 0.0,
-                  .items = tasks},
-                 [&] {
-                   RunThreads(tasks, [&results, sleep](int64_t i) {
-                     results[static_cast<size_t>(i)] = SleepTask(i, sleep);
-                   });
-                   return Checksum(results);
-                 });
-}
-
-// ---- cpu --------------------------------------------------------------------------------------
-
-// The serial calibration of the GIL-emulating task: the same sums, computed in slices with a
-// checkpoint between them, on one thread that never has to hand the lock over.
-const Calibration& CachedGilCalibration(CpuJob job, int64_t tasks, int64_t n) {
-  static std::map<std::tuple<CpuJob, int64_t, int64_t>, Calibration> cache;
-  const auto key = std::tuple(job, tasks, n);
-  auto it = cache.find(key);
-  if (it == cache.end()) {
-    Gil gil;
-    const CpuBatch& batch = CachedCpuBatch(job, tasks, n);
-    it = cache.emplace(key, Calibrate(batch.inputs, GilCpuTask(job, gil), 3, 0.2)).first;
-  }
-  return it->second;
-}
-
-// Arguments: tasks, workers, n (cpu), chunksize (trabajo).
-void ThreadsCpu(benchmark::State& state, const Args& args, CpuJob job, bool gil_mode) {
-  const CpuWork w = CpuWorkFor(job, args);
-  const int64_t workers = args["workers"];
-  const int64_t chunksize = args.Get("chunksize", 1);
-  double ideal = Makespan(w.cal.task_seconds, std::min<int64_t>(workers, UsableCores()), chunksize);
-  Gil gil;
-  TaskFn task = w.batch.task;
-  if (gil_mode) {
-    // One thread computes at a time: the best the model can do is the serial time.
-    const Calibration& gil_cal = CachedGilCalibration(job, args["tasks"], args.Get("n", 0));
-    if (gil_cal.checksum != w.cal.checksum) {
-      Fail(state, "GIL task checksum " + std::to_string(gil_cal.checksum) + " != " +
-                      std::to_string(w.cal.checksum));
-      return;
-    }
-    ideal = gil_cal.total_seconds;
-    task = GilCpuTask(job, gil);
-  }
-  ThreadPool pool(static_cast<int>(workers));
-  const int64_t switches_before = gil.switches();
-  // Under the GIL one thread computes at a time: the machine's parallel capacity does not apply.
-  const std::optional<double> machine_ideal =
-      gil_mode ? std::nullopt : std::optional<double>(MachineIdealFor(w, workers, chunksize));
-  const auto meter = TimeIterations(
-      state, {.checksum = w.cal.checksum, .ideal_s = ideal, .machine_ideal_s = machine_ideal, .items = w.tasks()},
-      [&] { return Checksum(pool.Map(task, w.batch.inputs, chunksize)); });
-  if (meter && gil_mode) {
-    SetCounter(state, "gil_switches",
-               static_cast<double>(gil.switches() - switches_before) / static_cast<double>(state.iterations()));
-  }
-}
+int64_t RssKib() { return ReadProcStatusKib("VmRSS").value_or(0); }
+int64_t VmKib() { return ReadProcStatusKib("VmSize").value_or(0); }
 
 // ---- startup and dispatch ---------------------------------------------------------------------
 
@@ -294,7 +181,7 @@ void ThreadsDispatch(benchmark::State& state, const Args& args, Dispatch how) {
         for (auto& f : async_futures) f.get();
         async_futures.clear();
         break;
-      case Dispatch::kThread: RunThreads(tasks, [](int64_t) {}); break;
+      case Dispatch::kThread: RunThreadPerTask(tasks, [](int64_t) {}); break;
     }
     return int64_t{0};
   });
@@ -323,25 +210,111 @@ void ThreadsCounter(benchmark::State& state, const Args& args, CounterMode mode)
   SetWallPerTask(state, *meter, "ns_per_increment", static_cast<double>(threads * increments), 1e-9);
 }
 
+// What T tasks held alive at once return: Σ (index + 1).
+Expect HeldExpect(int64_t tasks) {
+  return {.checksum = tasks * (tasks + 1) / 2, .items = tasks, .usage_counters = false};
+}
+
+void ThreadsPerTaskMemory(benchmark::State& state, const Args& args) {
+  const int64_t tasks = args["tasks"];
+  int64_t rss = 0, vm = 0;
+  const auto meter = TimeIterations(state, HeldExpect(tasks), [&] {
+    state.PauseTiming();
+    const int64_t rss0 = RssKib(), vm0 = VmKib();
+    state.ResumeTiming();
+    return HoldThreads(tasks, args["stack_kib"], [&] {
+      state.PauseTiming();
+      rss = RssKib() - rss0;
+      vm = VmKib() - vm0;
+      state.ResumeTiming();
+    });
+  });
+  if (!meter) return;
+  SetCounter(state, "rss_kib", static_cast<double>(rss));
+  SetPerTask(state, "rss_kib_per_task", static_cast<double>(rss), tasks);
+  SetPerTask(state, "vm_kib_per_task", static_cast<double>(vm), tasks);
+}
+
+// A baseline that counts only what the measured region allocates: free memory held by malloc
+// from earlier iterations or families is handed back first (outside the timed region), so new
+// allocations fault in fresh pages instead of reusing resident ones.
+int64_t TrimmedRssKib() {
+  malloc_trim(0);
+  return RssKib();
+}
+
+void ThreadsPoolMemory(benchmark::State& state, const Args& args) {
+  const int64_t tasks = args["tasks"];
+  const int workers = static_cast<int>(args["workers"]);
+  ThreadPool pool(workers);
+  int64_t rss = 0;
+  const auto meter = TimeIterations(state, HeldExpect(tasks), [&] {
+    state.PauseTiming();
+    const int64_t rss0 = TrimmedRssKib();
+    state.ResumeTiming();
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::vector<Future<int64_t>> blockers;
+    for (int w = 0; w < workers; ++w) {
+      blockers.push_back(pool.Submit([released] {
+        released.wait();
+        return int64_t{0};
+      }));
+    }
+    std::vector<Future<int64_t>> pending;
+    pending.reserve(static_cast<size_t>(tasks));
+    for (int64_t i = 0; i < tasks; ++i) pending.push_back(pool.Submit([i] { return i + 1; }));
+    state.PauseTiming();
+    rss = RssKib() - rss0;
+    state.ResumeTiming();
+    release.set_value();
+    int64_t sum = 0;
+    for (auto& f : pending) sum += f.Get();
+    for (auto& f : blockers) f.Get();
+    return sum;
+  });
+  if (!meter) return;
+  SetCounter(state, "rss_kib", static_cast<double>(rss));
+  SetPerTask(state, "rss_kib_per_task", static_cast<double>(rss), tasks);
+}
+
+// ---- echo on connections kept open -----------------------------------------------------------
+
+// One long task per worker, each on its own connection, taking the next task index from a shared
+// counter: the pool's first-free-worker policy, without a connect per task.
+void KeptOpenEcho(benchmark::State& state, const Args& args) {
+  const int64_t tasks = args["tasks"], workers = args["workers"];
+  const EchoBatch batch(tasks, static_cast<size_t>(args["payload"]));
+  CheckDescriptors(workers, "workers:" + std::to_string(workers) + " connections");
+  auto server = StartEchoServer(args["delay_ms"]);
+  ThreadPool pool(static_cast<int>(workers));
+  std::vector<EchoConnection> conns;
+  for (int64_t w = 0; w < workers; ++w) conns.push_back(EchoConnection::Connect(server->address(), EchoClientOptionsFor(args["delay_ms"])));
+  const std::vector<int64_t> worker_ids = TaskIndices(workers);
+  const auto meter = TimeIterations(
+      state, EchoExpect(batch, UniformMakespan(tasks, args.Seconds("delay_ms"), workers, 1)), [&]() -> int64_t {
+        std::atomic<int64_t> next{0};
+        return Checksum(pool.Map(
+            [&](int64_t w) {
+              int64_t sum = 0;
+              for (int64_t i = next.fetch_add(1); i < tasks; i = next.fetch_add(1)) {
+                sum += conns[static_cast<size_t>(w)].Echo(batch.payload(i));
+              }
+              return sum;
+            },
+            worker_ids, /*chunksize=*/1));
+      });
+  conns.clear();
+  pool.Shutdown();
+  FinishEcho(state, meter, batch, server.get());
+}
+
 // ---- registration -----------------------------------------------------------------------------
 
 // Run-time estimates use rough per-unit costs of a 2-core x86 VM, which only need to be right
 // within a few times for the run to stay short.
-constexpr double kSleepBudget = 0.5;  // seconds of sleeping per benchmark
-constexpr double kBudget = 0.1;       // seconds per benchmark repetition for the others
-
-// The serial estimate spread over min(workers, cores) threads (all of it on one under the GIL).
-double ParallelCpuEstimate(CpuJob job, const Args& a, bool gil) {
-  const double parallel = gil ? 1.0 : static_cast<double>(std::min<int64_t>(a["workers"], UsableCores()));
-  return SerialCpuEstimate(job, a) / parallel + 20e-6;
-}
-
-Family CpuFamily(const std::string& model, CpuJob job, bool gil, SuiteGrids grids) {
-  return {.name = model + "/" + std::string(CpuJobWorkload(job)),
-          .grids = std::move(grids),
-          .body = [job, gil](benchmark::State& s, const Args& a) { ThreadsCpu(s, a, job, gil); },
-          .budget = Fixed(kBudget, [job, gil](const Args& a) { return ParallelCpuEstimate(job, a, gil); })};
-}
+constexpr double kBudget = 0.1;  // seconds per benchmark repetition
+constexpr double kMemoryBudgetS = 0.15;
 
 // Per task: map ~150 ns, submit + std::future ~1.5 µs, queue ~200 ns, a thread ~80 µs; plus
 // ~20 µs of wake-ups per batch.
@@ -355,53 +328,6 @@ Family DispatchFamily(const char* name, Dispatch how, SuiteGrids grids, double p
 }
 
 void RegisterThreads(const Options& o) {
-  // threads/sleep, collected in completion order: tasks, workers, sleep_ms.
-  RegisterFamily(o, {.name = "threads/sleep",
-                     .grids = {.notebook = {{{"tasks", {5}}, {"workers", {5}}, {"sleep_ms", {500}}}},  // section 2
-                               .smoke = {{{"tasks", {3}}, {"workers", {2}}, {"sleep_ms", {1}}}},
-                               .sweep = {{{"tasks", {1, 4, 16, 64, 256, 1024}}, {"workers", {64}}, {"sleep_ms", {1, 10}}},
-                                         {{"tasks", {64}}, {"workers", {1, 2, 4, 8, 16, 32, 64}}, {"sleep_ms", {1, 10}}}}},
-                     .body = ThreadsSleep,
-                     .budget = Fixed(kSleepBudget, [](const Args& a) {
-                       return UniformMakespan(a["tasks"], a.Seconds("sleep_ms"), a["workers"], 1);
-                     })});
-  // threads/sleep through map: tasks, workers, sleep_ms, chunksize.
-  RegisterFamily(o, {.name = "threads/sleep",
-                     .grids = {.notebook = {{{"tasks", {5}}, {"workers", {5}}, {"sleep_ms", {200}}, {"chunksize", {1}}}},  // 5.2
-                               .smoke = {{{"tasks", {3}}, {"workers", {2}}, {"sleep_ms", {1}}, {"chunksize", {2}}}},
-                               .sweep = {{{"tasks", {256}}, {"workers", {8}}, {"sleep_ms", {1}}, {"chunksize", {1, 4, 16, 64}}}}},
-                     .body = ThreadsSleep,
-                     .budget = Fixed(kSleepBudget, [](const Args& a) {
-                       return UniformMakespan(a["tasks"], a.Seconds("sleep_ms"), a["workers"], a["chunksize"]);
-                     })});
-  RegisterFamily(o, {.name = "threads.per_task/sleep",
-                     .grids = {.notebook = {{{"tasks", {5}}, {"sleep_ms", {500, 200}}}},
-                               .smoke = {{{"tasks", {3}}, {"sleep_ms", {1}}}},
-                               .sweep = {{{"tasks", {1, 16, 64, 256, 1024}}, {"sleep_ms", {1, 10}}}}},
-                     .body = ThreadPerTaskSleep,
-                     // Creating and joining a thread costs ~60 µs, which dominates 1,024 × 1 ms.
-                     .budget = Fixed(kSleepBudget, [](const Args& a) {
-                       return a.Seconds("sleep_ms") + 60e-6 * static_cast<double>(a["tasks"]);
-                     })});
-
-  // CPU: section 4's four cpu_intensivo(200000) on threads, then the GIL contrast.
-  const SuiteGrids cpu_grids = {
-      .notebook = {{{"tasks", {4}}, {"workers", {4}}, {"n", {200'000}}}},
-      .smoke = {{{"tasks", {2}}, {"workers", {2}}, {"n", {1'000}}}},
-      .sweep = {{{"tasks", {1, 2, 4, 8, 16}}, {"workers", {1, 2, 4, 8}}, {"n", {200'000}}}}};
-  const SuiteGrids tarea_grids = {.notebook = {{{"tasks", {4}}, {"workers", {4}}}},
-                                  .smoke = {{{"tasks", {2}}, {"workers", {2}}}},
-                                  .sweep = {{{"tasks", {4, 16}}, {"workers", {1, 2, 4}}}}};
-  for (const bool gil : {false, true}) {
-    const std::string model = gil ? "threads.gil" : "threads";
-    RegisterFamily(o, CpuFamily(model, CpuJob::kCpuIntensivo, gil, cpu_grids));
-    RegisterFamily(o, CpuFamily(model, CpuJob::kTareaNormal, gil, tarea_grids));
-  }
-  RegisterFamily(o, CpuFamily("threads", CpuJob::kTrabajo, false,
-                              {.notebook = {},
-                               .smoke = {{{"tasks", {3}}, {"workers", {2}}, {"chunksize", {2}}}},
-                               .sweep = {{{"tasks", {200}}, {"workers", {2, 4}}, {"chunksize", {1, 20}}}}}));
-
   // The notebook's counters (section 2.1), then the pool's own costs.
   for (const CounterMode mode : kAllCounterModes) {
     RegisterFamily(o, {.name = "threads." + std::string(CounterVariant(mode)) + "/counter",
@@ -431,6 +357,33 @@ void RegisterThreads(const Options& o) {
   RegisterFamily(o, DispatchFamily("threads.queue/dispatch", Dispatch::kQueue, pooled, 200e-9));
   RegisterFamily(o, DispatchFamily("threads.async/dispatch", Dispatch::kAsync, unpooled, 80e-6));
   RegisterFamily(o, DispatchFamily("threads.per_task/dispatch", Dispatch::kThread, unpooled, 80e-6));
+  RegisterFamily(o, {.name = "threads.per_task/memory",
+                     .grids = {.notebook = {{{"tasks", {100}}, {"stack_kib", {8192}}}},
+                               .smoke = {{{"tasks", {4}}, {"stack_kib", {64}}}},
+                               // 100,000 threads on small stacks, where the limits allow: each thread
+                               // takes a pid (kernel.pid_max) and two memory maps (vm.max_map_count),
+                               // so a stock Linux stops near 32,000 and the benchmark says which limit.
+                               .sweep = {{{"tasks", {1, 10, 100, 1'000, 10'000}}, {"stack_kib", {64, 8192}}},
+                                         {{"tasks", {100'000}}, {"stack_kib", {64}}}}},
+                     .body = ThreadsPerTaskMemory,
+                     .budget = Fixed(kMemoryBudgetS, [](const Args& a) { return static_cast<double>(a["tasks"]) * 50e-6; })});
+  RegisterFamily(o, {.name = "threads/memory",
+                     .grids = {.notebook = {},
+                               .smoke = {{{"tasks", {10}}, {"workers", {2}}}},
+                               .sweep = {{{"tasks", {1, 10, 100, 1'000, 10'000, 100'000}}, {"workers", {2}}}}},
+                     .body = ThreadsPoolMemory,
+                     .budget = Fixed(kMemoryBudgetS, [](const Args& a) { return static_cast<double>(a["tasks"]) * 2e-6 + 100e-6; })});
+  RegisterFamily(o, {.name = "threads.keepalive/echo",
+                     .grids = {.notebook = {{{"tasks", {5}}, {"workers", {5}}, {"delay_ms", {500}}, {"payload", {64}}}},
+                               .smoke = {{{"tasks", {4}}, {"workers", {2}}, {"delay_ms", {1}}, {"payload", {64}}}},
+                               .sweep = {{{"tasks", {1, 10, 100, 1000}}, {"workers", {8}}, {"delay_ms", {0, 1, 10}}, {"payload", {64}}},
+                                         {{"tasks", {100}}, {"workers", {1, 4, 16, 64}}, {"delay_ms", {10}}, {"payload", {64}}},
+                                         {{"tasks", {10}}, {"workers", {8}}, {"delay_ms", {0}}, {"payload", {64, 1024, 16384, 65536}}}}},
+                     .body = KeptOpenEcho,
+                     .budget = Fixed(0.5, [](const Args& a) {
+                       const double tasks = static_cast<double>(a["tasks"]);
+                       return std::ceil(tasks / static_cast<double>(a["workers"])) * a.Seconds("delay_ms") + tasks * 50e-6;
+                     })});
 }
 
 const bool kRegistered = AddFamilyGroup("threads", RegisterThreads);

@@ -71,6 +71,22 @@ double UniformMakespan(int64_t tasks, double seconds, int64_t workers, int64_t c
   return Makespan(t, workers, chunksize);
 }
 
+double BatchIdealSeconds(std::span<const double> cpu_seconds, double wait_seconds, double last_wait_seconds,
+                         const BatchShape& shape, double capacity) {
+  if (shape.lanes < 0 || shape.cpu_slots < 1 || shape.chunksize < 1) {
+    throw std::invalid_argument("BatchIdealSeconds: lanes " + std::to_string(shape.lanes) + ", cpu_slots " +
+                                std::to_string(shape.cpu_slots) + ", chunksize " + std::to_string(shape.chunksize));
+  }
+  if (!(capacity > 0)) throw std::invalid_argument("BatchIdealSeconds: capacity must be > 0");
+  const double cpu_total = std::accumulate(cpu_seconds.begin(), cpu_seconds.end(), 0.0);
+  const double cores = std::min(static_cast<double>(shape.cpu_slots), capacity);
+  if (wait_seconds <= 0) return std::max(Makespan(cpu_seconds, shape.cpu_slots, shape.chunksize), cpu_total / cores);
+  std::vector<double> whole(cpu_seconds.begin(), cpu_seconds.end());
+  for (double& t : whole) t += wait_seconds;
+  const int64_t lanes = shape.lanes > 0 ? shape.lanes : std::max<int64_t>(1, static_cast<int64_t>(whole.size()));
+  return std::max(Makespan(whole, lanes, shape.chunksize), cpu_total / cores + last_wait_seconds);
+}
+
 int UsableCores() {
   cpu_set_t set;
   CPU_ZERO(&set);

@@ -1,5 +1,11 @@
 #include "measure/memory.h"
 
+#include <algorithm>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <sys/resource.h>
 
 #include <charconv>
@@ -87,6 +93,17 @@ std::string MemorySnapshot::ToString() const {
   Append(&s, "VmHWM", vm_hwm_kib);
   Append(&s, "VmSize", vm_size_kib);
   return s;
+}
+
+std::optional<int64_t> PeakGrowthKib(const std::function<void(const std::function<void()>& at_peak)>& run) {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+  const auto before = ReadProcStatusKib("VmRSS");
+  std::optional<int64_t> peak;
+  run([&] { peak = ReadProcStatusKib("VmRSS"); });
+  if (!before || !peak) return std::nullopt;
+  return std::max<int64_t>(0, *peak - *before);
 }
 
 }  // namespace concbench

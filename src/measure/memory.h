@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,5 +41,12 @@ std::optional<int64_t> ReadProcStatusKib(std::string_view key, int pid = 0);
 // among the processes that map it, so the PSS of forked children counts copy-on-write sharing
 // honestly where RSS counts shared pages once per process.
 std::optional<int64_t> ReadSmapsRollupKib(std::string_view key, int pid = 0);
+
+// The resident memory a batch holds at its peak: gives freed heap memory back to the kernel
+// (malloc_trim, so the batch's memory shows up as growth instead of reusing pages an earlier one
+// left resident), reads VmRSS, then runs `run(at_peak)`, which must call at_peak() once while
+// everything it measures is alive. Growth in KiB (≥ 0), or nothing when VmRSS cannot be read or
+// at_peak was not called.
+std::optional<int64_t> PeakGrowthKib(const std::function<void(const std::function<void()>& at_peak)>& run);
 
 }  // namespace concbench

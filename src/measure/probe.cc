@@ -346,9 +346,7 @@ double MachineIdealSeconds(const std::vector<double>& task_seconds, int64_t work
   }
   if (workers < 1) throw std::invalid_argument("MachineIdealSeconds: workers must be >= 1");
   const int64_t k = std::min<int64_t>(workers, UsableCores());
-  const double total = std::accumulate(task_seconds.begin(), task_seconds.end(), 0.0);
-  return std::max(Makespan(task_seconds, k, chunksize),
-                  total / std::min(static_cast<double>(k), capacity));
+  return BatchIdealSeconds(task_seconds, 0, 0, {.lanes = k, .cpu_slots = k, .chunksize = chunksize}, capacity);
 }
 
 double NoiseCv(double budget_seconds, double round_seconds) {

@@ -10,6 +10,7 @@
 #include <thread>
 #include <utility>
 
+#include "models/echo_exchange.h"
 #include "workload/sleep.h"
 
 namespace concbench {
@@ -19,332 +20,304 @@ constexpr uint64_t kNsPerMs = 1'000'000;
 constexpr unsigned kMaxThreadpoolSize = 1024;  // libuv's MAX_THREADPOOL_SIZE
 constexpr unsigned kDefaultThreadpoolSize = 4;
 
-void CheckArgs(const char* fn, int64_t tasks, std::chrono::milliseconds wait) {
-  if (tasks < 0)
-    throw std::invalid_argument(std::string(fn) + ": tasks must be >= 0, got " +
-                                std::to_string(tasks));
-  if (wait.count() < 0) {
-    throw std::invalid_argument(std::string(fn) + ": wait must be >= 0 ms, got " +
-                                std::to_string(wait.count()));
-  }
-}
-
-uint64_t WaitNs(std::chrono::milliseconds wait) {
-  return static_cast<uint64_t>(wait.count()) * kNsPerMs;
-}
-
-// The timer handles of one batch. The destructor closes every handle that was initialised and
-// runs the loop once (UV_RUN_NOWAIT never blocks) so that libuv has finished with them before
-// their memory is freed, also when the batch is unwinding from an exception.
-class TimerSet {
+// One batch: every task's state, the handles it opened, and the first error. A task's state is
+// its position i in every array: its result, its next step, its timer (when the spec waits on
+// the loop or the waits block), its threadpool request (when compute is offloaded) and its echo
+// exchange in flight. Everything is touched on the loop's thread only, except an offloaded step's
+// result, which the threadpool thread writes while the task is suspended on it.
+class Batch final : public EchoExchangeOwner {
  public:
-  TimerSet(uv_loop_t* loop, int64_t n)
-      : loop_(loop), timers_(new uv_timer_t[static_cast<size_t>(n)]) {}
-  ~TimerSet() {
-    for (int64_t i = 0; i < initialised_; ++i) {
-      uv_close(reinterpret_cast<uv_handle_t*>(&timers_[static_cast<size_t>(i)]), nullptr);
+  Batch(uv_loop_t* loop, const TaskSpec& spec, std::span<const int64_t> inputs, const TaskEnv& env,
+        const LoopOptions& options, int64_t* results)
+      : loop_(loop), spec_(spec), inputs_(inputs), env_(env), opt_(options), results_(results),
+        tasks_(static_cast<int64_t>(inputs.size())), pending_(tasks_), step_(inputs.size(), 0) {
+    const unsigned kinds = StepKindsOf(spec);
+    if ((kinds & StepKindBit(StepKind::kSleep)) != 0 || opt_.waits == LoopWaits::kBlocking) {
+      timers_.reset(new uv_timer_t[inputs.size()]);  // default-initialised: libuv initialises them
     }
-    if (initialised_ > 0) uv_run(loop_, UV_RUN_NOWAIT);
+    if (spec.steps.size() > 1) deadlines_.assign(inputs.size(), 0);
+    if ((kinds & StepKindBit(StepKind::kEcho)) != 0 && opt_.waits == LoopWaits::kOnLoop) {
+      exchanges_.assign(inputs.size(), nullptr);
+    }
+    if ((kinds & StepKindBit(StepKind::kCompute)) != 0 && opt_.compute == LoopCompute::kThreadpool) {
+      works_.reset(new uv_work_t[inputs.size()]);
+    }
   }
-  TimerSet(const TimerSet&) = delete;
-  TimerSet& operator=(const TimerSet&) = delete;
 
-  // Initialises the next handle (handles are initialised in index order) with `data`.
-  uv_timer_t* InitNext(void* data) {
-    uv_timer_t* t = &timers_[static_cast<size_t>(initialised_)];
-    UvCheck(uv_timer_init(loop_, t), "uv_timer_init");
-    ++initialised_;
-    t->data = data;
-    return t;
+  // Closes what is still open and waits for every offloaded step, so that libuv holds no pointer
+  // into the batch once it is gone, also when the batch is unwinding from an exception.
+  ~Batch() override {
+    for (int64_t i = 0; i < timers_open_; ++i) uv_close(reinterpret_cast<uv_handle_t*>(&timers_[Index(i)]), nullptr);
+    for (EchoExchange*& x : exchanges_) {
+      if (x != nullptr) std::exchange(x, nullptr)->Cancel();
+    }
+    while (in_flight_ > 0) uv_run(loop_, UV_RUN_ONCE);
+    uv_run(loop_, UV_RUN_NOWAIT);  // the close callbacks
   }
-  const uv_timer_t* begin() const { return timers_.get(); }
+
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+
+  void Run() {
+    if (timers_) {
+      for (int64_t i = 0; i < tasks_; ++i) {
+        UvCheck(uv_timer_init(loop_, &timers_[Index(i)]), "uv_timer_init");
+        timers_[Index(i)].data = this;
+        ++timers_open_;
+      }
+    }
+    // Every gathered task's first wait counts from this one reading of the clock, as a batch
+    // started at one moment; a task's later waits count from when they begin.
+    uv_update_time(loop_);
+    start_ns_ = uv_hrtime();
+    const int64_t first_batch = opt_.start == LoopStart::kGather ? tasks_ : std::min<int64_t>(tasks_, 1);
+    next_start_ = first_batch;
+    for (int64_t i = 0; i < first_batch && !error_; ++i) {
+      if (opt_.waits == LoopWaits::kBlocking) {
+        StartSoon(i);
+      } else {
+        Start(i, start_ns_);
+      }
+    }
+    if (!error_ && opt_.on_started) opt_.on_started();
+    if (!error_ && pending_ > 0) uv_run(loop_, UV_RUN_DEFAULT);
+    if (error_) std::rethrow_exception(error_);
+    if (pending_ > 0) {
+      throw std::logic_error("RunOnLoop: the loop went idle with " + std::to_string(pending_) + " of " +
+                             std::to_string(tasks_) + " tasks unfinished");
+    }
+  }
+
+  int threads_used() const { return static_cast<int>(threads_.size()); }
+
+  void OnEchoReply(int64_t task, int64_t digest) override {
+    exchanges_[Index(task)] = nullptr;
+    Guarded([&] {
+      results_[task] += digest;
+      FinishStep(task);
+    });
+  }
+
+  void OnEchoFailure(int64_t task, EchoErrorKind kind, const std::string& what) override {
+    exchanges_[Index(task)] = nullptr;
+    Stop(std::make_exception_ptr(EchoError(kind, "echo " + FormatAddress(env_.echo_server) + ": task " +
+                                                     std::to_string(task) + " of " + std::to_string(tasks_) + ": " +
+                                                     what)));
+  }
 
  private:
-  uv_loop_t* loop_;
-  std::unique_ptr<uv_timer_t[]> timers_;  // default-initialised: libuv initialises what it uses
-  int64_t initialised_ = 0;
-};
+  static size_t Index(int64_t i) { return static_cast<size_t>(i); }
 
-// State shared by the callbacks of one timer batch; every handle's `data` points here and a
-// task's index is its handle's position in the set.
-struct TimerBatch {
-  TimerBatch(uv_loop_t* l, const uv_timer_t* f, int64_t* r, const AsyncHooks* h, int64_t p)
-      : loop(l), first(f), results(r), hooks(h), pending(p) {}
-
-  uv_loop_t* loop;
-  const uv_timer_t* first;
-  int64_t* results;
-  const AsyncHooks* hooks;
-  int64_t pending;
-  uint64_t start_ns = 0;  // uv_hrtime() when the batch's waits began
-  // Gathered waits of one duration share one deadline; once a callback has seen it pass, the
-  // others need not read the clock again.
-  uint64_t deadline_ns = 0;
-  bool deadline_passed = false;
-  // Gathered waits of different durations: task i's deadline is start_ns + waits[i].
-  const std::chrono::milliseconds* waits = nullptr;
-  // Sequential: the next task's index, the task count and each task's wait.
-  int64_t next = 0;
-  int64_t tasks = 0;
-  uint64_t wait_ns = 0;
-  // Blocking: how long each callback blocks the loop.
-  std::chrono::milliseconds block{0};
-  std::exception_ptr error;
-};
-
-// Callbacks are called from C, so nothing may propagate out of them: an error is kept, the loop
-// is stopped, and the caller rethrows it.
-void Stop(TimerBatch* b, std::exception_ptr e) {
-  if (!b->error) b->error = std::move(e);
-  uv_stop(b->loop);
-}
-
-// Arms `t` to fire no earlier than `deadline_ns`. The loop's cached clock is refreshed first: in
-// a callback it still holds the time the current loop iteration began.
-void ArmUntil(TimerBatch* b, uv_timer_t* t, uv_timer_cb cb, uint64_t deadline_ns) {
-  uv_update_time(b->loop);
-  const int rc = uv_timer_start(t, cb, TimeoutUntil(b->loop, deadline_ns), 0);
-  if (rc < 0) Stop(b, std::make_exception_ptr(UvError("uv_timer_start", rc)));
-}
-
-// libuv counts whole milliseconds of a truncated clock, so a timer armed for S ms can fire up to
-// a millisecond before S ms have passed (e.g. when a millisecond boundary falls between arming and
-// polling). Returns true when `deadline_ns` has passed; otherwise re-arms `t` for the rest.
-bool WaitIsOver(TimerBatch* b, uv_timer_t* t, uv_timer_cb cb, uint64_t deadline_ns) {
-  if (uv_hrtime() >= deadline_ns) return true;
-  ArmUntil(b, t, cb, deadline_ns);
-  return false;
-}
-
-// Records task i's result and tells the hook.
-void Complete(TimerBatch* b, int64_t i) {
-  b->results[i] = SleepTaskResult(i);
-  --b->pending;
-  if (b->hooks->on_done) {
+  // Callbacks are called from C, so nothing may propagate out of them: an error is kept, the loop
+  // is stopped, and Run rethrows it.
+  template <class F>
+  void Guarded(F&& f) {
     try {
-      b->hooks->on_done(i);
+      f();
     } catch (...) {
-      Stop(b, std::current_exception());
+      Stop(std::current_exception());
     }
   }
-}
 
-void OnGatherTimer(uv_timer_t* t) {
-  auto* b = static_cast<TimerBatch*>(t->data);
-  if (!b->deadline_passed) {
-    if (!WaitIsOver(b, t, OnGatherTimer, b->deadline_ns)) return;
-    b->deadline_passed = true;
+  void Stop(std::exception_ptr e) {
+    if (!error_) error_ = std::move(e);
+    uv_stop(loop_);
   }
-  Complete(b, t - b->first);
-}
 
-void OnGatherWaitsTimer(uv_timer_t* t) {
-  auto* b = static_cast<TimerBatch*>(t->data);
-  const int64_t i = t - b->first;
-  const uint64_t deadline = b->start_ns + static_cast<uint64_t>(b->waits[i].count()) * kNsPerMs;
-  if (!WaitIsOver(b, t, OnGatherWaitsTimer, deadline)) return;
-  Complete(b, i);
-}
-
-void OnBlockingTimer(uv_timer_t* t) {
-  auto* b = static_cast<TimerBatch*>(t->data);
-  BlockingSleep(b->block);
-  Complete(b, t - b->first);
-}
-
-void OnSequentialTimer(uv_timer_t* t) {
-  auto* b = static_cast<TimerBatch*>(t->data);
-  if (!WaitIsOver(b, t, OnSequentialTimer, b->deadline_ns)) return;
-  Complete(b, b->next++);
-  if (b->error || b->next == b->tasks) return;
-  // The next wait starts now, as `await asyncio.sleep` in a loop starts when the previous one
-  // has returned. Armed for its plain duration from a refreshed clock (in a callback the cached
-  // one still holds the time the loop iteration began); WaitIsOver catches an early firing.
-  uv_update_time(b->loop);
-  b->deadline_ns = uv_hrtime() + b->wait_ns;
-  const int rc = uv_timer_start(t, OnSequentialTimer, b->wait_ns / kNsPerMs, 0);
-  if (rc < 0) Stop(b, std::make_exception_ptr(UvError("uv_timer_start", rc)));
-}
-
-// Runs the loop until the batch is done and reports how it ended.
-void RunBatch(UvLoop& loop, TimerBatch& b, const char* fn) {
-  loop.Run();
-  if (b.error) std::rethrow_exception(b.error);
-  if (b.pending != 0) {
-    throw std::logic_error(std::string(fn) + ": the loop went idle with " +
-                           std::to_string(b.pending) + " task(s) pending");
+  void Start(int64_t i, uint64_t now_ns) {
+    if (opt_.observer != nullptr) opt_.observer->TaskBegin(i);
+    Advance(i, now_ns);
   }
-}
 
-void CallOnArmed(const AsyncHooks& hooks) {
-  if (hooks.on_armed) hooks.on_armed();
-}
-
-}  // namespace
-
-std::vector<int64_t> AsyncGather(UvLoop& loop, int64_t tasks, std::chrono::milliseconds wait,
-                                 const AsyncHooks& hooks) {
-  CheckArgs("AsyncGather", tasks, wait);
-  std::vector<int64_t> results(static_cast<size_t>(tasks));
-  if (tasks == 0) return results;
-  TimerSet set(loop.get(), tasks);
-  TimerBatch b(loop.get(), set.begin(), results.data(), &hooks, tasks);
-  // Every wait starts at the same instant: one deadline, one timeout (libuv fires equal deadlines
-  // in arming order).
-  loop.UpdateTime();
-  b.start_ns = uv_hrtime();
-  b.deadline_ns = b.start_ns + WaitNs(wait);
-  b.deadline_passed = wait.count() == 0;
-  const auto timeout = static_cast<uint64_t>(wait.count());
-  for (int64_t i = 0; i < tasks; ++i) {
-    UvCheck(uv_timer_start(set.InitNext(&b), OnGatherTimer, timeout, 0), "uv_timer_start");
+  // Starts task i from a zero-delay timer: its steps then run inside a loop callback.
+  void StartSoon(int64_t i) {
+    UvCheck(uv_timer_start(&timers_[Index(i)], OnStartTimer, 0, 0), "uv_timer_start");
   }
-  CallOnArmed(hooks);
-  RunBatch(loop, b, "AsyncGather");
-  return results;
-}
 
-std::vector<int64_t> AsyncGather(UvLoop& loop, std::span<const std::chrono::milliseconds> waits,
-                                 const AsyncHooks& hooks) {
-  for (const auto w : waits) CheckArgs("AsyncGather", 0, w);
-  const auto tasks = static_cast<int64_t>(waits.size());
-  std::vector<int64_t> results(waits.size());
-  if (tasks == 0) return results;
-  TimerSet set(loop.get(), tasks);
-  TimerBatch b(loop.get(), set.begin(), results.data(), &hooks, tasks);
-  b.waits = waits.data();
-  loop.UpdateTime();
-  b.start_ns = uv_hrtime();
-  for (const auto w : waits) {
-    UvCheck(
-        uv_timer_start(set.InitNext(&b), OnGatherWaitsTimer, static_cast<uint64_t>(w.count()), 0),
-        "uv_timer_start");
+  // Runs task i's steps from its next one until one suspends it or none is left. `now_ns` is the
+  // clock as last read (0: read it when a wait needs it).
+  void Advance(int64_t i, uint64_t now_ns) {
+    const int64_t input = inputs_[Index(i)];
+    while (step_[Index(i)] < spec_.steps.size()) {
+      const size_t k = step_[Index(i)];
+      const Step& s = spec_.steps[k];
+      if (s.kind == StepKind::kCompute && opt_.compute == LoopCompute::kThreadpool) {
+        Offload(i);
+        return;
+      }
+      if (opt_.observer != nullptr) opt_.observer->StepBegin(i, k);
+      if (s.kind == StepKind::kCompute) {
+        results_[i] += RunCompute(s, input);
+        now_ns = 0;
+      } else if (opt_.waits == LoopWaits::kBlocking) {
+        results_[i] += RunStepBlocking(s, input, env_);
+        now_ns = 0;
+      } else if (s.kind == StepKind::kSleep) {
+        ArmSleep(i, s, now_ns);
+        return;
+      } else {
+        exchanges_[Index(i)] =
+            EchoExchange::Start(loop_, env_.echo_server, env_.EchoPayload(input, s.bytes), i, this, opt_.close_with_reset);
+        return;
+      }
+      EndStep(i, k);
+    }
+    Complete(i);
   }
-  CallOnArmed(hooks);
-  RunBatch(loop, b, "AsyncGather");
-  return results;
-}
 
-std::vector<int64_t> AsyncSequential(UvLoop& loop, int64_t tasks, std::chrono::milliseconds wait,
-                                     const AsyncHooks& hooks) {
-  CheckArgs("AsyncSequential", tasks, wait);
-  std::vector<int64_t> results(static_cast<size_t>(tasks));
-  if (tasks == 0) return results;
-  TimerSet set(loop.get(), 1);
-  TimerBatch b(loop.get(), set.begin(), results.data(), &hooks, tasks);
-  b.tasks = tasks;
-  b.wait_ns = WaitNs(wait);
-  uv_timer_t* t = set.InitNext(&b);
-  loop.UpdateTime();
-  b.start_ns = uv_hrtime();
-  b.deadline_ns = b.start_ns + b.wait_ns;
-  UvCheck(uv_timer_start(t, OnSequentialTimer, static_cast<uint64_t>(wait.count()), 0),
-          "uv_timer_start");
-  CallOnArmed(hooks);
-  RunBatch(loop, b, "AsyncSequential");
-  return results;
-}
-
-std::vector<int64_t> AsyncBlocking(UvLoop& loop, int64_t tasks, std::chrono::milliseconds wait,
-                                   const AsyncHooks& hooks) {
-  CheckArgs("AsyncBlocking", tasks, wait);
-  std::vector<int64_t> results(static_cast<size_t>(tasks));
-  if (tasks == 0) return results;
-  TimerSet set(loop.get(), tasks);
-  TimerBatch b(loop.get(), set.begin(), results.data(), &hooks, tasks);
-  b.block = wait;
-  loop.UpdateTime();
-  for (int64_t i = 0; i < tasks; ++i) {
-    UvCheck(uv_timer_start(set.InitNext(&b), OnBlockingTimer, 0, 0), "uv_timer_start");
+  void EndStep(int64_t i, size_t k) {
+    if (opt_.observer != nullptr) opt_.observer->StepEnd(i, k);
+    ++step_[Index(i)];
   }
-  CallOnArmed(hooks);
-  RunBatch(loop, b, "AsyncBlocking");
-  return results;
-}
 
-namespace {
-
-// One uv_work_t per task; `data` points here and the task index is the request's position.
-struct OffloadBatch {
-  OffloadBatch(std::span<const int64_t> in, const TaskFn* t, const uv_work_t* f, int64_t* r,
-               std::thread::id* w)
-      : inputs(in), task(t), first(f), results(r), workers(w) {}
-
-  std::span<const int64_t> inputs;
-  const TaskFn* task;
-  const uv_work_t* first;
-  int64_t* results;
-  std::thread::id* workers;
-  int64_t in_flight = 0;  // queued requests whose after-work callback has not run yet
-  std::mutex mu;          // guards `error`, written from threadpool threads
-  std::exception_ptr error;
-};
-
-// Runs on a threadpool thread.
-void OffloadWork(uv_work_t* req) {
-  auto* b = static_cast<OffloadBatch*>(req->data);
-  const auto i = static_cast<size_t>(req - b->first);
-  b->workers[i] = std::this_thread::get_id();
-  try {
-    b->results[i] = (*b->task)(b->inputs[i]);
-  } catch (...) {
-    const std::lock_guard<std::mutex> lock(b->mu);
-    if (!b->error) b->error = std::current_exception();
+  // The step task i was suspended on has finished: on to the next.
+  void FinishStep(int64_t i) {
+    EndStep(i, step_[Index(i)]);
+    Advance(i, 0);
   }
-}
 
-// Runs on the loop thread once OffloadWork has returned.
-void OffloadDone(uv_work_t* req, int status) {
-  auto* b = static_cast<OffloadBatch*>(req->data);
-  --b->in_flight;
-  if (status < 0) {
-    const std::lock_guard<std::mutex> lock(b->mu);
-    if (!b->error) b->error = std::make_exception_ptr(UvError("uv_queue_work", status));
+  void Complete(int64_t i) {
+    --pending_;
+    if (opt_.observer != nullptr) opt_.observer->TaskEnd(i);
+    if (opt_.start == LoopStart::kSequential && next_start_ < tasks_) {
+      const int64_t next = next_start_++;
+      if (opt_.waits == LoopWaits::kBlocking) {
+        StartSoon(next);
+      } else {
+        Start(next, 0);
+      }
+    }
   }
-}
 
-// Waits, on the loop, for every request already queued: libuv writes into them until their
-// after-work callback has run, so the batch must not be freed before, even when unwinding.
-class InFlightGuard {
- public:
-  InFlightGuard(UvLoop& loop, const OffloadBatch& b) : loop_(loop), b_(b) {}
-  ~InFlightGuard() {
-    while (b_.in_flight > 0) loop_.Run();
+  uint64_t& DeadlineOf(int64_t i) { return deadlines_.empty() ? deadline_ : deadlines_[Index(i)]; }
+
+  // Arms task i's timer for a sleep step, for its plain duration from a refreshed loop clock, as
+  // a libuv program would (OnSleepTimer re-arms it for the rest when libuv's truncated
+  // millisecond clock fires it early). From the start loop, `now_ns` is the batch's start and the
+  // loop's clock was refreshed once for every task.
+  void ArmSleep(int64_t i, const Step& s, uint64_t now_ns) {
+    if (now_ns == 0) {
+      uv_update_time(loop_);
+      now_ns = uv_hrtime();
+    }
+    DeadlineOf(i) = now_ns + static_cast<uint64_t>(s.arg);
+    const uint64_t ms = (static_cast<uint64_t>(s.arg) + kNsPerMs - 1) / kNsPerMs;
+    UvCheck(uv_timer_start(&timers_[Index(i)], OnSleepTimer, ms, 0), "uv_timer_start");
   }
-  InFlightGuard(const InFlightGuard&) = delete;
-  InFlightGuard& operator=(const InFlightGuard&) = delete;
 
- private:
-  UvLoop& loop_;
-  const OffloadBatch& b_;
+  static void OnSleepTimer(uv_timer_t* t) {
+    auto* b = static_cast<Batch*>(t->data);
+    const int64_t i = t - b->timers_.get();
+    b->Guarded([&] {
+      // libuv counts whole milliseconds of a truncated clock, so a timer can fire up to a
+      // millisecond early: re-armed for the rest. The clock is read only when the last reading
+      // is before the deadline, so a batch of timers due together reads it about once.
+      const uint64_t deadline = b->DeadlineOf(i);
+      if (deadline > b->now_ns_) {
+        b->now_ns_ = uv_hrtime();
+        if (deadline > b->now_ns_) {
+          uv_update_time(b->loop_);
+          UvCheck(uv_timer_start(t, OnSleepTimer, TimeoutUntil(b->loop_, deadline), 0), "uv_timer_start");
+          return;
+        }
+      }
+      b->results_[i] += SleepTaskResult(b->inputs_[Index(i)]);
+      b->FinishStep(i);
+    });
+  }
+
+  static void OnStartTimer(uv_timer_t* t) {
+    auto* b = static_cast<Batch*>(t->data);
+    b->Guarded([&] { b->Start(t - b->timers_.get(), 0); });
+  }
+
+  // ---- compute on libuv's threadpool ----
+
+  void Offload(int64_t i) {
+    uv_work_t* w = &works_[Index(i)];
+    w->data = this;
+    UvCheck(uv_queue_work(loop_, w, OffloadWork, OffloadDone), "uv_queue_work");
+    ++in_flight_;
+  }
+
+  // On a threadpool thread, while task i is suspended on this step: nothing else touches its
+  // result.
+  static void OffloadWork(uv_work_t* w) {
+    auto* b = static_cast<Batch*>(w->data);
+    const int64_t i = w - b->works_.get();
+    const size_t k = b->step_[Index(i)];
+    try {
+      if (b->opt_.observer != nullptr) b->opt_.observer->StepBegin(i, k);
+      b->results_[i] += RunCompute(b->spec_.steps[k], b->inputs_[Index(i)]);
+      if (b->opt_.observer != nullptr) b->opt_.observer->StepEnd(i, k);
+    } catch (...) {
+      const std::lock_guard lock(b->mu_);
+      if (!b->work_error_) b->work_error_ = std::current_exception();
+    }
+    const std::lock_guard lock(b->mu_);
+    const auto id = std::this_thread::get_id();
+    if (std::find(b->threads_.begin(), b->threads_.end(), id) == b->threads_.end()) b->threads_.push_back(id);
+  }
+
+  // On the loop's thread once OffloadWork has returned.
+  static void OffloadDone(uv_work_t* w, int status) {
+    auto* b = static_cast<Batch*>(w->data);
+    const int64_t i = w - b->works_.get();
+    --b->in_flight_;
+    if (status < 0) {
+      b->Stop(std::make_exception_ptr(UvError("uv_queue_work", status)));
+      return;
+    }
+    {
+      const std::lock_guard lock(b->mu_);
+      if (b->work_error_) {
+        b->Stop(b->work_error_);
+        return;
+      }
+    }
+    if (b->error_) return;
+    b->Guarded([&] {
+      ++b->step_[Index(i)];  // the observer saw this step end on the threadpool thread
+      b->Advance(i, 0);
+    });
+  }
+
+  uv_loop_t* loop_;
+  const TaskSpec& spec_;
+  std::span<const int64_t> inputs_;
+  const TaskEnv& env_;
+  const LoopOptions& opt_;
+  int64_t* results_;
+  const int64_t tasks_;
+  int64_t pending_;
+  int64_t next_start_ = 0;
+  std::vector<uint8_t> step_;  // each task's next step (kMaxSteps fits in a byte)
+  std::unique_ptr<uv_timer_t[]> timers_;
+  int64_t timers_open_ = 0;  // timers_[0, timers_open_) are initialised
+  std::vector<uint64_t> deadlines_;  // each task's current sleep deadline, when a task has several steps
+  uint64_t deadline_ = 0;            // the same for one-step tasks: they share it
+  uint64_t start_ns_ = 0;
+  uint64_t now_ns_ = 0;  // the clock as last read by a timer callback
+  std::vector<EchoExchange*> exchanges_;
+  std::unique_ptr<uv_work_t[]> works_;
+  int64_t in_flight_ = 0;  // offloaded steps whose done callback has not run yet
+  std::mutex mu_;          // guards work_error_ and threads_, written from threadpool threads
+  std::exception_ptr work_error_;
+  std::vector<std::thread::id> threads_;
+  std::exception_ptr error_;
 };
 
 }  // namespace
 
-OffloadResult AsyncOffload(UvLoop& loop, std::span<const int64_t> inputs, const TaskFn& task) {
-  OffloadResult out;
-  out.results.assign(inputs.size(), 0);
-  if (inputs.empty()) return out;
-  std::vector<uv_work_t> reqs(inputs.size());
-  std::vector<std::thread::id> workers(inputs.size());
-  OffloadBatch b(inputs, &task, reqs.data(), out.results.data(), workers.data());
-  {
-    const InFlightGuard guard(loop, b);
-    for (uv_work_t& r : reqs) {
-      r.data = &b;
-      UvCheck(uv_queue_work(loop.get(), &r, OffloadWork, OffloadDone), "uv_queue_work");
-      ++b.in_flight;
-    }
-    loop.Run();
-  }
-  {
-    const std::lock_guard<std::mutex> lock(b.mu);
-    if (b.error) std::rethrow_exception(b.error);
-  }
-  std::sort(workers.begin(), workers.end());
-  out.threads_used =
-      static_cast<int>(std::unique(workers.begin(), workers.end()) - workers.begin());
-  return out;
+std::vector<int64_t> RunOnLoop(UvLoop& loop, const TaskSpec& spec, std::span<const int64_t> inputs,
+                               const TaskEnv& env, const LoopOptions& options, LoopStats* stats) {
+  if (auto err = ValidateSpec(spec)) throw std::invalid_argument("RunOnLoop: " + *err);
+  std::vector<int64_t> results(inputs.size(), 0);
+  if (inputs.empty()) return results;
+  Batch batch(loop.get(), spec, inputs, env, options, results.data());
+  batch.Run();
+  if (stats != nullptr) stats->threads_used = batch.threads_used();
+  return results;
 }
 
 int ThreadpoolSizeFor(const char* uv_threadpool_size) {

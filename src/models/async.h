@@ -1,83 +1,78 @@
-// The `async` model: tasks on one libuv event loop in the calling thread (notebook sections 3,
-// 3.1 and 5.1: asyncio's `gather` versus awaiting one task after another).
+// The `async` model's runner: the tasks of a batch on one libuv event loop in the calling thread
+// (notebook sections 3, 3.1 and 5.1), each task a TaskSpec (workload/task_spec.h) whose steps the
+// loop drives one after another with callbacks.
 //
-// A sleep task is a timer, not a blocked thread: task i waits `wait` and then completes with
-// SleepTaskResult(i) = i + 1, the result the blocking models' SleepTask returns, so every
-// model's checksum for T tasks is T(T+1)/2. The variants differ only in when each wait starts:
+// A sleep step is a timer and an echo step a socket exchange (models/echo_exchange.h), so the
+// loop runs other tasks while one waits; a compute step runs where the options say. Variants of
+// the model are options, not code:
 //
-//   AsyncGather      every timer armed at once, like asyncio.gather of T tasks: ~1 wait in all
-//   AsyncSequential  each timer armed from the previous one's callback, like `await` in a loop:
-//                    T waits
-//   AsyncBlocking    every task started at once, but each blocks the loop's thread for its wait
-//                    inside its callback (time.sleep inside `async def`): T waits, and nothing
-//                    else on the loop runs meanwhile
-//   AsyncOffload     CPU tasks handed to libuv's threadpool (uv_queue_work), completions
-//                    delivered back on the loop thread
+//   start    kGather      every task started at once (asyncio.gather): ~1 wait in all
+//            kSequential  each task started when the previous one finished (`await` in a loop)
+//   waits    kOnLoop      timers and sockets (what an event loop is for)
+//            kBlocking    each wait blocks the loop's thread (time.sleep inside `async def`):
+//                         every task is started from a zero-delay timer, then runs to its end
+//   compute  kInline      on the loop's thread: every other task waits meanwhile (async)
+//            kThreadpool  on libuv's threadpool (uv_queue_work), the task resumes on the loop
+//                         when it is done (async.offload, asyncio's run_in_executor)
 //
-// Requirements: `loop` is open, not running, and has no other active handle or request (these
-// functions run it until it is idle). Do not call them from inside a callback of `loop`.
-// Guarantees: every wait lasts at least its duration on the steady clock: a timer is armed for
+// Every task's result is the sum of its steps' results, as in every model (workload/blocking.h).
+//
+// Requirements: `loop` is open, not running, and has no other active handle or request (the
+// runner runs it until it is idle). Do not call it from inside a callback of `loop`.
+// Guarantees: every sleep lasts at least its duration on the steady clock: a timer is armed for
 // its plain duration, as a libuv program would, and a timer that libuv's truncated millisecond
 // clock fires early (by up to 1 ms) is re-armed for the rest (TimeoutUntil); every task completes
-// exactly once and results come back in input order; every handle a call opens is closed before
-// it returns, also when it throws, so the loop can be reused or closed afterwards.
-// Errors: a failing libuv call throws UvError naming the call. An exception from a hook stops
-// the batch and is rethrown once its handles are closed; an exception from a CPU task is
-// rethrown once every task of the batch has finished (the others still run).
+// exactly once and results come back in input order; every handle the batch opens is closed and
+// every offloaded step has finished before the call returns, also when it throws, so the loop
+// can be reused or closed afterwards.
+// Errors: a failing libuv call throws UvError naming the call; a failed echo step throws
+// EchoError naming the server and the task; an exception from a hook or a compute step stops the
+// batch and is rethrown once its handles are closed and its offloaded steps have finished.
 //
 //   concbench::UvLoop loop;
-//   auto r = concbench::AsyncGather(loop, 5, std::chrono::milliseconds(500));  // ~0.5 s
-//   // r == {1, 2, 3, 4, 5}
-//   auto s = concbench::AsyncSequential(loop, 5, std::chrono::milliseconds(300));  // ~1.5 s
+//   const TaskSpec sleep = {{SleepStep(500ms)}};
+//   auto r = RunOnLoop(loop, sleep, TaskIndices(5), {}, {});  // ~0.5 s, r == {1, 2, 3, 4, 5}
+//   auto s = RunOnLoop(loop, sleep, TaskIndices(5), {}, {.start = LoopStart::kSequential});  // ~2.5 s
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <span>
 #include <vector>
 
 #include "sys/uv_loop.h"
-#include "workload/task.h"
+#include "workload/blocking.h"
+#include "workload/task_env.h"
+#include "workload/task_spec.h"
 
 namespace concbench {
 
-// Optional observers of a batch, called on the loop's thread. Both may be empty.
-struct AsyncHooks {
-  // After the batch's first timers are armed, before the loop runs: for a gathered batch every
-  // task is pending at this point (a memory measurement sees them all).
-  std::function<void()> on_armed;
-  // When task `index` completes, in completion order.
-  std::function<void(int64_t index)> on_done;
+enum class LoopStart { kGather, kSequential };
+enum class LoopWaits { kOnLoop, kBlocking };
+enum class LoopCompute { kInline, kThreadpool };
+
+struct LoopOptions {
+  LoopStart start = LoopStart::kGather;
+  LoopWaits waits = LoopWaits::kOnLoop;
+  LoopCompute compute = LoopCompute::kInline;
+  // After the batch's tasks are started (each has run to its first wait), before the loop runs:
+  // for a gathered batch of waits, every task is pending here (a memory measurement sees them).
+  std::function<void()> on_started;
+  // Sees every task and step begin and end (the traced iteration). Offloaded compute steps are
+  // seen on the thread that runs them, so it must be thread-safe with kThreadpool.
+  TaskObserver* observer = nullptr;
+  // What echo steps do on the loop: close each connection with a reset once its reply is verified.
+  bool close_with_reset = true;
 };
 
-// `tasks` waits of `wait` each, all armed at once. tasks ≥ 0 and wait ≥ 0
-// (std::invalid_argument otherwise).
-std::vector<int64_t> AsyncGather(UvLoop& loop, int64_t tasks, std::chrono::milliseconds wait,
-                                 const AsyncHooks& hooks = {});
-
-// One task per element of `waits`, task i waiting waits[i], all armed at once: they complete in
-// deadline order, equal deadlines in input order.
-std::vector<int64_t> AsyncGather(UvLoop& loop, std::span<const std::chrono::milliseconds> waits,
-                                 const AsyncHooks& hooks = {});
-
-// `tasks` waits of `wait` each, task i+1's timer armed when task i's fires.
-std::vector<int64_t> AsyncSequential(UvLoop& loop, int64_t tasks, std::chrono::milliseconds wait,
-                                     const AsyncHooks& hooks = {});
-
-// `tasks` tasks started at once (zero-delay timers), each blocking the loop for `wait` inside its
-// callback.
-std::vector<int64_t> AsyncBlocking(UvLoop& loop, int64_t tasks, std::chrono::milliseconds wait,
-                                   const AsyncHooks& hooks = {});
-
-struct OffloadResult {
-  std::vector<int64_t> results;  // task(inputs[i]), in input order
-  int threads_used = 0;          // distinct threadpool threads that ran at least one task
+struct LoopStats {
+  int threads_used = 0;  // kThreadpool: distinct threadpool threads that ran at least one step
 };
 
-// Runs task(inputs[i]) for every input on libuv's threadpool, one uv_work_t per task, and waits
-// on the loop for every completion. At most UvThreadpoolSize() tasks run at a time.
-OffloadResult AsyncOffload(UvLoop& loop, std::span<const int64_t> inputs, const TaskFn& task);
+// Runs `spec` for every input; task i is inputs[i] at position i. Returns the results in input
+// order. Throws std::invalid_argument for a spec ValidateSpec refuses.
+std::vector<int64_t> RunOnLoop(UvLoop& loop, const TaskSpec& spec, std::span<const int64_t> inputs,
+                               const TaskEnv& env, const LoopOptions& options, LoopStats* stats = nullptr);
 
 // The size libuv gives its threadpool for a UV_THREADPOOL_SIZE value (nullptr = unset): 4 when
 // unset, 1 for 0, at most 1,024, computed like libuv 1.44 (atoi, then unsigned).

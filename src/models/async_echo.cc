@@ -96,22 +96,16 @@ void OnRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* /*buf*/) {
   c->have += static_cast<size_t>(nread);
   const size_t payload = c->reply.size() - kEchoHeaderBytes;
   if (before < kEchoHeaderBytes && c->have >= kEchoHeaderBytes) {
-    const uint32_t announced = DecodeEchoHeader(c->reply.data());
-    if (announced != payload) {
-      FailBatch(b, EchoErrorKind::kProtocol, TaskName(c) + "reply announces " + std::to_string(announced) +
-                                            " bytes, the request had " + std::to_string(payload));
+    if (auto why = EchoHeaderMismatch(DecodeEchoHeader(c->reply.data()), payload)) {
+      FailBatch(b, EchoErrorKind::kProtocol, TaskName(c) + *why);
       return;
     }
   }
   if (c->have < c->reply.size()) return;
   c->have = 0;  // a kept-open connection reads its next reply from the start
   const std::span<const uint8_t> got = std::span<const uint8_t>(c->reply).subspan(kEchoHeaderBytes);
-  const std::span<const uint8_t> sent = b->echo->payload(c->index);
-  if (!std::equal(got.begin(), got.end(), sent.begin())) {
-    const auto diff = std::mismatch(got.begin(), got.end(), sent.begin());
-    FailBatch(b, EchoErrorKind::kMismatch, TaskName(c) + "reply differs from the request at byte " +
-                                          std::to_string(diff.first - got.begin()) + " of " +
-                                          std::to_string(payload));
+  if (auto why = EchoReplyMismatch(got, b->echo->payload(c->index))) {
+    FailBatch(b, EchoErrorKind::kMismatch, TaskName(c) + *why);
     return;
   }
   b->results[static_cast<size_t>(c->index)] = EchoDigest(got);
@@ -250,6 +244,18 @@ std::string DescribeEchoUvFailure(std::string_view step, int status, size_t have
     what += " after " + std::to_string(have) + " of " + std::to_string(want) + " reply bytes";
   }
   return what;
+}
+
+std::optional<std::string> EchoHeaderMismatch(uint32_t announced, size_t sent_bytes) {
+  if (announced == sent_bytes) return std::nullopt;
+  return "reply announces " + std::to_string(announced) + " bytes, the request had " + std::to_string(sent_bytes);
+}
+
+std::optional<std::string> EchoReplyMismatch(std::span<const uint8_t> got, std::span<const uint8_t> sent) {
+  if (std::equal(got.begin(), got.end(), sent.begin(), sent.end())) return std::nullopt;
+  const auto diff = std::mismatch(got.begin(), got.end(), sent.begin(), sent.end());
+  return "reply differs from the request at byte " + std::to_string(diff.first - got.begin()) + " of " +
+         std::to_string(sent.size());
 }
 
 struct AsyncEchoClient::Kept {

@@ -31,6 +31,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +52,12 @@ EchoErrorKind EchoErrorKindOfUv(int status);
 // UV_EOF "server closed the connection after 504 of 1004 reply bytes (short read)", where `have`
 // of `want` reply bytes (header included) had arrived.
 std::string DescribeEchoUvFailure(std::string_view step, int status, size_t have, size_t want);
+
+// The two checks every libuv client makes of a reply: "reply announces 12 bytes, the request had
+// 64" when its header's length is not the request's, and "reply differs from the request at byte
+// 5 of 64"; nothing when the reply is right.
+std::optional<std::string> EchoHeaderMismatch(uint32_t announced, size_t sent_bytes);
+std::optional<std::string> EchoReplyMismatch(std::span<const uint8_t> got, std::span<const uint8_t> sent);
 
 struct AsyncEchoOptions {
   std::chrono::milliseconds timeout{30'000};  // for the whole batch, ≥ 1 ms

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "models/frame.h"
+#include "workload/blocking.h"
 #include "sys/deadline.h"
 #include "sys/errno_error.h"
 #include "sys/fd_io.h"
@@ -35,7 +36,8 @@ struct Child {
 
 // Forks the child of task `i` into *kids; the child runs the task, sends one results frame and
 // exits. The child is recorded before anything else can fail, so it is always reaped.
-void ForkTask(const TaskSpec& spec, std::span<const int64_t> inputs, size_t i, std::vector<Child>* kids) {
+void ForkTask(const TaskSpec& spec, const TaskEnv& env, std::span<const int64_t> inputs, size_t i,
+              std::vector<Child>* kids) {
   Pipe p = Pipe::Open("RunForkPerTask: pipe2 (task " + std::to_string(i) + ")");
   FlushBeforeFork();
   const pid_t pid = ::fork();
@@ -48,7 +50,7 @@ void ForkTask(const TaskSpec& spec, std::span<const int64_t> inputs, size_t i, s
     // are never destroyed.
     for (const Child& k : *kids) ::close(k.fd.get());
     try {
-      const int64_t value = RunTask(spec, inputs[i]);
+      const int64_t value = RunTaskBlocking(spec, inputs[i], env, nullptr, static_cast<int64_t>(i));
       std::string out;
       ResultFrameWriter w = StartResultsFrame(&out);
       w.Add(i, value, {});
@@ -151,14 +153,9 @@ void CollectResults(std::vector<Child>& kids, std::chrono::milliseconds stall_ti
 
 }  // namespace
 
-std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_t> inputs, IpcStats* ipc,
-                                    std::chrono::milliseconds stall_timeout) {
-  if (!IsKnownTaskKind(static_cast<uint8_t>(spec.kind))) {
-    throw std::invalid_argument("RunForkPerTask: unknown task kind " + std::to_string(static_cast<int>(spec.kind)));
-  }
-  if (spec.kind == TaskKind::kInherited) {
-    throw std::invalid_argument("RunForkPerTask: kInherited needs a ProcessPool built with an inherited function");
-  }
+std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_t> inputs, const TaskEnv& env,
+                                    IpcStats* ipc, std::chrono::milliseconds stall_timeout) {
+  if (auto err = ValidateSpec(spec)) throw std::invalid_argument("RunForkPerTask: " + *err);
   CheckTimeLimit(stall_timeout, "RunForkPerTask: stall_timeout");
   IgnoreSigpipe();
   const size_t n = inputs.size();
@@ -167,7 +164,7 @@ std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_
   std::vector<int64_t> results(n, 0);
   IpcStats stats;
   try {
-    for (size_t i = 0; i < n; ++i) ForkTask(spec, inputs, i, &kids);
+    for (size_t i = 0; i < n; ++i) ForkTask(spec, env, inputs, i, &kids);
     CollectResults(kids, stall_timeout, &results, &stats);
     for (size_t i = 0; i < n; ++i) {
       const std::optional<int> st = ReapOrKill(kids[i].pid, kWorkerShutdownGrace);

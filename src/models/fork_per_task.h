@@ -1,7 +1,7 @@
 // One fork per task, no reuse (the `processes.per_task` variant): every task gets a child of its
 // own, all running at once, which is what a process pool saves.
 //
-// Each child computes its task on the input it inherited and writes one results frame
+// Each child runs its task's TaskSpec (workload/blocking.h) on the input it inherited and writes one results frame
 // (models/frame.h) back through a pipe of its own; the results come back in input order. The
 // guarantees are a ProcessPool's (models/process_pool.h): output is flushed before every fork,
 // SIGPIPE cannot kill the caller, a child ends with _exit, and every child is reaped by pid
@@ -13,11 +13,10 @@
 // after every child is killed and reaped. Every other wait on a child is bounded by sys/reaper.h.
 //
 // Requirements: as for a ProcessPool, the calling process's other threads (if any) hold no lock
-// a child needs. kInherited is refused (std::invalid_argument): there is no pool function to
-// inherit.
+// a child needs. Each child inherits `env` (what echo steps need) as it is at fork time.
 //
 //   concbench::IpcStats ipc;
-//   auto out = concbench::RunForkPerTask({concbench::TaskKind::kTareaNormal}, inputs, &ipc);
+//   auto out = concbench::RunForkPerTask({{concbench::Compute(concbench::ComputeFn::kTareaNormal)}}, inputs, {}, &ipc);
 #pragma once
 
 #include <chrono>
@@ -25,16 +24,17 @@
 #include <span>
 #include <vector>
 
-#include "models/task_kind.h"
 #include "models/worker.h"
+#include "workload/task_env.h"
+#include "workload/task_spec.h"
 
 namespace concbench {
 
 // `ipc`, if given, receives the traffic. `stall_timeout` is the longest wait for the next result
-// (0: no limit; std::invalid_argument if negative). Throws std::system_error when pipe or fork
-// fails.
+// (0: no limit; std::invalid_argument if negative). Throws std::invalid_argument for a spec
+// ValidateSpec refuses, std::system_error when pipe or fork fails.
 std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_t> inputs,
-                                    IpcStats* ipc = nullptr,
+                                    const TaskEnv& env = {}, IpcStats* ipc = nullptr,
                                     std::chrono::milliseconds stall_timeout = kDefaultStallTimeout);
 
 }  // namespace concbench

@@ -7,8 +7,8 @@ namespace {
 
 // version + type
 constexpr size_t kBodyPrefixBytes = 2;
-// kind + param + count
-constexpr size_t kTasksFixedBytes = 1 + 8 + 4;
+// flags + step count + item count (the steps come between the last two)
+constexpr size_t kTasksFixedBytes = 1 + 1 + 4;
 // cpu_ns + ctx_switches + count
 constexpr size_t kResultsFixedBytes = 8 + 8 + 4;
 
@@ -60,6 +60,13 @@ class Reader {
     if (remaining() < 4) return false;
     *v = GetU32(bytes_.data() + pos_);
     pos_ += 4;
+    return true;
+  }
+  bool U16(uint16_t* v) {
+    if (remaining() < 2) return false;
+    *v = static_cast<uint16_t>(static_cast<unsigned char>(bytes_[pos_]) |
+                               (static_cast<unsigned char>(bytes_[pos_ + 1]) << 8));
+    pos_ += 2;
     return true;
   }
   bool U64(uint64_t* v) {
@@ -149,9 +156,9 @@ std::optional<std::string> DecodeItems(Reader& r, uint32_t count, std::vector<Fr
 
 }  // namespace
 
-size_t TaskFrameBytes(size_t items, size_t payload_bytes) {
-  return kFrameHeaderBytes + kBodyPrefixBytes + kTasksFixedBytes + items * kItemFixedBytes +
-         payload_bytes;
+size_t TaskFrameBytes(size_t items, size_t payload_bytes, size_t steps) {
+  return kFrameHeaderBytes + kBodyPrefixBytes + kTasksFixedBytes + steps * kStepBytes +
+         items * kItemFixedBytes + payload_bytes;
 }
 
 size_t ResultFrameBytes(size_t items, size_t payload_bytes) {
@@ -173,10 +180,21 @@ void ItemFrameWriter::Add(uint64_t index, int64_t value, std::string_view payloa
 
 void ItemFrameWriter::Finish() { EndFrame(out_, start_, count_offset_, count_, name_); }
 
-TaskFrameWriter::TaskFrameWriter(std::string* out, uint8_t kind, int64_t param)
+TaskFrameWriter::TaskFrameWriter(std::string* out, const TaskSpec& spec, uint8_t flags)
     : ItemFrameWriter(out, FrameType::kTasks, "TaskFrameWriter") {
-  PutU8(out, kind);
-  PutU64(out, static_cast<uint64_t>(param));
+  if (spec.steps.size() > kMaxSteps) {
+    throw std::length_error("TaskFrameWriter: " + std::to_string(spec.steps.size()) + " steps, at most " +
+                            std::to_string(kMaxSteps));
+  }
+  PutU8(out, flags);
+  PutU8(out, static_cast<uint8_t>(spec.steps.size()));
+  for (const Step& st : spec.steps) {
+    PutU8(out, static_cast<uint8_t>(st.kind));
+    PutU8(out, static_cast<uint8_t>(st.fn));
+    PutU8(out, static_cast<uint8_t>(st.operand));
+    PutU64(out, static_cast<uint64_t>(st.arg));
+    PutU64(out, static_cast<uint64_t>(st.bytes));
+  }
   BeginItems();
 }
 
@@ -195,6 +213,19 @@ void AppendErrorFrame(std::string_view message, std::string* out) {
   PatchU32(out, start, static_cast<uint32_t>(out->size() - start - kFrameHeaderBytes));
 }
 
+void AppendTraceFrame(const std::vector<TraceSpan>& spans, std::string* out) {
+  const size_t start = BeginFrame(out, FrameType::kTrace);
+  PutU32(out, static_cast<uint32_t>(spans.size()));
+  for (const TraceSpan& sp : spans) {
+    PutU64(out, sp.index);
+    out->push_back(static_cast<char>(sp.step & 0xff));
+    out->push_back(static_cast<char>(sp.step >> 8));
+    PutU64(out, sp.begin_ns);
+    PutU64(out, sp.end_ns);
+  }
+  EndFrame(out, start, kBodyPrefixBytes, static_cast<uint32_t>(spans.size()), "AppendTraceFrame");
+}
+
 namespace {
 
 void AddAllAndFinish(ItemFrameWriter& w, const std::vector<FrameItem>& items) {
@@ -206,7 +237,7 @@ void AddAllAndFinish(ItemFrameWriter& w, const std::vector<FrameItem>& items) {
 
 std::string EncodeTasks(const TaskChunk& chunk) {
   std::string out;
-  TaskFrameWriter w(&out, chunk.kind, chunk.param);
+  TaskFrameWriter w(&out, chunk.spec, chunk.flags);
   AddAllAndFinish(w, chunk.items);
   return out;
 }
@@ -248,7 +279,7 @@ FrameSplit SplitFrame(std::string_view bytes) {
   }
   if (bytes.size() > kFrameHeaderBytes + 1) {
     const auto type = static_cast<uint8_t>(bytes[kFrameHeaderBytes + 1]);
-    if (type < static_cast<uint8_t>(FrameType::kTasks) || type > static_cast<uint8_t>(FrameType::kError)) {
+    if (type < static_cast<uint8_t>(FrameType::kTasks) || type > static_cast<uint8_t>(FrameType::kTrace)) {
       return malformed("unknown frame type " + std::to_string(type));
     }
     s.type = static_cast<FrameType>(type);
@@ -261,14 +292,48 @@ FrameSplit SplitFrame(std::string_view bytes) {
 
 std::optional<std::string> DecodeTasks(std::string_view content, TaskChunk* out) {
   Reader r(content);
-  uint64_t param = 0;
-  uint32_t count = 0;
-  if (!r.U8(&out->kind) || !r.U64(&param) || !r.U32(&count)) {
-    return "tasks frame of " + std::to_string(content.size()) + " content bytes is shorter than its " +
-           std::to_string(kTasksFixedBytes) + "-byte header";
+  uint8_t steps = 0;
+  if (!r.U8(&out->flags) || !r.U8(&steps)) {
+    return "tasks frame of " + std::to_string(content.size()) + " content bytes is shorter than its flags and step count";
   }
-  out->param = static_cast<int64_t>(param);
+  if ((out->flags & ~kTraceFlag) != 0) {
+    return "tasks frame: unknown flags " + std::to_string(out->flags & ~kTraceFlag) + At(r);
+  }
+  out->spec.steps.resize(steps);
+  for (Step& st : out->spec.steps) {
+    uint8_t kind = 0, fn = 0, operand = 0;
+    uint64_t arg = 0, bytes = 0;
+    if (!r.U8(&kind) || !r.U8(&fn) || !r.U8(&operand) || !r.U64(&arg) || !r.U64(&bytes)) {
+      return "tasks frame: step " + std::to_string(&st - out->spec.steps.data()) + " is truncated" + At(r);
+    }
+    st = {static_cast<StepKind>(kind), static_cast<ComputeFn>(fn), static_cast<Operand>(operand),
+          static_cast<int64_t>(arg), static_cast<int64_t>(bytes)};
+  }
+  if (auto err = ValidateSpec(out->spec)) return "tasks frame: " + *err;
+  uint32_t count = 0;
+  if (!r.U32(&count)) return "tasks frame: the item count is truncated" + At(r);
   if (auto err = DecodeItems(r, count, &out->items)) return "tasks frame: " + *err;
+  return std::nullopt;
+}
+
+std::optional<std::string> DecodeTrace(std::string_view content, std::vector<TraceSpan>* out) {
+  Reader r(content);
+  uint32_t count = 0;
+  if (!r.U32(&count)) return std::string("trace frame is shorter than its 4-byte span count");
+  if (count != r.remaining() / kSpanBytes || r.remaining() % kSpanBytes != 0) {
+    return "trace frame declares " + std::to_string(count) + " spans but carries " + std::to_string(r.remaining()) +
+           " bytes (" + std::to_string(kSpanBytes) + " per span)";
+  }
+  out->resize(count);
+  for (TraceSpan& sp : *out) {
+    r.U64(&sp.index);
+    r.U16(&sp.step);
+    r.U64(&sp.begin_ns);
+    r.U64(&sp.end_ns);
+    if (sp.end_ns < sp.begin_ns) {
+      return "trace frame: span of task " + std::to_string(sp.index) + " ends before it begins";
+    }
+  }
   return std::nullopt;
 }
 
@@ -321,6 +386,7 @@ std::optional<std::string> DecodeFrame(std::string_view bytes, Frame* out) {
     case FrameType::kTasks: return DecodeTasks(s.content, &out->tasks);
     case FrameType::kResults: return DecodeResults(s.content, &out->results);
     case FrameType::kError: return DecodeErrorMessage(s.content, &out->error);
+    case FrameType::kTrace: return DecodeTrace(s.content, &out->trace);
   }
   return std::string("unknown frame type");
 }

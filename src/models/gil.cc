@@ -66,37 +66,30 @@ int64_t Gil::switches() const {
   return switches_;
 }
 
-namespace {
-
-// Σ term(i) for 0 ≤ i < count, holding the GIL, with a checkpoint every slice.
-template <class Term>
-int64_t SlicedSum(Gil& gil, int64_t count, Term term) {
+int64_t RunTaskUnderGil(const TaskSpec& spec, int64_t input, const TaskEnv& env, Gil& gil, TaskObserver* observer,
+                        int64_t task) {
+  // A thread holds the GIL whenever it runs Python code: from the task's start to its end, except
+  // while it waits.
   GilHold hold(gil);
-  int64_t s = 0;
-  for (int64_t lo = 0; lo < count; lo += kGilSliceIterations) {
-    const int64_t hi = std::min(count, lo + kGilSliceIterations);
-    for (int64_t i = lo; i < hi; ++i) s += term(i);
-    gil.Checkpoint();
+  if (observer != nullptr) observer->TaskBegin(task);
+  int64_t sum = 0;
+  for (size_t k = 0; k < spec.steps.size(); ++k) {
+    const Step& s = spec.steps[k];
+    if (observer != nullptr) observer->StepBegin(task, k);
+    if (s.kind == StepKind::kCompute) {
+      sum += RunComputeSliced(s, input, kGilSliceIterations, [&gil] { gil.Checkpoint(); });
+    } else {
+      gil.Release();
+      struct Reacquire {
+        Gil& gil;
+        ~Reacquire() { gil.Acquire(); }  // also when the wait throws: GilHold releases it
+      } reacquire{gil};
+      sum += RunStepBlocking(s, input, env);
+    }
+    if (observer != nullptr) observer->StepEnd(task, k);
   }
-  return s;
-}
-
-}  // namespace
-
-TaskFn GilCpuTask(CpuJob job, Gil& gil) {
-  switch (job) {
-    case CpuJob::kCpuIntensivo:
-      return [&gil](int64_t n) { return SlicedSum(gil, n, [](int64_t i) { return (i * i) % 97; }); };
-    case CpuJob::kTrabajo:
-      return [&gil](int64_t x) {
-        return SlicedSum(gil, 50'000, [x](int64_t i) { return py_mod(x + i, 97); });
-      };
-    case CpuJob::kTareaNormal:
-      return [&gil](int64_t x) {
-        return SlicedSum(gil, 300'000, [x](int64_t i) { return py_mod(x + i, 101); });
-      };
-  }
-  throw std::invalid_argument("GilCpuTask: unknown job");
+  if (observer != nullptr) observer->TaskEnd(task);
+  return sum;
 }
 
 }  // namespace concbench

@@ -15,8 +15,8 @@
 // What it requires: Release() and Checkpoint() only by the thread that holds the lock.
 //
 //   Gil gil;                                   // 5 ms switch interval
-//   TaskFn task = GilCpuTask(CpuJob::kCpuIntensivo, gil);
-//   pool.Map(task, inputs);                    // bit-exact results, one core at a time
+//   pool.Map([&](int64_t x) { return RunTaskUnderGil(spec, x, env, gil); }, inputs);
+//   // bit-exact results; one thread computes at a time, waits overlap
 #pragma once
 
 #include <atomic>
@@ -26,8 +26,9 @@
 #include <mutex>
 #include <thread>
 
-#include "workload/cpu_jobs.h"
-#include "workload/task.h"
+#include "workload/blocking.h"
+#include "workload/task_env.h"
+#include "workload/task_spec.h"
 
 namespace concbench {
 
@@ -83,13 +84,15 @@ class GilHold {
   Gil& gil_;
 };
 
-// Iterations of a CPU job's inner loop between two Checkpoint() calls: about a microsecond of
-// work, like the few bytecodes between two checks of CPython's eval breaker.
+// Iterations of a compute step's inner loop between two Checkpoint() calls: about a microsecond
+// of work, like the few bytecodes between two checks of CPython's eval breaker.
 inline constexpr int64_t kGilSliceIterations = 1024;
 
-// The job's task (same inputs, bit-exact results as workload/cpu.h) run as a Python thread runs
-// it: holding `gil` for the whole task and calling Checkpoint() every kGilSliceIterations
-// iterations. `gil` must outlive the returned function.
-TaskFn GilCpuTask(CpuJob job, Gil& gil);
+// Runs `spec` on `input` as a Python thread runs it: holding `gil` while it computes, calling
+// Checkpoint() every kGilSliceIterations iterations of a compute step, and releasing it around
+// every wait (time.sleep and socket calls release the GIL in CPython), so waits overlap and
+// computing does not. Results are bit-exact with RunTaskBlocking. `observer` as there.
+int64_t RunTaskUnderGil(const TaskSpec& spec, int64_t input, const TaskEnv& env, Gil& gil,
+                        TaskObserver* observer = nullptr, int64_t task = 0);
 
 }  // namespace concbench

@@ -1,5 +1,6 @@
 #include "models/pool_worker.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,9 +11,9 @@
 #include <vector>
 
 #include "models/frame.h"
-#include "models/task_kind.h"
 #include "models/worker.h"
 #include "sys/fd_io.h"
+#include "workload/blocking.h"
 
 namespace concbench {
 namespace {
@@ -28,33 +29,52 @@ constexpr size_t kReadChunk = 64 << 10;
 }
 
 // Why a tasks frame cannot be run, or "" (then it is decoded into *chunk).
-std::string CheckTasksFrame(const FrameSplit& s, const TaskFn* inherited, TaskChunk* chunk) {
+std::string CheckTasksFrame(const FrameSplit& s, TaskChunk* chunk) {
   if (s.status == FrameStatus::kMalformed) return s.error;
   if (s.type != FrameType::kTasks) {
     return "expected a tasks frame, got type " + std::to_string(static_cast<int>(s.type));
   }
   if (auto e = DecodeTasks(s.content, chunk)) return *e;
-  if (!IsKnownTaskKind(chunk->kind)) return "unknown task kind " + std::to_string(chunk->kind);
-  if (chunk->kind == static_cast<uint8_t>(TaskKind::kInherited) && inherited == nullptr) {
-    return "an inherited task for a pool built without an inherited function";
-  }
   return "";
 }
 
-// Runs every task of the chunk into *values. The caller's code may fail like any client (a
-// refused connection): its message goes to the parent, which reports it, instead of a bare exit
-// status.
-void RunChunk(const TaskChunk& chunk, const TaskFn* inherited, int result_fd, std::vector<int64_t>* values) {
-  const TaskSpec spec{static_cast<TaskKind>(chunk.kind), chunk.param};
+uint64_t MonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Records the spans of a traced chunk (frame.h's trace frame).
+class SpanRecorder final : public TaskObserver {
+ public:
+  explicit SpanRecorder(std::vector<TraceSpan>* spans) : spans_(spans) {}
+  void TaskBegin(int64_t) override { task_begin_ = MonotonicNs(); }
+  void TaskEnd(int64_t task) override { Add(task, kTaskSpan, task_begin_); }
+  void StepBegin(int64_t, size_t) override { step_begin_ = MonotonicNs(); }
+  void StepEnd(int64_t task, size_t step) override { Add(task, static_cast<uint16_t>(step), step_begin_); }
+
+ private:
+  void Add(int64_t task, uint16_t step, uint64_t begin) {
+    spans_->push_back({static_cast<uint64_t>(task), step, begin, MonotonicNs()});
+  }
+  std::vector<TraceSpan>* spans_;
+  uint64_t task_begin_ = 0;
+  uint64_t step_begin_ = 0;
+};
+
+// Runs every task of the chunk into *values (and, when traced, its spans into *spans). A task
+// may fail like any client (a refused connection): its message goes to the parent, which
+// reports it, instead of a bare exit status.
+void RunChunk(const TaskChunk& chunk, const TaskEnv& env, int result_fd, std::vector<int64_t>* values,
+              std::vector<TraceSpan>* spans) {
   values->clear();
+  spans->clear();
+  SpanRecorder recorder(spans);
+  TaskObserver* observer = (chunk.flags & kTraceFlag) != 0 ? &recorder : nullptr;
   for (const FrameItem& it : chunk.items) {
-    if (spec.kind != TaskKind::kInherited) {
-      values->push_back(RunTask(spec, it.value));
-      continue;
-    }
     std::string thrown;
     try {
-      values->push_back(RunTask(spec, it.value, inherited));
+      values->push_back(RunTaskBlocking(chunk.spec, it.value, env, observer, static_cast<int64_t>(it.index)));
       continue;
     } catch (const std::exception& e) {
       thrown = e.what();
@@ -69,13 +89,14 @@ void RunChunk(const TaskChunk& chunk, const TaskFn* inherited, int result_fd, st
 
 }  // namespace
 
-void RunPoolWorker(int task_fd, int result_fd, const TaskFn* inherited) {
+void RunPoolWorker(int task_fd, int result_fd, const TaskEnv& env) {
   try {
     std::vector<char> in(kReadChunk);
     size_t len = 0;
     std::string out;
     TaskChunk chunk;
     std::vector<int64_t> values;
+    std::vector<TraceSpan> spans;
     for (;;) {
       const FrameSplit s = SplitFrame(std::string_view(in.data(), len));
       if (s.status == FrameStatus::kIncomplete) {
@@ -89,11 +110,12 @@ void RunPoolWorker(int task_fd, int result_fd, const TaskFn* inherited) {
         len += static_cast<size_t>(n);
         continue;
       }
-      if (const std::string err = CheckTasksFrame(s, inherited, &chunk); !err.empty()) {
+      if (const std::string err = CheckTasksFrame(s, &chunk); !err.empty()) {
         SendErrorAndExit(result_fd, "worker pid " + std::to_string(::getpid()) + ": " + err, kWorkerExitProtocol);
       }
-      RunChunk(chunk, inherited, result_fd, &values);
+      RunChunk(chunk, env, result_fd, &values, &spans);
       out.clear();
+      if ((chunk.flags & kTraceFlag) != 0) AppendTraceFrame(spans, &out);
       ResultFrameWriter w = StartResultsFrame(&out);
       for (size_t i = 0; i < values.size(); ++i) w.Add(chunk.items[i].index, values[i], chunk.items[i].payload);
       w.Finish();

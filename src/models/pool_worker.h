@@ -8,21 +8,21 @@
 // - kWorkerExitTruncated at end-of-file inside a frame, kWorkerExitIo when a read or write fails,
 //   kWorkerExitException on an exception of its own (models/worker.h);
 // - kWorkerExitProtocol after an error frame "worker pid N: <why>" for a frame it cannot run
-//   (malformed, not a tasks frame, an unknown kind, kInherited without a function);
-// - kWorkerExitTaskThrew after an error frame "task I (input V) threw: <what()>" when the
-//   inherited function throws.
+//   (malformed, not a tasks frame, a spec ValidateSpec refuses);
+// - kWorkerExitTaskThrew after an error frame "task I (input V) threw: <what()>" when a task
+//   throws (a refused echo connection, say).
 //
 // Requirements: call it only in a freshly forked child. The parent may have had other threads,
 // so it uses only malloc, read, write, getrusage and the task functions, never stdio or a lock.
 //
-//   if (::fork() == 0) concbench::RunPoolWorker(task_read_end, result_write_end, nullptr);
+//   if (::fork() == 0) concbench::RunPoolWorker(task_read_end, result_write_end, env);
 #pragma once
 
-#include "workload/task.h"
+#include "workload/task_env.h"
 
 namespace concbench {
 
-// `inherited` is the worker's own copy of the pool's function, or null.
-[[noreturn]] void RunPoolWorker(int task_fd, int result_fd, const TaskFn* inherited);
+// `env` is the worker's own copy of the pool's TaskEnv (what its echo steps need).
+[[noreturn]] void RunPoolWorker(int task_fd, int result_fd, const TaskEnv& env);
 
 }  // namespace concbench

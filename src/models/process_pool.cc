@@ -70,8 +70,7 @@ struct ProcessPool::MapRun {
 
 ProcessPool::ProcessPool(int workers, int queued_per_worker) { Start(workers, queued_per_worker); }
 
-ProcessPool::ProcessPool(int workers, TaskFn inherited, int queued_per_worker) : inherited_(std::move(inherited)) {
-  if (!inherited_) throw std::invalid_argument("ProcessPool: the inherited function is empty");
+ProcessPool::ProcessPool(int workers, TaskEnv env, int queued_per_worker) : env_(env) {
   Start(workers, queued_per_worker);
 }
 
@@ -110,7 +109,7 @@ void ProcessPool::StartWorker(int index, int workers) {
       ::close(w.task_fd.get());
       ::close(w.result_fd.get());
     }
-    RunPoolWorker(tasks.read_end.get(), results.write_end.get(), inherited_ ? &inherited_ : nullptr);
+    RunPoolWorker(tasks.read_end.get(), results.write_end.get(), env_);
   }
   Worker& w = workers_.emplace_back();
   w.pid = pid;
@@ -307,12 +306,8 @@ void ProcessPool::CheckMapArguments(const TaskSpec& spec, std::span<const int64_
                                     std::span<const std::string> payloads, int64_t chunksize) const {
   if (broken()) throw std::logic_error("ProcessPool::Map: the pool cannot be used: " + broken_reason_);
   if (chunksize < 1) throw std::invalid_argument("ProcessPool::Map: chunksize must be >= 1, got " + std::to_string(chunksize));
-  if (!IsKnownTaskKind(static_cast<uint8_t>(spec.kind))) {
-    throw std::invalid_argument("ProcessPool::Map: unknown task kind " + std::to_string(static_cast<int>(spec.kind)));
-  }
-  if (spec.kind == TaskKind::kInherited && !inherited_) {
-    throw std::invalid_argument("ProcessPool::Map: kInherited on a pool built without an inherited function");
-  }
+  if (auto err = ValidateSpec(spec)) throw std::invalid_argument("ProcessPool::Map: " + *err);
+  if (spec.steps.size() > kMaxSteps) throw std::invalid_argument("ProcessPool::Map: too many steps");
   if (!payloads.empty() && payloads.size() != inputs.size()) {
     throw std::invalid_argument("ProcessPool::Map: " + std::to_string(payloads.size()) + " payloads for " +
                                 std::to_string(inputs.size()) + " inputs");
@@ -349,7 +344,7 @@ bool ProcessPool::Dispatch(Worker& w, MapRun& run) {
     w.out_off = 0;
   }
   const size_t before = w.out.size();
-  TaskFrameWriter fw(&w.out, static_cast<uint8_t>(run.spec.kind), run.spec.param);
+  TaskFrameWriter fw(&w.out, run.spec, trace_ != nullptr ? kTraceFlag : 0);
   for (size_t i = begin; i < end; ++i) {
     fw.Add(i, run.inputs[i], run.payloads.empty() ? std::string_view() : std::string_view(run.payloads[i]));
   }
@@ -400,6 +395,16 @@ void ProcessPool::ReceiveResults(size_t i, MapRun& run) {
   for (;;) {
     const FrameSplit s = SplitFrame(std::string_view(w.in.data(), w.in_len));
     if (s.status == FrameStatus::kIncomplete) break;
+    if (s.status == FrameStatus::kComplete && s.type == FrameType::kTrace && trace_ != nullptr) {
+      if (auto e = DecodeTrace(s.content, &trace_scratch_)) {
+        const std::string what = "ProcessPool: " + WorkerName(static_cast<int>(i), w.pid) + " sent a malformed frame: " + *e;
+        Break(what);
+        throw WorkerError(what);
+      }
+      for (const TraceSpan& sp : trace_scratch_) trace_->push_back({w.pid, sp});
+      DropFront(w.in, &w.in_len, s.frame_bytes);
+      continue;
+    }
     if (const std::string err = CheckResultFrame(w, s); !err.empty()) {
       const std::string what = "ProcessPool: " + WorkerName(static_cast<int>(i), w.pid) + " " + err;
       Break(what);

@@ -1,11 +1,12 @@
 // ProcessPool: a fork-based pool of worker processes fed over pipes, ProcessPoolExecutor-like
 // (the `processes` model, notebook sections 4, 4.1 and 5.3).
 //
-// The constructor forks the workers. Map() runs one task kind (models/task_kind.h) on every
+// The constructor forks the workers. Map() runs one TaskSpec (workload/task_spec.h) on every
 // input, `chunksize` consecutive inputs per message, hands the next chunk to the first worker
-// whose results come back, and returns the results in input order. Only the inputs, the results
-// and the payloads cross the pipes; a worker can also run the function the pool was built with,
-// which it inherited when it was forked.
+// whose results come back, and returns the results in input order. Only the spec, the inputs, the
+// results and the payloads cross the pipes; what a spec's echo steps need (the server, the
+// payloads) is the TaskEnv the pool was built with, which every worker inherited when it was
+// forked.
 //
 // Requirements: build the pool from a process whose other threads (if any) hold no locks a
 // child needs. Not thread-safe: one thread calls Map at a time.
@@ -33,7 +34,7 @@
 //
 //   concbench::ProcessPool pool(2);
 //   std::vector<int64_t> in = {0, 1, 2, 3};
-//   auto out = pool.Map({concbench::TaskKind::kTareaNormal}, in, /*chunksize=*/1);
+//   auto out = pool.Map({{concbench::Compute(concbench::ComputeFn::kTareaNormal)}}, in, /*chunksize=*/1);
 //   // out == {14998935, 14998965, 14998995, 14999025}
 #pragma once
 
@@ -48,10 +49,10 @@
 #include <vector>
 
 #include "models/frame.h"
-#include "models/task_kind.h"
 #include "models/worker.h"
 #include "sys/unique_fd.h"
-#include "workload/task.h"
+#include "workload/task_env.h"
+#include "workload/task_spec.h"
 
 namespace concbench {
 
@@ -70,21 +71,14 @@ class ProcessPool {
   // fork fails, after reaping the workers already started.
   explicit ProcessPool(int workers, int queued_per_worker = 1);
 
-  // The same, and every worker can also run `inherited` (non-empty, else std::invalid_argument)
-  // as TaskKind::kInherited. fork copies the address space, so the function needs no
-  // serialising, but it runs in a child of a possibly multi-threaded parent in which only the
-  // forking thread survived: it may use malloc and plain system calls (sockets, as
-  // workload/echo_client.h does), but no thread, no lock another thread of the parent may have
-  // held, no stdio. What it captures by reference is the child's copy as it was at fork time: it
-  // must outlive the pool in the parent, and later changes in the parent are not seen. State it
-  // keeps (through a captured std::shared_ptr, say) is per worker and lives as long as the
-  // worker, so a worker can open a connection on its first task and reuse it (keep-alive). If it
-  // throws, Map throws WorkerError naming the worker, the task and the exception's what(), and
-  // the pool is broken.
+  // The same, with the TaskEnv the specs' echo steps use (the server's address and the
+  // payloads). fork copies the address space, so each worker has its own copy of `env` and of
+  // what it points to as they were at fork time: build the pool after the env is complete, and
+  // keep what it points to alive in the parent as long as the pool.
   //
-  //   concbench::ProcessPool echo(4, [&](int64_t i) { return EchoOnce(addr, batch.payload(i)); });
-  //   auto digests = echo.Map(concbench::InheritedSpec(), batch.inputs());
-  ProcessPool(int workers, TaskFn inherited, int queued_per_worker = 1);
+  //   concbench::ProcessPool pool(4, concbench::TaskEnv{.echo_server = addr, .echo = &payloads});
+  //   auto digests = pool.Map({{concbench::EchoStep(500ms, 64)}}, payloads.inputs());
+  ProcessPool(int workers, TaskEnv env, int queued_per_worker = 1);
   ~ProcessPool();
 
   ProcessPool(const ProcessPool&) = delete;
@@ -96,7 +90,7 @@ class ProcessPool {
 
   // Runs `spec` on every input, `chunksize` (≥ 1) consecutive inputs per message, and returns
   // the results in input order. Zero inputs send nothing. Throws std::invalid_argument for a bad
-  // argument (kInherited on a pool built without a function is one), std::length_error if a
+  // argument (a spec ValidateSpec refuses is one), std::length_error if a
   // chunk's frame would exceed kMaxFrameBodyBytes (checked before anything is sent),
   // WorkerDied / WorkerError / std::system_error as described above, and std::logic_error once
   // the pool is broken or shut down.
@@ -117,6 +111,14 @@ class ProcessPool {
   // above the longest chunk a worker may legitimately run. std::invalid_argument if negative.
   void SetStallTimeout(std::chrono::milliseconds timeout);
   std::chrono::milliseconds StallTimeout() const { return stall_timeout_; }
+
+  // While `sink` is set (not null), every chunk asks its worker for a trace frame, and each span
+  // it reports lands in *sink with the worker's pid: the traced iteration (bench/trace.h).
+  struct WorkerSpan {
+    pid_t pid = 0;
+    TraceSpan span;
+  };
+  void SetTraceSink(std::vector<WorkerSpan>* sink) { trace_ = sink; }
 
   IpcStats ipc() const { return ipc_; }
   WorkerUsage worker_usage() const;
@@ -182,8 +184,10 @@ class ProcessPool {
   // the pool may no longer be used.
   void Break(const std::string& reason);
 
-  // Each worker runs its own copy of this, made by fork.
-  TaskFn inherited_;
+  // Each worker has its own copy of this, made by fork.
+  TaskEnv env_;
+  std::vector<WorkerSpan>* trace_ = nullptr;
+  std::vector<TraceSpan> trace_scratch_;
   std::vector<Worker> workers_;
   size_t max_inflight_ = 2;
   std::chrono::milliseconds stall_timeout_ = kDefaultStallTimeout;

@@ -1,16 +1,12 @@
 #include "workload/cpu.h"
 
 namespace concbench {
-namespace {
 
-// Σ (x+i) mod m for 0 ≤ i < count. Written as the notebook writes it: one modulo per step.
 int64_t shifted_mod_sum(int64_t x, int64_t count, int64_t m) {
   int64_t total = 0;
   for (int64_t i = 0; i < count; ++i) total += py_mod(x + i, m);
   return total;
 }
-
-}  // namespace
 
 int64_t cpu_intensivo(int64_t n) {
   int64_t s = 0;

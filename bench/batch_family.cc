@@ -1,0 +1,185 @@
+#include "batch_family.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "echo_support.h"
+#include "family.h"
+#include "measure/ideal.h"
+#include "measure/probe.h"
+#include "models.h"
+#include "models/gil.h"
+#include "workload/echo_server.h"
+#include "workloads.h"
+
+namespace concbench {
+namespace {
+
+constexpr double kWaitBudgetS = 0.5;     // seconds per benchmark repetition when tasks wait
+constexpr double kComputeBudgetS = 0.1;  // when they only compute
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// What a batch's compute costs and gives, from a serial calibration (measure/ideal.h's
+// Calibrate) of its compute steps alone. Calibrating takes tens of milliseconds and Google
+// Benchmark calls a benchmark function several times while it sizes a run, so it is done once per
+// process and cached by spec, inputs and GIL.
+struct ComputeCost {
+  std::vector<double> task_seconds;  // each task's compute, seconds (all 0 without compute)
+  int64_t checksum = 0;              // Σ of the compute steps' results
+  double total_seconds = 0;
+};
+
+std::string SpecKey(const TaskSpec& spec) {
+  std::string key;
+  for (const Step& s : spec.steps) key += DescribeStep(s) + ";";
+  return key;
+}
+
+const ComputeCost& CachedComputeCost(const TaskSpec& spec, std::span<const int64_t> inputs, bool gil) {
+  static std::map<std::tuple<std::string, std::vector<int64_t>, bool>, ComputeCost> cache;
+  const TaskSpec compute = ComputeOnly(spec);
+  auto key = std::make_tuple(SpecKey(compute), std::vector<int64_t>(inputs.begin(), inputs.end()), gil);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  ComputeCost cost;
+  if (compute.steps.empty()) {
+    cost.task_seconds.assign(inputs.size(), 0.0);
+  } else {
+    // Under the GIL the same sums are computed in slices with a checkpoint between them, on one
+    // thread that never has to hand the lock over.
+    Gil lock;
+    const TaskEnv none;
+    const TaskFn fn = gil ? TaskFn([&](int64_t x) { return RunTaskUnderGil(compute, x, none, lock); })
+                          : TaskFn([&](int64_t x) { return RunTaskBlocking(compute, x, none); });
+    const Calibration c = Calibrate(inputs, fn, 3, 0.2);
+    cost = {c.task_seconds, c.checksum, c.total_seconds};
+  }
+  return cache.emplace(std::move(key), std::move(cost)).first->second;
+}
+
+// Σ over tasks and wait steps of what the waits give (workload/blocking.h's WaitStepResult).
+int64_t WaitChecksum(const TaskSpec& spec, std::span<const int64_t> inputs, const TaskEnv& env) {
+  int64_t sum = 0;
+  for (const Step& s : spec.steps) {
+    if (s.kind == StepKind::kCompute) continue;
+    for (const int64_t x : inputs) sum += WaitStepResult(s, x, env);
+  }
+  return sum;
+}
+
+// The echo server and payloads a spec's echo steps need (one delay and one size per spec).
+struct EchoResources {
+  std::unique_ptr<EchoServer> server;
+  std::optional<EchoBatch> payloads;
+};
+
+TaskEnv MakeEnv(const TaskSpec& spec, int64_t tasks, int64_t concurrent, EchoResources* echo) {
+  TaskEnv env;
+  for (const Step& s : spec.steps) {
+    if (s.kind != StepKind::kEcho || echo->server) continue;
+    CheckDescriptors(concurrent, std::to_string(concurrent) + " concurrent connections");
+    const auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(s.arg));
+    echo->server = std::make_unique<EchoServer>(EchoServerOptions{.delay = delay});
+    echo->payloads.emplace(tasks, static_cast<size_t>(s.bytes));
+    env = {.echo_server = echo->server->address(), .echo = &*echo->payloads,
+           .echo_options = EchoClientOptionsFor(delay.count())};
+  }
+  return env;
+}
+
+// machine_ideal_s: the ideal with what the machine delivers right now, measured on this very
+// batch's compute just before the timed loop (measure/probe.h's MeasureBatchCapacity: serial and
+// parallel rounds, interleaved, a few tens of ms): the parallel capacity, and one core's speed
+// (the calibrated task times are scaled to the serial time of those rounds). Both drift within
+// minutes, so neither a start-of-run probe nor the cached calibration would do.
+double MachineIdeal(const TaskSpec& spec, std::span<const int64_t> inputs, const ComputeCost& cost,
+                    const BatchShape& shape) {
+  const TaskSpec compute = ComputeOnly(spec);
+  const TaskEnv none;
+  const BatchCapacity now = MeasureBatchCapacity(
+      inputs, [&](int64_t x) { return RunTaskBlocking(compute, x, none); },
+      static_cast<int>(std::min<int64_t>(shape.cpu_slots, UsableCores())));
+  std::vector<double> task_seconds = cost.task_seconds;
+  const double scale = cost.total_seconds > 0 && now.serial_seconds > 0 ? now.serial_seconds / cost.total_seconds : 1.0;
+  for (double& t : task_seconds) t *= scale;
+  return BatchIdealSeconds(task_seconds, WaitSeconds(spec), LastWaitSeconds(spec), shape, now.capacity);
+}
+
+void RunBatchFamily(benchmark::State& state, const Args& args, const ModelInfo& model, const WorkloadInfo& workload) {
+  const TaskSpec spec = workload.spec(args);
+  const std::vector<int64_t> inputs = workload.inputs(args);
+  const auto tasks = static_cast<int64_t>(inputs.size());
+  const BatchShape shape = model.shape(args);
+  EchoResources echo;
+  const TaskEnv env = MakeEnv(spec, tasks, shape.lanes > 0 ? std::min(shape.lanes, tasks) : tasks, &echo);
+
+  const ComputeCost& cost = CachedComputeCost(spec, inputs, model.gil);
+  const int64_t expected = cost.checksum + WaitChecksum(spec, inputs, env);
+  const bool computes = (StepKindsOf(spec) & StepKindBit(StepKind::kCompute)) != 0;
+  const double ideal = BatchIdealSeconds(cost.task_seconds, WaitSeconds(spec), LastWaitSeconds(spec), shape, kInf);
+  const std::optional<double> machine_ideal =
+      computes && model.parallel ? std::optional<double>(MachineIdeal(spec, inputs, cost, shape)) : std::nullopt;
+
+  const int64_t ipc_payload = OwnsArg(workload, "payload") ? 0 : args.Get("payload", 0);
+  std::unique_ptr<BatchRunner> runner =
+      model.make_runner({.args = args, .spec = spec, .inputs = inputs, .env = env, .ipc_payload = ipc_payload});
+  const auto meter = TimeIterations(
+      state,
+      {.checksum = expected, .ideal_s = ideal, .machine_ideal_s = machine_ideal, .items = tasks,
+       .live_workers = runner->live_workers()},
+      [&] { return Checksum(runner->Run(nullptr)); });
+  if (meter) runner->AddCounters(state, *meter);
+  runner.reset();  // a pool's workers are reaped, a loop closed, before the server stops
+  if (echo.server) {
+    if (const std::string err = echo.server->Stop(); !err.empty() && !state.error_occurred()) {
+      Fail(state, "echo server did not stop cleanly: " + err);
+      return;
+    }
+    if (!meter) return;
+    SetWallPerTask(state, *meter, "request_us", static_cast<double>(tasks), 1e-6);
+    state.SetBytesProcessed(state.iterations() * tasks * static_cast<int64_t>(echo.payloads->payload_bytes()) * 2);
+  }
+}
+
+// Seconds one iteration should take, only to size the run: the ideal of rough per-task costs
+// plus what the model adds.
+Estimate EstimateFor(const ModelInfo& model, const WorkloadInfo& workload) {
+  return [&model, &workload](const Args& a) {
+    const TaskSpec spec = workload.spec(a);
+    const int64_t tasks = static_cast<int64_t>(workload.inputs(a).size());
+    const std::vector<double> cpu(static_cast<size_t>(tasks), workload.cpu_estimate_s(a));
+    return BatchIdealSeconds(cpu, WaitSeconds(spec), LastWaitSeconds(spec), model.shape(a), kInf) +
+           model.overhead_s(a, tasks);
+  };
+}
+
+}  // namespace
+
+int RegisterBatchFamilies(const Options& o, std::string_view base) {
+  int registered = 0;
+  for (const ModelInfo& model : Models()) {
+    if (ModelOfName(model.name).substr(0, model.name.find('.')) != base || model.make_runner == nullptr) continue;
+    for (const WorkloadInfo& workload : Workloads()) {
+      for (const ModelGrids& g : workload.models) {
+        if (g.model != model.name) continue;
+        const bool waits = (workload.steps & (StepKindBit(StepKind::kSleep) | StepKindBit(StepKind::kEcho))) != 0;
+        registered += RegisterFamily(
+            o, {.name = std::string(model.name) + "/" + std::string(workload.name),
+                .grids = g.grids,
+                .body = [&model, &workload](benchmark::State& s, const Args& a) { RunBatchFamily(s, a, model, workload); },
+                .budget = Fixed(waits ? kWaitBudgetS : kComputeBudgetS, EstimateFor(model, workload))});
+      }
+    }
+  }
+  return registered;
+}
+
+}  // namespace concbench
