@@ -157,6 +157,7 @@ void AddContext(const concbench::Options& opt) {
   benchmark::AddCustomContext("task_limits", concbench::DescribeTaskLimits());
   // The tables the scripts read names, order, colours and the notebook's cells from.
   benchmark::AddCustomContext("concbench_models", concbench::ModelsJson());
+  benchmark::AddCustomContext("concbench_workloads", concbench::WorkloadsJson());
   benchmark::AddCustomContext("concbench_cells", concbench::CellsJson());
   utsname u{};
   if (uname(&u) == 0) {
