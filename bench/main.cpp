@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "concbench/version.h"
+#include "measure/cpu_rate.h"
 #include "measure/ideal.h"
 #include "cells.h"
 #include "measure/probe.h"
@@ -155,10 +156,7 @@ void AddContext(const concbench::Options& opt) {
   benchmark::AddCustomContext("rlimit_nofile", concbench::DescribeRlimit(RLIMIT_NOFILE));
   benchmark::AddCustomContext("rlimit_nproc", concbench::DescribeRlimit(RLIMIT_NPROC));
   benchmark::AddCustomContext("task_limits", concbench::DescribeTaskLimits());
-  // The tables the scripts read names, order, colours and the notebook's cells from.
-  benchmark::AddCustomContext("concbench_models", concbench::ModelsJson());
-  benchmark::AddCustomContext("concbench_workloads", concbench::WorkloadsJson());
-  benchmark::AddCustomContext("concbench_cells", concbench::CellsJson());
+
   utsname u{};
   if (uname(&u) == 0) {
     benchmark::AddCustomContext("hostname", u.nodename);
@@ -233,6 +231,12 @@ int main(int argc, char** argv) {
     std::cerr << "concbench: no benchmark registered for " << concbench::DescribeOptions(opt) << "\n";
     return 1;
   }
+  // Mixed tasks ask for their compute in microseconds: which n that is here goes beside the numbers.
+  if (concbench::UsedArgNames().count("cpu_us") && !listing) {
+    char ns[32];
+    std::snprintf(ns, sizeof ns, "%.4f", concbench::CpuIntensivoNsPerStep());
+    benchmark::AddCustomContext("cpu_intensivo_ns_per_step", ns);
+  }
   for (const auto& [key, values] : opt.overrides) {
     if (!concbench::UsedArgNames().count(key)) {
       std::cerr << "concbench: note: --" << key << " matched no family in suite "
@@ -255,9 +259,14 @@ int main(int argc, char** argv) {
     for (const auto& p : concbench::SelectPlanned(concbench::PlannedBenchmarks(), benchmark::GetBenchmarkFilter())) {
       planned.push_back(p.name);
     }
-    file = std::make_unique<concbench::ResultsFile>(out_path, std::move(planned), [probing] {
-      return probing ? concbench::ContextEntries(concbench::ProbeEnd(), "_end") : concbench::ContextList{};
-    });
+    // The tables the scripts read names, order, colours and the notebook's cells from.
+    concbench::ContextList tables = {{"concbench_models", concbench::ModelsJson()},
+                                     {"concbench_workloads", concbench::WorkloadsJson()},
+                                     {"concbench_cells", concbench::CellsJson()}};
+    file = std::make_unique<concbench::ResultsFile>(
+        out_path, std::move(planned),
+        [probing] { return probing ? concbench::ContextEntries(concbench::ProbeEnd(), "_end") : concbench::ContextList{}; },
+        std::move(tables));
   }
   // Deadlines and interruptions (bench/watchdog.h): the results so far survive as a partial file.
   std::optional<concbench::Watchdog> watchdog;

@@ -12,6 +12,7 @@
 #include "models/coro_runner.h"
 #include "models/fork_per_task.h"
 #include "models/gil.h"
+#include "models/loop_process_pool.h"
 #include "models/hold.h"
 #include "models/process_pool.h"
 #include "models/thread_per_task.h"
@@ -168,6 +169,7 @@ class LoopRunner final : public BatchRunner {
   LoopRunner(const RunnerSetup& s, bool coroutines, LoopStart start, LoopWaits waits, LoopCompute compute)
       : s_(s), coroutines_(coroutines), start_(start), waits_(waits), compute_(compute) {
     if (compute == LoopCompute::kThreadpool) CheckThreadpoolCanStart();
+    if (compute == LoopCompute::kProcesses) processes_ = std::make_unique<LoopProcessPool>(loop_, static_cast<int>(Workers(s.args)), s.env);
     // A gathered batch of sleeps reports what its pending timers (or coroutines) hold, from one
     // batch run with zero waits before the timed loop: the wait does not change what is pending.
     if (start == LoopStart::kGather && waits == LoopWaits::kOnLoop) {
@@ -184,7 +186,15 @@ class LoopRunner final : public BatchRunner {
     }
   }
 
-  ~LoopRunner() override { loop_.Close(); }
+  ~LoopRunner() override {
+    processes_.reset();  // its poll handles close on the loop before the loop does
+    loop_.Close();
+  }
+
+  LiveWorkers live_workers() override {
+    if (!processes_) return {};
+    return [this] { return processes_->worker_usage(); };
+  }
 
   std::vector<int64_t> Run(TaskObserver* observer) override { return RunBatch(s_.spec, observer, {}); }
 
@@ -194,6 +204,7 @@ class LoopRunner final : public BatchRunner {
       SetCounter(state, "pool_threads", UvThreadpoolSize());
       SetCounter(state, "threads_used", threads_used_);
     }
+    if (processes_) SetIpcCounters(state, processes_->ipc());
     if (timers_only_) {
       const auto tasks = static_cast<int64_t>(s_.inputs.size());
       SetOverheadPerTask(state, meter, WaitSeconds(s_.spec), tasks);
@@ -212,8 +223,8 @@ class LoopRunner final : public BatchRunner {
     }
     LoopStats stats;
     auto r = RunOnLoop(loop_, spec, s_.inputs, s_.env,
-                       {.start = start_, .waits = waits_, .compute = compute_, .on_started = std::move(on_started),
-                        .observer = observer},
+                       {.start = start_, .waits = waits_, .compute = compute_, .processes = processes_.get(),
+                        .on_started = std::move(on_started), .observer = observer},
                        &stats);
     threads_used_ = std::max(threads_used_, stats.threads_used);
     return r;
@@ -240,6 +251,7 @@ class LoopRunner final : public BatchRunner {
   LoopWaits waits_;
   LoopCompute compute_;
   UvLoop loop_;
+  std::unique_ptr<LoopProcessPool> processes_;  // after loop_: goes first
   bool timers_only_ = false;
   std::optional<int64_t> pending_kib_;
   int64_t frame_bytes_ = 0;
@@ -364,6 +376,9 @@ const ModelInfo kModels[] = {
     {"async.offload", "the loop with compute on libuv's threadpool (run_in_executor)", "", kComputeAndWaits,
      LoopOffload, true, false, Timers,
      Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kThreadpool>},
+    {"async.processes", "the loop with compute in worker processes (run_in_executor with a process pool)", "",
+     kComputeAndWaits, Pool, true, false, Messages,
+     Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kProcesses>},
     {"async.bare", "the gathered timers written directly against libuv: the floor a timer costs", "", 0},
     {"async.keepalive", "async over connections kept open", "", 0},
     {"async.coro", "C++20 coroutines on the same loop: co_await Sleep, Gather (section 3's async def)",

@@ -11,7 +11,7 @@ namespace {
 
 constexpr size_t kMaxListValues = 64;
 
-constexpr std::array<ArgSpec, 11> kArgs{{
+constexpr std::array<ArgSpec, 14> kArgs{{
     {"tasks", 1, 1'000'000, "tasks per batch"},
     {"workers", 1, 4'096, "worker threads or processes"},
     {"sleep_ms", 0, 60'000, "simulated I/O per task, milliseconds"},
@@ -23,6 +23,9 @@ constexpr std::array<ArgSpec, 11> kArgs{{
     {"increments", 1, 100'000'000, "increments per thread"},
     {"delay_ms", 0, 60'000, "echo server's delay before answering, milliseconds"},
     {"stack_kib", 16, 1 << 20, "thread stack size, KiB"},
+    {"cpu_us", 0, 10'000'000, "CPU per step of a mixed task, microseconds of cpu_intensivo"},
+    {"io_ms", 0, 60'000, "wait per step of a mixed task, milliseconds"},
+    {"steps", 1, 100, "rounds of compute then wait in a mixed task"},
 }};
 
 std::string Quote(std::string_view s) {
@@ -128,6 +131,8 @@ std::string_view SuiteName(Suite s) {
     case Suite::kNotebook: return "notebook";
     case Suite::kSmoke: return "smoke";
     case Suite::kSweep: return "sweep";
+    case Suite::kMap: return "map";
+    case Suite::kCrossover: return "crossover";
   }
   return "?";
 }
@@ -206,9 +211,11 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
     std::optional<std::string> err;
     if (key == "suite") {
       out->suite_given = true;
-      if (!has_value) return "--suite needs a value: --suite=notebook|smoke|sweep";
-      err = ParseChoice("suite", "suite", value, {{"notebook", Suite::kNotebook}, {"smoke", Suite::kSmoke},
-                                                  {"sweep", Suite::kSweep}}, &out->suite);
+      if (!has_value) return "--suite needs a value: --suite=notebook|smoke|sweep|map|crossover";
+      err = ParseChoice("suite", "suite", value,
+                        {{"notebook", Suite::kNotebook}, {"smoke", Suite::kSmoke}, {"sweep", Suite::kSweep},
+                         {"map", Suite::kMap}, {"crossover", Suite::kCrossover}},
+                        &out->suite);
     } else if (key == "display") {
       err = ParseChoice("display", "value", value, {{"auto", Display::kAuto}, {"progress", Display::kProgress},
                                                     {"table", Display::kTable}}, &out->display);
@@ -244,8 +251,11 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
 std::string OwnFlagsHelp() {
   std::string s =
       "concbench flags:\n"
-      "  --suite=notebook|smoke|sweep   argument grids to register (default: notebook)\n"
-      "      notebook: the notebook's own parameters; smoke: tiny, seconds; sweep: wide\n"
+      "  --suite=notebook|smoke|sweep|map|crossover\n"
+      "                                 argument grids to register (default: notebook)\n"
+      "      notebook: the notebook's own parameters; smoke: tiny, seconds; sweep: wide;\n"
+      "      map: the mixed CPU + I/O workload on every model (scripts/map); crossover: the\n"
+      "      notebook's CPU cells grown until the winner changes (scripts/map --crossovers)\n"
       "  --display=auto|progress|table  one line per benchmark with time left, or Google\n"
       "      Benchmark's table (default auto: progress on a terminal, else the table;\n"
       "      --benchmark_format=console also gives the table)\n"

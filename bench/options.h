@@ -22,7 +22,10 @@
 
 namespace concbench {
 
-enum class Suite { kNotebook, kSmoke, kSweep };
+// notebook: the notebook's cells and what runs beside them; smoke: tiny, seconds; sweep: wide;
+// map: the mixed CPU + I/O workload on every model (scripts/map); crossover: the notebook's CPU
+// cells swept in size until the winner changes (scripts/map --crossovers).
+enum class Suite { kNotebook, kSmoke, kSweep, kMap, kCrossover };
 
 std::string_view SuiteName(Suite s);
 

@@ -47,7 +47,7 @@ std::string BenchmarkName(const std::string& family, const Args& args, int64_t i
 
 // The argument names of a family, from the first grid it has in any suite (none: empty).
 std::vector<std::string> AxisNames(const SuiteGrids& g) {
-  for (const auto* grids : {&g.notebook, &g.smoke, &g.sweep}) {
+  for (const auto* grids : {&g.notebook, &g.smoke, &g.sweep, &g.map, &g.crossover}) {
     if (grids->empty()) continue;
     std::vector<std::string> names;
     for (const Axis& a : grids->front()) names.push_back(a.name);
@@ -79,6 +79,8 @@ const std::vector<Grid>& GridsFor(const SuiteGrids& g, Suite s) {
     case Suite::kNotebook: return g.notebook;
     case Suite::kSmoke: return g.smoke;
     case Suite::kSweep: return g.sweep;
+    case Suite::kMap: return g.map;
+    case Suite::kCrossover: return g.crossover;
   }
   throw std::logic_error("GridsFor: unknown suite");
 }

@@ -46,6 +46,8 @@ struct SuiteGrids {
   std::vector<Grid> notebook;
   std::vector<Grid> smoke;
   std::vector<Grid> sweep;
+  std::vector<Grid> map;
+  std::vector<Grid> crossover;
 };
 
 const std::vector<Grid>& GridsFor(const SuiteGrids& g, Suite s);

@@ -34,20 +34,23 @@ std::string JsonStrings(std::span<const std::string_view> items) {
 }
 
 ResultsFile::ResultsFile(std::string path, std::vector<std::string> planned,
-                         std::function<ContextList()> end_context)
-    : path_(std::move(path)), planned_(std::move(planned)), end_context_(std::move(end_context)) {
+                         std::function<ContextList()> end_context, ContextList tables)
+    : path_(std::move(path)), planned_(std::move(planned)), end_context_(std::move(end_context)),
+      tables_(std::move(tables)) {
   json_.SetOutputStream(&text_);
   json_.SetErrorStream(&text_);
 }
 
 std::string ResultsFile::Close(const std::string& body, bool closed, bool has_rows, const ContextList& extra,
-                               const std::string& failed_row, const std::string& error) {
+                               const std::string& failed_row, const std::string& error) const {
   std::string text = body;
   const std::string open = "\"context\": {\n";
   const size_t at = text.find(open);
   if (at == std::string::npos) throw std::logic_error("ResultsFile: no context in the JSON text");
   std::string entries;
-  for (const auto& [key, value] : extra) entries += "    " + JsonString(key) + ": " + JsonString(value) + ",\n";
+  for (const ContextList* list : {&extra, &tables_}) {
+    for (const auto& [key, value] : *list) entries += "    " + JsonString(key) + ": " + JsonString(value) + ",\n";
+  }
   text.insert(at + open.size(), entries);
   if (closed) return text;
   if (!failed_row.empty()) {

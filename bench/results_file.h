@@ -36,7 +36,10 @@ class ResultsFile : public benchmark::BenchmarkReporter {
  public:
   // `path`: the --benchmark_out file; `planned`: the names of the benchmarks the run will report.
   // `end_context`, if given, is called once, at Finalize.
-  ResultsFile(std::string path, std::vector<std::string> planned, std::function<ContextList()> end_context = {});
+  // `tables` go into the context of every version of the file (the tables of models, workloads and
+  // cells: too long for the console's context header, where Google Benchmark prints the rest).
+  ResultsFile(std::string path, std::vector<std::string> planned, std::function<ContextList()> end_context = {},
+              ContextList tables = {});
 
   bool ReportContext(const Context& context) override;
   void ReportRuns(const std::vector<Run>& runs) override;
@@ -51,8 +54,8 @@ class ResultsFile : public benchmark::BenchmarkReporter {
   // Finalize has closed the brackets) with `extra` context entries inserted first in the context,
   // then, if `failed_row` names a benchmark, a failed row for it with `error`, then closed.
   // Exposed for tests.
-  static std::string Close(const std::string& body, bool closed, bool has_rows, const ContextList& extra,
-                           const std::string& failed_row = "", const std::string& error = "");
+  std::string Close(const std::string& body, bool closed, bool has_rows, const ContextList& extra,
+                    const std::string& failed_row = "", const std::string& error = "") const;
 
  private:
   void WriteLocked(const std::string& text);
@@ -62,6 +65,7 @@ class ResultsFile : public benchmark::BenchmarkReporter {
   std::string path_;
   std::vector<std::string> planned_;
   std::function<ContextList()> end_context_;
+  ContextList tables_;
   std::mutex mu_;  // guards everything below
   std::ostringstream text_;
   benchmark::JSONReporter json_;

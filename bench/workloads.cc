@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "echo_support.h"
+#include "measure/cpu_rate.h"
 #include "measure/ideal.h"
 #include "results_file.h"
 #include "workload/task.h"
@@ -17,6 +19,7 @@ using std::chrono::milliseconds;
 // step, ~2.8 ns per trabajo (50,000 steps) or tarea_normal (300,000 steps) step.
 constexpr double kCpuIntensivoStepS = 1.3e-9;
 constexpr double kShiftedModStepS = 2.8e-9;
+constexpr int64_t kMixedEchoPayload = 64;  // bytes per echo request of a mixed task
 
 std::vector<int64_t> Indices(const Args& a) { return TaskIndices(a["tasks"]); }
 std::vector<int64_t> EveryN(const Args& a) { return std::vector<int64_t>(static_cast<size_t>(a["tasks"]), a["n"]); }
@@ -29,6 +32,22 @@ TaskSpec CpuSpec(const Args&) { return {{Compute(ComputeFn::kCpuIntensivo)}}; }
 TaskSpec TrabajoSpec(const Args&) { return {{Compute(ComputeFn::kTrabajo)}}; }
 TaskSpec TareaNormalSpec(const Args&) { return {{Compute(ComputeFn::kTareaNormal)}}; }
 TaskSpec EchoSpec(const Args& a) { return {{EchoStep(milliseconds(a["delay_ms"]), a["payload"])}}; }
+
+// A mixed task: `steps` rounds of cpu_intensivo for cpu_us microseconds (n calibrated once per
+// run, measure/cpu_rate.h), then a wait of io_ms: a sleep, or an echo request whose reply the
+// server holds io_ms.
+TaskSpec MixedSpec(const Args& a, bool echo) {
+  const int64_t n = CpuIntensivoStepsFor(static_cast<double>(a["cpu_us"]));
+  TaskSpec spec;
+  for (int64_t r = 0; r < a["steps"]; ++r) {
+    spec.steps.push_back(ComputeOn(ComputeFn::kCpuIntensivo, n));
+    spec.steps.push_back(echo ? EchoStep(milliseconds(a["io_ms"]), kMixedEchoPayload) : SleepStep(milliseconds(a["io_ms"])));
+  }
+  return spec;
+}
+TaskSpec MixedSleepSpec(const Args& a) { return MixedSpec(a, false); }
+TaskSpec MixedEchoSpec(const Args& a) { return MixedSpec(a, true); }
+double MixedEstimate(const Args& a) { return static_cast<double>(a["cpu_us"] * a["steps"]) / 1e6; }
 
 double CpuEstimate(const Args& a) { return kCpuIntensivoStepS * static_cast<double>(a["n"]); }
 double TrabajoEstimate(const Args&) { return kShiftedModStepS * 50'000; }
@@ -50,12 +69,47 @@ std::vector<WorkloadInfo> MakeTable() {
   const SuiteGrids sequential_sleep = {.notebook = {{{"tasks", {5}}, {"sleep_ms", {200}}}},
                                        .smoke = {{{"tasks", {2}}, {"sleep_ms", {1}}}},
                                        .sweep = {{{"tasks", {1, 4, 16, 64}}, {"sleep_ms", {1, 10}}}}};
+  // Section 4's cell grown until the winner has changed and stayed changed.
+  const std::vector<int64_t> crossover_n = {1'000, 3'000, 10'000, 30'000, 100'000, 200'000, 300'000,
+                                            1'000'000, 3'000'000, 10'000'000, 30'000'000, 100'000'000};
   const SuiteGrids cpu_serial = {.notebook = {},
                                  .smoke = {{{"tasks", {2}}, {"n", {1'000}}}},
-                                 .sweep = {{{"tasks", {1, 2, 4, 8, 16}}, {"n", {200'000}}}}};
+                                 .sweep = {{{"tasks", {1, 2, 4, 8, 16}}, {"n", {200'000}}}},
+                                 .crossover = {{{"tasks", {4}}, {"n", crossover_n}}}};
   const SuiteGrids cpu_threads = {.notebook = {},
                                   .smoke = {{{"tasks", {2}}, {"workers", {2}}, {"n", {1'000}}}},
-                                  .sweep = {{{"tasks", {1, 2, 4, 8, 16}}, {"workers", {1, 2, 4, 8}}, {"n", {200'000}}}}};
+                                  .sweep = {{{"tasks", {1, 2, 4, 8, 16}}, {"workers", {1, 2, 4, 8}}, {"n", {200'000}}}},
+                                  .crossover = {{{"tasks", {4}}, {"workers", {4}}, {"n", crossover_n}}}};
+  const Grid crossover_pool = {{"tasks", {4}}, {"workers", {cores}}, {"n", crossover_n}, {"chunksize", {1}}};
+  // Section 4.1's chunksize 1 against 20 as the batch grows: one chunk of 20 leaves a worker idle,
+  // many chunks save messages.
+  const Grid crossover_chunks = {{"tasks", {2, 5, 10, 20, 40, 100, 200, 500, 1000, 2000}}, {"workers", {cores}},
+                                 {"chunksize", {1, 20}}, {"payload", {0}}};
+  // The decision map (scripts/map): CPU share × waiting time, 64 tasks of one step. Pools meant
+  // for waiting (threads) get 64 workers, pools meant for computing (processes) the usable cores,
+  // as ThreadPoolExecutor(64) and ProcessPoolExecutor() would.
+  const std::vector<int64_t> map_cpu_us = {0, 10, 100, 1'000, 10'000};
+  const std::vector<int64_t> map_io_ms = {0, 1, 10, 100};
+  auto mixed = [&](std::optional<int64_t> workers, bool chunked) {
+    Grid smoke = {{"tasks", {4}}, {"cpu_us", {100}}, {"io_ms", {1}}, {"steps", {2}}};
+    Grid map = {{"tasks", {64}}, {"cpu_us", map_cpu_us}, {"io_ms", map_io_ms}, {"steps", {1}}};
+    if (workers) {
+      smoke.insert(smoke.begin() + 1, Axis{"workers", {2}});
+      map.insert(map.begin() + 1, Axis{"workers", {*workers}});
+    }
+    if (chunked) {
+      smoke.push_back({"chunksize", {1}});
+      map.push_back({"chunksize", {1}});
+    }
+    return SuiteGrids{.notebook = {}, .smoke = {smoke}, .sweep = {}, .map = {map}};
+  };
+  const std::vector<ModelGrids> mixed_models = {
+      {"sync", mixed(std::nullopt, false)},        {"threads", mixed(64, false)},
+      {"threads.gil", mixed(64, false)},            {"processes", mixed(cores, true)},
+      {"async", mixed(std::nullopt, false)},        {"async.offload", mixed(std::nullopt, false)},
+      {"async.processes", mixed(cores, false)},     {"async.coro", mixed(std::nullopt, false)},
+      {"async.coro.offload", mixed(std::nullopt, false)},
+  };
   const SuiteGrids tarea_threads = {.notebook = {{{"tasks", {4}}, {"workers", {4}}}},
                                     .smoke = {{{"tasks", {2}}, {"workers", {2}}}},
                                     .sweep = {{{"tasks", {4, 16}}, {"workers", {1, 2, 4}}}}};
@@ -139,10 +193,12 @@ std::vector<WorkloadInfo> MakeTable() {
            {"async.offload", {.notebook = {{{"tasks", {4}}, {"n", {200'000}}}}, .smoke = cpu_serial.smoke, .sweep = cpu_serial.sweep}},
            {"processes", {.notebook = {{{"tasks", {4}}, {"workers", {cores}}, {"n", {200'000}}, {"chunksize", {1}}}},
                           .smoke = {{{"tasks", {2}}, {"workers", {2}}, {"n", {1'000}}, {"chunksize", {1}}}},
-                          .sweep = {{{"tasks", {4, 16}}, {"workers", {1, 2, 4}}, {"n", {200'000}}, {"chunksize", {1}}}}}},
+                          .sweep = {{{"tasks", {4, 16}}, {"workers", {1, 2, 4}}, {"n", {200'000}}, {"chunksize", {1}}}},
+                          .crossover = {crossover_pool}}},
            {"processes.with_startup", {.notebook = {},
                                        .smoke = {{{"tasks", {2}}, {"workers", {2}}, {"n", {1'000}}, {"chunksize", {1}}}},
-                                       .sweep = {}}},
+                                       .sweep = {},
+                                       .crossover = {crossover_pool}}},
            {"processes.per_task", {.notebook = {{{"tasks", {4}}, {"n", {200'000}}}},
                                    .smoke = {{{"tasks", {2}}, {"n", {1'000}}}},
                                    .sweep = {{{"tasks", {4, 16}}, {"n", {200'000}}}}}},
@@ -155,7 +211,8 @@ std::vector<WorkloadInfo> MakeTable() {
        .inputs = Indices,
        .cpu_estimate_s = TrabajoEstimate,
        .models = {
-           {"sync", {.notebook = {}, .smoke = {{{"tasks", {3}}}}, .sweep = {{{"tasks", {200}}}}}},
+           {"sync", {.notebook = {}, .smoke = {{{"tasks", {3}}}}, .sweep = {{{"tasks", {200}}}},
+                     .crossover = {{crossover_chunks.front()}}}},
            {"threads", {.notebook = {},
                         .smoke = {{{"tasks", {3}}, {"workers", {2}}, {"chunksize", {2}}}},
                         .sweep = {{{"tasks", {200}}, {"workers", {2, 4}}, {"chunksize", {1, 20}}}}}},
@@ -165,8 +222,9 @@ std::vector<WorkloadInfo> MakeTable() {
                           .sweep = {{{"tasks", {200}},
                                      {"workers", {cores}},
                                      {"chunksize", {1, 2, 5, 10, 20, 50, 100, 200}},
-                                     {"payload", {0, 64, 1024, 16384, 65536}}}}}},
-           {"processes.with_startup", {}},
+                                     {"payload", {0, 64, 1024, 16384, 65536}}}},
+                          .crossover = {crossover_chunks}}},
+           {"processes.with_startup", {.crossover = {crossover_chunks}}},
            {"processes.per_task", {.notebook = {{{"tasks", {200}}}}, .smoke = {}, .sweep = {{{"tasks", {200}}}}}},
        }},
       {.name = "tarea_normal",
@@ -205,6 +263,22 @@ std::vector<WorkloadInfo> MakeTable() {
                                     {{"tasks", {100}}, {"workers", {1, 4, 16}}, {"delay_ms", {10}}, {"payload", {64}}},
                                     {{"tasks", {10}}, {"workers", {8}}, {"delay_ms", {0}}, {"payload", {64, 1024, 16384, 65536}}}}}},
        }},
+      {.name = "mixed",
+       .summary = "steps rounds of cpu_intensivo for cpu_us, then a sleep of io_ms: real tasks mix both",
+       .steps = StepKindBit(StepKind::kCompute) | StepKindBit(StepKind::kSleep),
+       .args = {"cpu_us", "io_ms", "steps"},
+       .spec = MixedSleepSpec,
+       .inputs = Indices,
+       .cpu_estimate_s = MixedEstimate,
+       .models = mixed_models},
+      {.name = "mixed_echo",
+       .summary = "the same with each wait an echo request the loopback server holds io_ms",
+       .steps = StepKindBit(StepKind::kCompute) | StepKindBit(StepKind::kEcho),
+       .args = {"cpu_us", "io_ms", "steps"},
+       .spec = MixedEchoSpec,
+       .inputs = Indices,
+       .cpu_estimate_s = MixedEstimate,
+       .models = mixed_models},
   };
 }
 

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "models/echo_exchange.h"
+#include "models/loop_process_pool.h"
 #include "workload/sleep.h"
 
 namespace concbench {
@@ -25,7 +26,7 @@ constexpr unsigned kDefaultThreadpoolSize = 4;
 // the loop or the waits block), its threadpool request (when compute is offloaded) and its echo
 // exchange in flight. Everything is touched on the loop's thread only, except an offloaded step's
 // result, which the threadpool thread writes while the task is suspended on it.
-class Batch final : public EchoExchangeOwner {
+class Batch final : public EchoExchangeOwner, public LoopComputeOwner {
  public:
   Batch(uv_loop_t* loop, const TaskSpec& spec, std::span<const int64_t> inputs, const TaskEnv& env,
         const LoopOptions& options, int64_t* results)
@@ -51,7 +52,8 @@ class Batch final : public EchoExchangeOwner {
     for (EchoExchange*& x : exchanges_) {
       if (x != nullptr) std::exchange(x, nullptr)->Cancel();
     }
-    while (in_flight_ > 0) uv_run(loop_, UV_RUN_ONCE);
+    if (opt_.processes != nullptr) opt_.processes->Abandon();
+    while (in_flight_ > 0 || (opt_.processes != nullptr && !opt_.processes->idle())) uv_run(loop_, UV_RUN_ONCE);
     uv_run(loop_, UV_RUN_NOWAIT);  // the close callbacks
   }
 
@@ -97,6 +99,15 @@ class Batch final : public EchoExchangeOwner {
       FinishStep(task);
     });
   }
+
+  void OnComputeDone(int64_t task, int64_t value) override {
+    Guarded([&] {
+      results_[task] += value;
+      FinishStep(task);
+    });
+  }
+
+  void OnComputeFailed(std::exception_ptr error) override { Stop(std::move(error)); }
 
   void OnEchoFailure(int64_t task, EchoErrorKind kind, const std::string& what) override {
     exchanges_[Index(task)] = nullptr;
@@ -146,6 +157,10 @@ class Batch final : public EchoExchangeOwner {
         return;
       }
       if (opt_.observer != nullptr) opt_.observer->StepBegin(i, k);
+      if (s.kind == StepKind::kCompute && opt_.compute == LoopCompute::kProcesses) {
+        opt_.processes->Submit(s, input, i, this);
+        return;
+      }
       if (s.kind == StepKind::kCompute) {
         results_[i] += RunCompute(s, input);
         now_ns = 0;
@@ -312,6 +327,9 @@ class Batch final : public EchoExchangeOwner {
 std::vector<int64_t> RunOnLoop(UvLoop& loop, const TaskSpec& spec, std::span<const int64_t> inputs,
                                const TaskEnv& env, const LoopOptions& options, LoopStats* stats) {
   if (auto err = ValidateSpec(spec)) throw std::invalid_argument("RunOnLoop: " + *err);
+  if (options.compute == LoopCompute::kProcesses && options.processes == nullptr) {
+    throw std::invalid_argument("RunOnLoop: compute in processes without a LoopProcessPool");
+  }
   std::vector<int64_t> results(inputs.size(), 0);
   if (inputs.empty()) return results;
   Batch batch(loop.get(), spec, inputs, env, options, results.data());

@@ -14,6 +14,9 @@
 //   compute  kInline      on the loop's thread: every other task waits meanwhile (async)
 //            kThreadpool  on libuv's threadpool (uv_queue_work), the task resumes on the loop
 //                         when it is done (async.offload, asyncio's run_in_executor)
+//            kProcesses   in the workers of a LoopProcessPool (models/loop_process_pool.h), the
+//                         task resumes on the loop when its result arrives (async.processes,
+//                         run_in_executor with a ProcessPoolExecutor)
 //
 // Every task's result is the sum of its steps' results, as in every model (workload/blocking.h).
 //
@@ -49,12 +52,17 @@ namespace concbench {
 
 enum class LoopStart { kGather, kSequential };
 enum class LoopWaits { kOnLoop, kBlocking };
-enum class LoopCompute { kInline, kThreadpool };
+enum class LoopCompute { kInline, kThreadpool, kProcesses };
+
+class LoopProcessPool;
 
 struct LoopOptions {
   LoopStart start = LoopStart::kGather;
   LoopWaits waits = LoopWaits::kOnLoop;
   LoopCompute compute = LoopCompute::kInline;
+  // kProcesses: the workers that run the compute steps, on the same loop, idle, used by nothing
+  // else during the batch.
+  LoopProcessPool* processes = nullptr;
   // After the batch's tasks are started (each has run to its first wait), before the loop runs:
   // for a gathered batch of waits, every task is pending here (a memory measurement sees them).
   std::function<void()> on_started;
@@ -70,7 +78,8 @@ struct LoopStats {
 };
 
 // Runs `spec` for every input; task i is inputs[i] at position i. Returns the results in input
-// order. Throws std::invalid_argument for a spec ValidateSpec refuses.
+// order. Throws std::invalid_argument for a spec ValidateSpec refuses, or kProcesses without a
+// pool.
 std::vector<int64_t> RunOnLoop(UvLoop& loop, const TaskSpec& spec, std::span<const int64_t> inputs,
                                const TaskEnv& env, const LoopOptions& options, LoopStats* stats = nullptr);
 

@@ -12,7 +12,10 @@
 
 #include "models/frame.h"
 #include "models/worker.h"
+#include "sys/errno_error.h"
 #include "sys/fd_io.h"
+#include "sys/fork.h"
+#include "sys/pipe.h"
 #include "workload/blocking.h"
 
 namespace concbench {
@@ -126,6 +129,29 @@ void RunPoolWorker(int task_fd, int result_fd, const TaskEnv& env) {
   } catch (...) {
     ::_exit(kWorkerExitException);
   }
+}
+
+ForkedWorker ForkPoolWorker(int index, int workers, const TaskEnv& env, std::span<const int> parent_fds) {
+  const std::string which = " of worker " + std::to_string(index) + ")";
+  Pipe tasks = Pipe::Open("ProcessPool: pipe2 (task pipe" + which);
+  Pipe results = Pipe::Open("ProcessPool: pipe2 (result pipe" + which);
+  // Before the fork, so nothing can fail between the fork and the caller recording the child. The
+  // flag belongs to the parent's ends (their own open file descriptions), which the child closes.
+  SetNonBlocking(tasks.write_end.get(), "a task pipe");
+  SetNonBlocking(results.read_end.get(), "a result pipe");
+  FlushBeforeFork();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ThrowErrno("ProcessPool: fork (worker " + std::to_string(index) + " of " + std::to_string(workers) + ")");
+  }
+  if (pid == 0) {
+    tasks.write_end.Reset();
+    results.read_end.Reset();
+    // A worker never returns, so its copies of the owners are never destroyed.
+    for (const int fd : parent_fds) ::close(fd);
+    RunPoolWorker(tasks.read_end.get(), results.write_end.get(), env);
+  }
+  return {pid, std::move(tasks.write_end), std::move(results.read_end)};
 }
 
 }  // namespace concbench

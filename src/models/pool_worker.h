@@ -18,9 +18,28 @@
 //   if (::fork() == 0) concbench::RunPoolWorker(task_read_end, result_write_end, env);
 #pragma once
 
+#include <sys/types.h>
+
+#include <span>
+
+#include "sys/unique_fd.h"
 #include "workload/task_env.h"
 
 namespace concbench {
+
+// The parent's side of one forked worker: its pid and its two pipe ends, both non-blocking.
+struct ForkedWorker {
+  pid_t pid = 0;
+  UniqueFd task_fd;    // the parent writes tasks frames here
+  UniqueFd result_fd;  // and reads results (and error, trace) frames here
+};
+
+// Forks worker `index` of `workers` running RunPoolWorker with its own copy of `env`. The child
+// first closes `parent_fds` (the parent's ends of the earlier workers' pipes: holding a task
+// pipe's write end would keep that worker from ever seeing end-of-file). Output is flushed before
+// the fork. Throws std::system_error naming the call when pipe2 or fork fails (nothing is left
+// open then).
+ForkedWorker ForkPoolWorker(int index, int workers, const TaskEnv& env, std::span<const int> parent_fds);
 
 // `env` is the worker's own copy of the pool's TaskEnv (what its echo steps need).
 [[noreturn]] void RunPoolWorker(int task_fd, int result_fd, const TaskEnv& env);

@@ -91,32 +91,13 @@ void ProcessPool::Start(int workers, int queued_per_worker) {
 }
 
 void ProcessPool::StartWorker(int index, int workers) {
-  const std::string which = " of worker " + std::to_string(index) + ")";
-  Pipe tasks = Pipe::Open("ProcessPool: pipe2 (task pipe" + which);
-  Pipe results = Pipe::Open("ProcessPool: pipe2 (result pipe" + which);
-  FlushBeforeFork();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ThrowErrno("ProcessPool: fork (worker " + std::to_string(index) + " of " + std::to_string(workers) + ")");
-  }
-  if (pid == 0) {
-    tasks.write_end.Reset();
-    results.read_end.Reset();
-    // The parent's ends of the earlier workers' pipes (close-on-exec does not help: a worker
-    // does not exec). Holding a task pipe's write end would keep that worker from ever seeing
-    // end-of-file. A worker never returns, so its copies of the owners are never destroyed.
-    for (const Worker& w : workers_) {
-      ::close(w.task_fd.get());
-      ::close(w.result_fd.get());
-    }
-    RunPoolWorker(tasks.read_end.get(), results.write_end.get(), env_);
-  }
+  std::vector<int> parent_fds;
+  for (const Worker& w : workers_) parent_fds.insert(parent_fds.end(), {w.task_fd.get(), w.result_fd.get()});
+  ForkedWorker f = ForkPoolWorker(index, workers, env_, parent_fds);
   Worker& w = workers_.emplace_back();
-  w.pid = pid;
-  w.task_fd = std::move(tasks.write_end);
-  w.result_fd = std::move(results.read_end);
-  SetNonBlocking(w.task_fd.get(), "a task pipe");
-  SetNonBlocking(w.result_fd.get(), "a result pipe");
+  w.pid = f.pid;
+  w.task_fd = std::move(f.task_fd);
+  w.result_fd = std::move(f.result_fd);
 }
 
 ProcessPool::~ProcessPool() { Shutdown(); }
