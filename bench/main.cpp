@@ -24,10 +24,9 @@
 #include <vector>
 
 #include "concbench/version.h"
-#include "measure/cpu_rate.h"
+#include "measure/probe.h"
 #include "measure/ideal.h"
 #include "cells.h"
-#include "measure/probe.h"
 #include "models.h"
 #include "options.h"
 #include "progress.h"

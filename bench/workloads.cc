@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "echo_support.h"
-#include "measure/cpu_rate.h"
+#include "measure/probe.h"
 #include "measure/ideal.h"
 #include "results_file.h"
 #include "workload/task.h"
