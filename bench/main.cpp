@@ -34,6 +34,7 @@
 #include "results_file.h"
 #include "sys/rlimit.h"
 #include "watchdog.h"
+#include "workload/task_spec.h"
 #include "workloads.h"
 
 namespace {
@@ -147,6 +148,11 @@ void AddContext(const concbench::Options& opt) {
   benchmark::AddCustomContext("concbench_suite", std::string(concbench::SuiteName(opt.suite)));
   benchmark::AddCustomContext("concbench_options", concbench::DescribeOptions(opt));
   benchmark::AddCustomContext("concbench_deadline", concbench::DeadlineRule(opt.timeout_s));
+  if (opt.inject_slowdown_pct > 0) {
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%g", opt.inject_slowdown_pct);
+    benchmark::AddCustomContext("concbench_inject_slowdown_pct", pct);
+  }
   benchmark::AddCustomContext("concbench_deadline_source", concbench::DeadlineSource(opt.timeout_s));
   benchmark::AddCustomContext("libuv_version", uv_version_string());
   benchmark::AddCustomContext("usable_cores", std::to_string(concbench::UsableCores()));
@@ -224,6 +230,8 @@ int main(int argc, char** argv) {
   if (!listing) concbench::BlockStopSignals();
 
   RaiseDescriptorLimit();
+  // Before any task runs or any worker is forked: they all read it.
+  concbench::SetComputeSlowdownPercent(opt.inject_slowdown_pct);
   opt.min_time_s = min_time_s;
   AddContext(opt);
   if (concbench::RegisterAllFamilies(opt) == 0) {

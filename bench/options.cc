@@ -124,6 +124,24 @@ std::optional<std::string> ParseTimeout(bool has_value, std::string_view value, 
   return std::nullopt;
 }
 
+// "10", "0.5": the shortest text of a bound.
+std::string Fixed(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// A number of `unit` from `lo` to `hi` for `--flag`.
+std::optional<std::string> ParseNumber(std::string_view flag, std::string_view unit, double lo, double hi, bool has_value,
+                                       std::string_view value, double* out) {
+  const std::string usage = "--" + std::string(flag) + " needs a number of " + std::string(unit) + " from " +
+                            Fixed(lo) + " to " + Fixed(hi);
+  const std::optional<double> v = has_value ? ParseDouble(value) : std::nullopt;
+  if (!v || !std::isfinite(*v) || *v < lo || *v > hi) return has_value ? usage + ", got '" + std::string(value) + "'" : usage;
+  *out = *v;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string_view SuiteName(Suite s) {
@@ -233,6 +251,10 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
       if (auto err = ParseTimeout(has_value, value, &out->timeout_s)) return err;
       continue;
     }
+    if (key == "inject_slowdown") {
+      if (auto err = ParseNumber(key, "percent", 0, 1000, has_value, value, &out->inject_slowdown_pct)) return err;
+      continue;
+    }
     if (const ArgSpec* spec = FindArg(key)) {
       if (!has_value) return "--" + std::string(key) + " needs a value; " + Allowed(*spec);
       std::vector<int64_t> values;
@@ -268,6 +290,9 @@ std::string OwnFlagsHelp() {
       "  --list_workloads               print the table of workloads (JSON) and exit\n"
       "  --list_cells                   print the notebook's cells and the benchmarks that\n"
       "      reproduce them (JSON) and exit\n"
+      "  --inject_slowdown=PCT          a positive control: every compute step does PCT % more\n"
+      "      work of its own kind (0 to 1000; recorded in the context), so a comparison can be\n"
+      "      checked against a known change\n"
       "  --timeout_s=SECONDS            each benchmark run's deadline, 0 for none (default:\n"
       "      the larger of 60 s and 10 x the run's planned time); past it a process pool\n"
       "      reports its stalled worker, or the watchdog ends the run with exit status 3\n"
@@ -284,6 +309,7 @@ std::string OwnFlagsHelp() {
 
 std::string DescribeOptions(const Options& o) {
   std::string s = "suite=" + std::string(SuiteName(o.suite));
+  if (o.inject_slowdown_pct > 0) s += " inject_slowdown=" + Fixed(o.inject_slowdown_pct);
   for (const auto& [key, values] : o.overrides) {
     s += " " + key + "=";
     for (size_t i = 0; i < values.size(); ++i) {

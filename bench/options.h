@@ -60,6 +60,8 @@ struct Options {
   // --timeout_s: every benchmark run's deadline in seconds (0: none); not given: the default rule
   // of bench/watchdog.h.
   std::optional<double> timeout_s;
+  // --inject_slowdown: percent more work in every compute step (workload/task_spec.h), 0 for none.
+  double inject_slowdown_pct = 0;
   // Google Benchmark's --benchmark_min_time (main reads it), which sizes the deadline of runs
   // whose iterations Google Benchmark chooses.
   double min_time_s = 0.5;
