@@ -79,7 +79,8 @@ class SmokeRun(unittest.TestCase):
         for key in ("machine_parallel_capacity", "machine_smt", "machine_wakeup_us",
                     "machine_sleep_overshoot_us", "machine_fork_us", "machine_noise_cv",
                     "machine_load", "machine_governor", "machine_turbo", "machine_virtualized",
-                    "machine_parallel_capacity_end", "machine_noise_cv_end"):
+                    "machine_parallel_capacity_end", "machine_noise_cv_end",
+                    "machine_core_ns_per_step", "machine_core_ns_per_step_end"):
             self.assertIn(key, ctx)
         self.assertGreater(float(ctx["machine_parallel_capacity"]), 0)
 

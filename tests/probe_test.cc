@@ -170,6 +170,7 @@ TEST(ProbeTest, ContextHasEveryMachineKeyAndNumbersParse) {
   EXPECT_EQ(ctx.size(), entries.size()) << "a key appears twice";
   for (const char* key : {"machine_parallel_capacity", "machine_wakeup_us",
                           "machine_sleep_overshoot_us", "machine_fork_us", "machine_noise_cv",
+                          "machine_core_ns_per_step",
                           "machine_load", "machine_usable_cores"}) {
     ASSERT_TRUE(ctx.count(key)) << key;
     EXPECT_TRUE(ParsesAsNumber(ctx[key])) << key << " = '" << ctx[key] << "'";
@@ -179,7 +180,7 @@ TEST(ProbeTest, ContextHasEveryMachineKeyAndNumbersParse) {
     ASSERT_TRUE(ctx.count(key)) << key;
     EXPECT_FALSE(ctx[key].empty()) << key;
   }
-  EXPECT_EQ(ctx.size(), 11u);
+  EXPECT_EQ(ctx.size(), 12u);
   EXPECT_TRUE(std::set<std::string>({"yes", "no", "unknown"}).count(ctx["machine_smt"]));
   EXPECT_TRUE(std::set<std::string>({"yes", "no", "unknown"}).count(ctx["machine_virtualized"]));
   EXPECT_EQ(ctx["machine_usable_cores"], std::to_string(UsableCores()));
@@ -193,6 +194,7 @@ TEST(ProbeTest, ProbeMeasuresEveryCostAndLeavesNothingBehind) {
   EXPECT_GE(p.sleep_overshoot_us, 0.0);  // a sleep never ends early
   EXPECT_GT(p.fork_us, 0.0);
   EXPECT_GE(p.noise_cv, 0.0);
+  EXPECT_GT(p.core_ns_per_step, 0.0);
   EXPECT_GE(p.load, 0.0);
   EXPECT_GT(p.parallel_capacity, 0.0);
   EXPECT_EQ(ThreadsOfThisProcess(), threads_before);
@@ -201,13 +203,15 @@ TEST(ProbeTest, ProbeMeasuresEveryCostAndLeavesNothingBehind) {
   EXPECT_EQ(errno, ECHILD) << "a forked child was left unreaped";
 }
 
-TEST(ProbeTest, EndProbeGivesOnlyCapacityAndNoiseWithTheSuffix) {
+TEST(ProbeTest, EndProbeGivesOnlyCapacityNoiseAndCoreSpeedWithTheSuffix) {
   const MachineProbe end = ProbeEnd();
   EXPECT_FALSE(end.full);
   const auto entries = ContextEntries(end, "_end");
-  ASSERT_EQ(entries.size(), 2u);
+  ASSERT_EQ(entries.size(), 3u);
   EXPECT_EQ(entries[0].first, "machine_parallel_capacity_end");
   EXPECT_EQ(entries[1].first, "machine_noise_cv_end");
+  EXPECT_EQ(entries[2].first, "machine_core_ns_per_step_end");
+  EXPECT_GT(end.core_ns_per_step, 0.0);
   for (const auto& [key, value] : entries) EXPECT_TRUE(ParsesAsNumber(value)) << key << " = " << value;
 }
 

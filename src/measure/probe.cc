@@ -349,7 +349,16 @@ double MachineIdealSeconds(const std::vector<double>& task_seconds, int64_t work
   return BatchIdealSeconds(task_seconds, 0, 0, {.lanes = k, .cpu_slots = k, .chunksize = chunksize}, capacity);
 }
 
-double NoiseCv(double budget_seconds, double round_seconds) {
+namespace {
+
+struct CoreRounds {
+  double cv = MachineProbe::kUnknown;
+  double ns_per_step = MachineProbe::kUnknown;
+};
+
+// One fixed serial cpu_intensivo loop of about `round_seconds`, timed round after round for
+// `budget_seconds` (at least 5 rounds): how much the rounds vary, and how fast the median one ran.
+CoreRounds TimeCoreRounds(double budget_seconds, double round_seconds) {
   const Stopwatch since;
   const int64_t n = IterationsFor(round_seconds);
   std::vector<double> t;
@@ -361,7 +370,14 @@ double NoiseCv(double budget_seconds, double round_seconds) {
   const double mean = std::accumulate(t.begin(), t.end(), 0.0) / static_cast<double>(t.size());
   double sq = 0;
   for (double x : t) sq += (x - mean) * (x - mean);
-  return std::sqrt(sq / static_cast<double>(t.size() - 1)) / mean;
+  return {.cv = std::sqrt(sq / static_cast<double>(t.size() - 1)) / mean,
+          .ns_per_step = Median(t) * 1e9 / static_cast<double>(n)};
+}
+
+}  // namespace
+
+double NoiseCv(double budget_seconds, double round_seconds) {
+  return TimeCoreRounds(budget_seconds, round_seconds).cv;
 }
 
 double WakeupRoundTripMicros(int round_trips) {
@@ -495,7 +511,9 @@ MachineProbe ProbeMachine() {
   p.sleep_overshoot_us = SleepOvershootMicros();
   p.fork_us = ForkMicros();
   p.parallel_capacity = ParallelCapacity();
-  p.noise_cv = NoiseCv();
+  const CoreRounds core = TimeCoreRounds(0.8, 0.005);  // NoiseCv()'s defaults
+  p.noise_cv = core.cv;
+  p.core_ns_per_step = core.ns_per_step;
   p.seconds = since.ElapsedSeconds();
   return p;
 }
@@ -506,7 +524,9 @@ MachineProbe ProbeEnd() {
   p.full = false;
   p.usable_cores = UsableCores();
   p.parallel_capacity = ParallelCapacity({.budget_seconds = 0.3});
-  p.noise_cv = NoiseCv(0.4);
+  const CoreRounds core = TimeCoreRounds(0.4, 0.005);
+  p.noise_cv = core.cv;
+  p.core_ns_per_step = core.ns_per_step;
   p.seconds = since.ElapsedSeconds();
   return p;
 }
@@ -519,6 +539,7 @@ std::vector<std::pair<std::string, std::string>> ContextEntries(const MachinePro
   };
   add("machine_parallel_capacity", Fixed(p.parallel_capacity, 2));
   add("machine_noise_cv", Fixed(p.noise_cv, 4));
+  add("machine_core_ns_per_step", Fixed(p.core_ns_per_step, 4));
   if (!p.full) return out;
   add("machine_smt", p.smt);
   add("machine_wakeup_us", Fixed(p.wakeup_us, 1));

@@ -37,7 +37,7 @@ namespace concbench {
 
 // One probe's findings. A number that could not be measured or read is NaN; a text that could
 // not be read is "unknown". A probe from ProbeEnd() (`full` false) holds only
-// `parallel_capacity`, `noise_cv`, `usable_cores` and `seconds`.
+// `parallel_capacity`, `noise_cv`, `core_ns_per_step`, `usable_cores` and `seconds`.
 struct MachineProbe {
   static constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
 
@@ -46,6 +46,9 @@ struct MachineProbe {
   int online_cpus = 1;           // CPUs online in the whole system (what the load is shared by)
   double parallel_capacity = kUnknown;   // ParallelCapacity(), in cores
   double noise_cv = kUnknown;            // NoiseCv(), sd / mean (0.031 = 3.1 %)
+  // One core's speed: ns per cpu_intensivo step, the median of the same rounds as noise_cv
+  // (lower is faster). Two runs whose figures differ ran on machines of different speed.
+  double core_ns_per_step = kUnknown;
   double wakeup_us = kUnknown;           // WakeupRoundTripMicros()
   double sleep_overshoot_us = kUnknown;  // SleepOvershootMicros()
   double fork_us = kUnknown;             // ForkMicros(); NaN when fork failed
@@ -181,16 +184,17 @@ std::vector<int> ParseCpuList(std::string_view text);
 // round or two to each: well under 3 s.
 MachineProbe ProbeMachine();
 
-// Capacity and noise only, in about 0.8 s (half the budgets), for the end of a run: a capacity
-// or noise that changed during the run says the machine changed under the benchmarks.
+// Capacity, noise and one core's speed only, in about 0.8 s (half the budgets), for the end of
+// a run: a figure that changed during the run says the machine changed under the benchmarks.
 MachineProbe ProbeEnd();
 
 // The run-context entries of a probe, each key followed by `suffix`:
-// machine_parallel_capacity, machine_smt, machine_wakeup_us, machine_sleep_overshoot_us,
-// machine_fork_us, machine_noise_cv, machine_load, machine_governor, machine_turbo,
-// machine_virtualized, machine_usable_cores (only the capacity and noise for a ProbeEnd()
-// probe, usually with suffix "_end"). Numbers are plain decimals (capacity and load to 2
-// places, µs to 1, the cv to 4); what is unknown is "unknown".
+// machine_parallel_capacity, machine_noise_cv, machine_core_ns_per_step, machine_smt,
+// machine_wakeup_us, machine_sleep_overshoot_us, machine_fork_us, machine_load,
+// machine_governor, machine_turbo, machine_virtualized, machine_usable_cores (only the first
+// three for a ProbeEnd() probe, usually with suffix "_end"). Numbers are plain decimals
+// (capacity and load to 2 places, µs to 1, the cv and ns per step to 4); what is unknown is
+// "unknown".
 std::vector<std::pair<std::string, std::string>> ContextEntries(const MachineProbe& probe,
                                                                 std::string_view suffix = "");
 
