@@ -355,63 +355,86 @@ def ratio_ticks(lo: float, hi: float) -> list[float]:
     return sorted(ticks)
 
 
-def draw(c: Comparison, path: str) -> None:
-    """compare.png: one row per benchmark, its change (log scale of B/A, labelled in %) with its
-    interval, coloured by verdict."""
+@dataclass
+class Point:
+    """One row of a chart of changes: the ratio B/A, its interval, the verdict that colours it
+    and the text written right of the axes."""
+    label: str
+    ratio: float
+    lo: float
+    hi: float
+    verdict: str
+    text: str
+
+
+def draw_changes(points: list[Point], path: str, *, colors: dict[str, str], hollow: str,
+                 band: float, xlabel: str, title: str, subtitle: str) -> None:
+    """One row per point, top to bottom: its ratio on a log scale labelled in %, with its
+    interval, coloured by verdict (the verdict `hollow` drawn as an open circle), the legend in
+    the order of `colors`, a grey band of ±band around no change. compare.png and ab.png."""
     import matplotlib.lines
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
     import chart_style as cs
 
-    n = len(c.rows)
+    n = len(points)
     with cs.plt.rc_context(cs.RC):
         fig, ax = cs.bar_figure(n)
         ys = list(range(n))[::-1]
-        lo_all, hi_all = [], []
-        for y, r in zip(ys, c.rows):
-            v = r.verdict
-            ratio = 1 + v.change
-            lo, hi = (1 + v.ci[0], 1 + v.ci[1]) if v.ci else (ratio, ratio)
-            lo_all.append(min(lo, ratio))
-            hi_all.append(max(hi, ratio))
-            color = VERDICT_COLORS[v.verdict]
-            hollow = v.verdict == "too few repetitions"
-            ax.errorbar([ratio], [y], xerr=[[ratio - lo], [hi - ratio]], fmt="o", ms=6,
-                        color=color, mfc="white" if hollow else color, capsize=3, lw=1.4)
-            ax.annotate(f"{format_change(v.change)}  {v.text()}", (1.0, y),
-                        xycoords=("axes fraction", "data"), xytext=(6, 0),
-                        textcoords="offset points", va="center", fontsize=8, color=color)
+        for y, p in zip(ys, points):
+            ax.errorbar([p.ratio], [y], xerr=[[p.ratio - p.lo], [p.hi - p.ratio]], fmt="o", ms=6,
+                        color=colors[p.verdict], capsize=3, lw=1.4,
+                        mfc="white" if p.verdict == hollow else colors[p.verdict])
+            ax.annotate(p.text, (1.0, y), xycoords=("axes fraction", "data"), xytext=(6, 0),
+                        textcoords="offset points", va="center", fontsize=8,
+                        color=colors[p.verdict])
         cs.log_axis(ax, "x")
-        span = max(max(hi_all) / min(lo_all), 1.05)
-        pad = span ** 0.08
-        ax.set_xlim(min(min(lo_all), 1 / 1.02) / pad, max(max(hi_all), 1.02) * pad)
-        ax.axvspan(1 - stats.NOISE_THRESHOLD, 1 + stats.NOISE_THRESHOLD, color="#dddddd",
-                   zorder=0)
+        lo = min(min(p.lo, p.ratio) for p in points)
+        hi = max(max(p.hi, p.ratio) for p in points)
+        pad = max(hi / lo, 1.05) ** 0.08
+        ax.set_xlim(min(lo, 1 / 1.02) / pad, max(hi, 1.02) * pad)
+        ax.axvspan(1 - band, 1 + band, color="#dddddd", zorder=0)
         ax.axvline(1.0, color="#444444", lw=0.8, zorder=1)
         ax.xaxis.set_major_locator(FixedLocator(ratio_ticks(*ax.get_xlim())))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(FuncFormatter(
             lambda x, _p: "0" if abs(x - 1) < 1e-9 else f"{(x - 1) * 100:+.0f} %"))
         ax.set_yticks(ys)
-        ax.set_yticklabels(abbreviate(c.rows, 60), fontsize=8.5)
+        ax.set_yticklabels([p.label for p in points], fontsize=8.5)
         ax.set_ylim(-0.7, n - 0.3)
-        ax.set_xlabel("change of the median wall time, B against A (log scale; left = B faster)")
+        ax.set_xlabel(xlabel)
         ax.grid(True, axis="x", alpha=0.3)
-        present = [v for v in stats.VERDICTS if any(r.verdict.verdict == v for r in c.rows)]
-        handles = [matplotlib.lines.Line2D([], [], color=VERDICT_COLORS[v], marker="o", lw=1.4,
-                                           mfc="white" if v == "too few repetitions"
-                                           else VERDICT_COLORS[v], label=v) for v in present]
+        present = [v for v in colors if any(p.verdict == v for p in points)]
+        handles = [matplotlib.lines.Line2D([], [], color=colors[v], marker="o", lw=1.4,
+                                           mfc="white" if v == hollow else colors[v], label=v)
+                   for v in present]
         ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0),
                   ncol=len(handles), frameon=False, fontsize=8.5)
-        level = min((r.verdict.ci_level for r in c.rows if r.verdict.ci_level), default=None)
-        bars = (f"bars: interval of the change at {level * 100:.0f} % confidence or more "
-                "(Hodges–Lehmann, from every pair of A and B repetitions); "
-                if level else "")
-        cs.finish(fig, "B against A: change of each benchmark's median time",
-                  f"{describe(c, 'A')}\n{describe(c, 'B')}\n{bars}grey band: "
-                  f"{stats.NOISE_BAND}, never called a change; verdicts from a Mann–Whitney U "
-                  f"test (p < {stats.ALPHA}, {stats.MIN_REPETITIONS}+ repetitions a side)")
+        cs.finish(fig, title, subtitle)
         cs.save(fig, path)
+
+
+def draw(c: Comparison, path: str) -> None:
+    """compare.png: one row per benchmark, its change (log scale of B/A, labelled in %) with its
+    interval, coloured by verdict."""
+    points = []
+    for r, label in zip(c.rows, abbreviate(c.rows, 60)):
+        v = r.verdict
+        ratio = 1 + v.change
+        lo, hi = (1 + v.ci[0], 1 + v.ci[1]) if v.ci else (ratio, ratio)
+        points.append(Point(label, ratio, lo, hi, v.verdict,
+                            f"{format_change(v.change)}  {v.text()}"))
+    level = min((r.verdict.ci_level for r in c.rows if r.verdict.ci_level), default=None)
+    bars = (f"bars: interval of the change at {level * 100:.0f} % confidence or more "
+            "(Hodges–Lehmann, from every pair of A and B repetitions); " if level else "")
+    draw_changes(
+        points, path, colors=VERDICT_COLORS, hollow="too few repetitions",
+        band=stats.NOISE_THRESHOLD,
+        xlabel="change of the median wall time, B against A (log scale; left = B faster)",
+        title="B against A: change of each benchmark's median time",
+        subtitle=f"{describe(c, 'A')}\n{describe(c, 'B')}\n{bars}grey band: "
+                 f"{stats.NOISE_BAND}, never called a change; verdicts from a Mann–Whitney U "
+                 f"test (p < {stats.ALPHA}, {stats.MIN_REPETITIONS}+ repetitions a side)")
 
 
 # --- compare.py's own table (--raw) -----------------------------------------------------------
