@@ -1,7 +1,9 @@
-"""Is B faster or slower than A? Significance for two samples of repetition times.
+"""Is B faster or slower than A? Significance for two samples of repetition times, and for
+pairs of them.
 
 Pure computing: nothing here prints or draws. compare.py builds its summary and compare.png on
-it; the report, the notebook table and the machine section are meant to reuse it.
+it, ab.py its paired verdicts (judge_pairs, at the end); the report, the notebook table and the
+machine section are meant to reuse it.
 
     v = judge([1.02e-3, 1.01e-3, ...], [0.81e-3, 0.80e-3, ...])   # seconds, one per repetition
     v.verdict   -> "faster"
@@ -193,3 +195,157 @@ def geometric_mean(ratios: Iterable[float]) -> float:
     if not logs:
         raise ValueError("geometric_mean of no ratios")
     return math.exp(math.fsum(logs) / len(logs))
+
+
+# --- paired comparisons (scripts/ab) ----------------------------------------------------------
+#
+# scripts/ab measures A and B in pairs, one repetition of each close in time and in a random
+# order, so the machine's drift hits both halves of a pair alike and cancels in the ratio B/A.
+# With A and B the same, the order being random makes log(B/A) symmetric about 0, whatever the
+# noise: the Wilcoxon signed-rank interval below is then exact, and an A/A session calls a
+# benchmark changed with probability at most 1 − PAIRED_LEVEL (before the minimum effect).
+
+# The confidence of the paired interval. asv calls a change only at p < 0.002: a session judges
+# every benchmark of a suite at once (86 in the smoke suite), and at 95 % an A/A session would
+# call about four of them changed, at 99 % about one; at 99.8 % about one session in six calls
+# one (before MIN_EFFECT removes most of those).
+PAIRED_LEVEL = 0.998
+
+# A change smaller than this is "no change" even when the interval excludes 0: two builds of
+# the same code differ that much by code layout alone, and no user asks about less.
+MIN_EFFECT = 0.02
+
+# Fewer pairs than this: no verdict. 2 / 2^n is the smallest two-sided p that n pairs can give;
+# below 10 pairs it is above 1 − PAIRED_LEVEL, so no interval could ever exclude 0. From 20
+# pairs on (scripts/ab's default) one wild pair cannot move the interval: it drops 26 of the 210
+# Walsh averages at each end, and one pair spoils 20.
+MIN_PAIRS = 10
+
+PAIRED_VERDICTS = ("slower", "faster", "too noisy", "no change", "too few pairs")
+
+
+@dataclass(frozen=True)
+class PairedVerdict:
+    """B against A from n pairs (a_i, b_i) of times in seconds. ratio is the median of b_i / a_i,
+    ci the interval of the ratio at confidence ci_level (None below 2 pairs), noise the pairs'
+    own spread (robust sd of log(b_i / a_i): 0.05 means a pair's ratio wanders by about 5 %)."""
+    median_a: float
+    median_b: float
+    ratio: float
+    ci: tuple[float, float] | None
+    ci_level: float | None
+    noise: float
+    n: int
+    verdict: str
+
+    @property
+    def change(self) -> float:
+        return self.ratio - 1
+
+    @property
+    def negligible(self) -> bool:
+        """The interval excludes no change, but the change is under MIN_EFFECT."""
+        return self.verdict == "no change" and self.ci is not None and \
+            (self.ci[0] > 1 or self.ci[1] < 1)
+
+    def text(self) -> str:
+        """The verdict and the interval of the change: 'slower (+7.2 to +12.1 %)', 'no change
+        (-1.0 to +1.5 %)', 'no change (under 2 %: +0.7 to +1.4 %)', 'too noisy (anywhere from
+        -12.0 to +20.1 %)', 'too few pairs (9; 10+ needed)'."""
+        if self.verdict == "too few pairs":
+            return f"too few pairs ({self.n}; {MIN_PAIRS}+ needed)"
+        span = f"{(self.ci[0] - 1) * 100:+.1f} to {(self.ci[1] - 1) * 100:+.1f} %"
+        if self.negligible:
+            return f"no change (under {MIN_EFFECT * 100:g} %: {span})"
+        if self.verdict == "too noisy":
+            return f"too noisy (anywhere from {span})"
+        return f"{self.verdict} ({span})"
+
+
+def _signed_rank_null_counts(n: int) -> list[int]:
+    """How many of the 2^n sign patterns of n untied ranks give W+ = 0, 1, ..., n(n+1)/2: the
+    coefficients of prod_{i=1..n} (1 + q^i)."""
+    top = n * (n + 1) // 2
+    c = [1] + [0] * top
+    for i in range(1, n + 1):
+        for w in range(top, i - 1, -1):
+            c[w] += c[w - i]
+    return c
+
+
+# Up to this many pairs the signed-rank distribution is counted exactly (2^60 fits a float's
+# exponent easily; Python's integers are exact); beyond, the normal approximation.
+EXACT_SIGNED_RANK = 60
+
+
+def _walsh_rank(n: int, level: float) -> tuple[int, float]:
+    """k (1-based) such that the k-th smallest and k-th largest of the n(n+1)/2 Walsh averages
+    bound an interval of confidence >= level, and that confidence; k = 1 and the confidence it
+    does give when n pairs are too few for `level`."""
+    tail = (1 - level) / 2
+    top = n * (n + 1) // 2
+    if n > EXACT_SIGNED_RANK:
+        sd = math.sqrt(n * (n + 1) * (2 * n + 1) / 24)
+        k = max(1, math.floor(top / 2 + 0.5 - norm.ppf(1 - tail) * sd))
+        return k, 1 - 2 * norm.cdf((k - 0.5 - top / 2) / sd)
+    counts = _signed_rank_null_counts(n)
+    total = 2 ** n
+    below, k = 0, 0
+    while below + counts[k] <= tail * total:  # P(W+ <= k) <= tail
+        below += counts[k]
+        k += 1
+    if k == 0:
+        k, below = 1, counts[0]
+    return k, 1 - 2 * below / total
+
+
+def paired_interval(logs: Sequence[float], level: float = PAIRED_LEVEL):
+    """((low, high), confidence) of the centre of the log ratios, as ratios: the Wilcoxon
+    signed-rank interval (Hodges–Lehmann), from the order statistics of the Walsh averages
+    (d_i + d_j) / 2, i <= j. Distribution-free and exact for a distribution symmetric about its
+    centre; None below 2 values."""
+    n = len(logs)
+    if n < 2:
+        return None
+    walsh = sorted((logs[i] + logs[j]) / 2 for i in range(n) for j in range(i, n))
+    k, got = _walsh_rank(n, level)
+    return (math.exp(walsh[k - 1]), math.exp(walsh[len(walsh) - k])), got
+
+
+def robust_sd(values: Sequence[float]) -> float:
+    """1.4826 × the median absolute deviation: the sd for normal data, unmoved by a few
+    outliers; 0 for fewer than 2 values."""
+    if len(values) < 2:
+        return 0.0
+    m = statistics.median(values)
+    return 1.4826 * statistics.median(abs(v - m) for v in values)
+
+
+def judge_pairs(pairs: Sequence[tuple[float, float]]) -> PairedVerdict:
+    """The verdict on B against A from pairs (a_i, b_i) of times in seconds (all > 0):
+    - too few pairs: fewer than MIN_PAIRS;
+    - slower / faster: the interval of the ratio excludes 1 and the median ratio is at least
+      MIN_EFFECT away from it;
+    - no change: the interval lies within ±MAX_UNSEEN_CHANGE (a change that large would have
+      shown), or it excludes 1 but the change is under MIN_EFFECT;
+    - too noisy: otherwise: the pairs' own noise leaves room for a change of MAX_UNSEEN_CHANGE."""
+    if not pairs:
+        raise ValueError("judge_pairs needs at least one pair")
+    if min(min(p) for p in pairs) <= 0:
+        raise ValueError("judge_pairs needs times greater than 0")
+    logs = [math.log(b / a) for a, b in pairs]
+    ratio = math.exp(statistics.median(logs))
+    interval = paired_interval(logs)
+    ci, level = interval if interval else (None, None)
+    n = len(pairs)
+    if n < MIN_PAIRS or ci is None:
+        verdict = "too few pairs"
+    elif (ci[0] > 1 or ci[1] < 1) and abs(ratio - 1) >= MIN_EFFECT:
+        verdict = "slower" if ratio > 1 else "faster"
+    elif ci[0] > 1 or ci[1] < 1 or max(1 - ci[0], ci[1] - 1) <= MAX_UNSEEN_CHANGE:
+        verdict = "no change"
+    else:
+        verdict = "too noisy"
+    return PairedVerdict(statistics.median(a for a, _ in pairs),
+                         statistics.median(b for _, b in pairs), ratio, ci, level,
+                         robust_sd(logs), n, verdict)
