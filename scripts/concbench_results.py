@@ -437,6 +437,27 @@ def write_atomic(path: str, data: bytes | str) -> None:
         raise
 
 
+# --- the positive control --------------------------------------------------------------------
+
+# concbench --inject_slowdown=PCT records PCT here: every compute step did PCT % more work.
+SLOWDOWN_KEY = "concbench_inject_slowdown_pct"
+
+
+def injected_slowdown(context: dict) -> float:
+    """The slowdown a run injected (--inject_slowdown), in percent; 0 when none."""
+    try:
+        pct = float(context.get(SLOWDOWN_KEY) or 0)
+    except (TypeError, ValueError):
+        return 0.0
+    return pct if pct > 0 and math.isfinite(pct) else 0.0
+
+
+def slowdown_note(pct: float) -> str:
+    """What an injected slowdown means, for every output that shows a run's numbers."""
+    return (f"every compute step did {pct:g} % more work (--inject_slowdown={pct:g}, a positive "
+            "control): a benchmark is slower by that times its share of compute")
+
+
 # --- matching runs ---------------------------------------------------------------------------
 
 def key_name(b: Bench) -> str:

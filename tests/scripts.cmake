@@ -1,4 +1,4 @@
-# Tests of the Python scripts (scripts/plot, report, sweep, stats, compare, notebook_python) and of
+# Tests of the Python scripts (scripts/plot, report, sweep, stats, compare, ab, notebook_python) and of
 # scripts/run after a failed run: stdlib unittest against the JSON fixtures in
 # tests/scripts/fixtures, a fake concbench binary and the live notebook runner in its --quick
 # mode, run with the interpreter
@@ -7,14 +7,17 @@
 # exception, scripts_sweep_help, runs the real binary's --help: its path comes in
 # CONCBENCH_BINARY (without it the test skips).
 if(NOT CONCBENCH_SANITIZE)
-  foreach(t results notebook_cells plot report sweep sweep_help stats compare notebook_python answer machine
-      run)
+  foreach(t results notebook_cells plot report sweep sweep_help stats compare ab notebook_python answer
+      machine run)
     add_test(NAME scripts_${t}
       COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_${t}
       WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)
     set_tests_properties(scripts_${t} PROPERTIES TIMEOUT 300
       ENVIRONMENT "MPLBACKEND=Agg;PYTHONDONTWRITEBYTECODE=1")
   endforeach()
+  # scripts/ab runs whole sessions of the fake binary and builds revisions of a throwaway
+  # repository with cmake: a minute on an idle machine, several on a loaded one.
+  set_tests_properties(scripts_ab PROPERTIES TIMEOUT 900)
   set_property(TEST scripts_sweep_help APPEND PROPERTY
     ENVIRONMENT "CONCBENCH_BINARY=$<TARGET_FILE:concbench>")
 endif()

@@ -2,8 +2,9 @@
 """A stand-in for the concbench binary, for testing scripts/sweep without building or waiting.
 
 It speaks the same command line (--help with the grid flags, --suite, --KEY=LIST overrides,
---benchmark_list_tests, --benchmark_filter, --benchmark_repetitions, --benchmark_out) and writes
-Google Benchmark-shaped JSON. Environment knobs for the error paths:
+--no_probe, --inject_slowdown=PCT (cpu workloads take PCT % longer), --benchmark_list_tests,
+--benchmark_filter, --benchmark_repetitions, --benchmark_out) and writes Google Benchmark-shaped
+JSON. Environment knobs for the error paths:
   FAKE_CONCBENCH_DELAY=S       sleep S seconds per benchmark (to interrupt a sweep mid-run)
   FAKE_CONCBENCH_FAIL=FAMILY   that family's first benchmark reports an error; exit 1
   FAKE_CONCBENCH_CRASH=FAMILY  die (exit 134) in that family before writing any JSON
@@ -51,6 +52,7 @@ def die(msg, code=2):
 
 def main(argv):
     suite, overrides, listing, filt, reps, out = "notebook", {}, False, "", 1, None
+    slowdown = 0.0
     for a in argv:
         key, _, value = a[2:].partition("=")
         if a == "--help":
@@ -83,8 +85,15 @@ def main(argv):
             reps = int(value)
         elif key == "benchmark_out":
             out = value
-        elif key == "benchmark_out_format":
+        elif key == "benchmark_out_format" or a == "--no_probe":
             pass
+        elif key == "inject_slowdown":
+            try:
+                slowdown = float(value)
+            except ValueError:
+                slowdown = -1
+            if not 0 <= slowdown <= 1000:
+                die(f"--inject_slowdown needs a number of percent from 0 to 1000, got '{value}'")
         else:
             die(f"unrecognized command-line flag: {a}")
     benches = []
@@ -106,8 +115,9 @@ def main(argv):
 
     def write(**partial):
         if out:
+            extra = {"concbench_inject_slowdown_pct": f"{slowdown:g}"} if slowdown else {}
             with open(out + ".tmp", "w") as f:
-                json.dump({"context": {**CONTEXT, "concbench_suite": suite, **partial},
+                json.dump({"context": {**CONTEXT, "concbench_suite": suite, **extra, **partial},
                            "benchmarks": rows}, f, indent=2)
             os.replace(out + ".tmp", out)
 
@@ -128,6 +138,8 @@ def main(argv):
             continue
         for r in range(reps):
             t = ideal * 1.05 + 1e-4
+            if family.endswith("/cpu"):
+                t *= 1 + slowdown / 100
             rows.append({"name": name, "run_name": name, "run_type": "iteration",
                          "repetitions": reps, "repetition_index": r, "threads": 1,
                          "iterations": 10, "real_time": t * 1e3, "cpu_time": 0.01,

@@ -339,6 +339,52 @@ def compare_runs():
             concbench_git_commit="7870429c0ffe", date="2026-11-26T09:12:00+00:00")
 
 
+# scripts/ab's paired session: (benchmark, what B does to each pair's ratio B/A). Every A time
+# drifts up by half over the session (a machine slowing down), which the pairs cancel.
+AB_PAIRS = 12
+AB_BENCHMARKS = {
+    "sync/sleep/tasks:2/sleep_ms:1": ("identical", 2.2e-3),            # no change, ratio 1
+    "sync/cpu/tasks:2/n:1000": ("shift 10", 2.8e-6),                   # slower, +10 %
+    "threads/cpu/tasks:2/workers:2/n:1000": ("shift 10, one wild", 24e-6),  # slower despite it
+    "threads/startup/workers:2": ("noisy", 135e-6),                    # too noisy
+    "sync/trabajo/tasks:3": ("shift 1", 165e-6),                       # no change (under 2 %)
+    "processes/cpu/tasks:2/workers:2/n:1000/chunksize:1": ("fails in B", 1.2e-3),
+}
+
+
+def ab_runs():
+    """A.json and B.json of a scripts/ab session of AB_PAIRS pairs: one row per pair and
+    benchmark, repetition_index = the pair."""
+    rng = random.Random(23)
+    rows = {"A": [], "B": []}
+    for fi, (bench, (what, base)) in enumerate(AB_BENCHMARKS.items()):
+        run_name = bench + "/iterations:10/real_time"
+        for i in range(AB_PAIRS):
+            a = base * (1 + 0.5 * i / (AB_PAIRS - 1)) * (1 + 0.01 * rng.uniform(-1, 1))
+            jitter = 1 + 0.005 * rng.uniform(-1, 1)
+            ratio = {"identical": 1.0, "shift 10": 1.10 * jitter, "shift 1": 1.01 * jitter,
+                     "noisy": math.exp(rng.gauss(0, 0.3)), "fails in B": jitter,
+                     "shift 10, one wild": 3.0 if i == 5 else 1.10 * jitter}[what]
+            for side, t in (("A", a), ("B", a * ratio)):
+                row = {"name": run_name, "family_index": fi, "per_family_instance_index": 0,
+                       "run_name": run_name, "run_type": "iteration", "repetitions": AB_PAIRS,
+                       "repetition_index": i, "threads": 1, "iterations": 10,
+                       "real_time": t * 1e3, "cpu_time": t * 1e3, "time_unit": "ms"}
+                if side == "B" and what == "fails in B" and i == 3:
+                    row.update(error_occurred=True, error_message="worker 1 (pid 4242) killed "
+                               "by signal 9 (SIGKILL) during task 2", real_time=0.0)
+                rows[side].append(row)
+    for side in ("A", "B"):
+        ctx = dict(CONTEXT, concbench_suite="smoke", concbench_options="suite=smoke",
+                   ab_side=side, ab_pairs=AB_PAIRS, ab_seed=23)
+        if side == "B":
+            ctx.update(concbench_inject_slowdown_pct="10",
+                       concbench_options="suite=smoke inject_slowdown=10")
+        with open(os.path.join(OUT, f"ab_{side}.json"), "w") as f:
+            json.dump({"context": ctx, "benchmarks": rows[side]}, f)
+            f.write("\n")
+
+
 def sweep():
     w = Writer(reps=1, seed=2)  # a sweep runs one repetition by default
     for sleep_ms in (1, 10):
@@ -430,6 +476,7 @@ if __name__ == "__main__":
     notebook()
     notebook_run()
     compare_runs()
+    ab_runs()
     sweep()
     errors()
     partial()

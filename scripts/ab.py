@@ -1,0 +1,686 @@
+"""Did a change make concbench's benchmarks faster or slower? Two builds, measured in pairs in one
+session, on the same machine at the same time.
+
+    scripts/ab A B [--pairs=N] [--a-flags='...'] [--b-flags='...'] [--fail-on-regression=PCT]
+                   [-o DIR] [--all] [--seed=N] [concbench flags, e.g. --suite=smoke]
+
+A and B are git revisions of this repository (HEAD, main, a1b2c3d, HEAD~3) or paths to two
+concbench binaries; A is the baseline. A revision is built once, out of the working tree (a
+detached `git worktree` under build/ab/, removed afterwards whatever happens), in Release, and
+its binary kept as build/ab/<commit>/concbench: a second call with the same commit reuses it.
+To measure uncommitted work, give the binary: `scripts/ab HEAD build/release/concbench`.
+
+Both binaries list their benchmarks with the same concbench flags; the benchmarks present in
+both (matched by name without Google Benchmark's iterations:N) are measured in N pairs (--pairs,
+default 20). Each pair is one process of A and one of B, in a random order (A B, B A, B A, A B,
+...; --seed makes it repeatable), each running every common benchmark once
+(--benchmark_repetitions=1, --no_probe) with the same arguments. --a-flags and --b-flags add
+flags to one side only: `--b-flags='--inject_slowdown=10'` makes B do 10 % more work in every
+compute step, a positive control that the comparison must catch.
+
+Why whole-suite processes, alternated: the fixed cost of a process is its start, registering
+the families and (skipped here) the machine probe; the cost of a benchmark is its set-up
+(pools, calibration, servers) and its timed loop, paid again at every repetition whether or
+not the process is new. A benchmark-at-a-time schedule (one process per benchmark per side per
+pair) adds a process start to every measurement: on the 2-vCPU VM, 10 pairs of the smoke suite
+took 31 s a pair that way against 10.5 s a pair as whole-suite processes, and the pairs' spread
+was no smaller (the median benchmark's robust sd of log(B/A) was 0.41 against 0.37 and 0.38,
+under the same load). So one pair of processes measures every benchmark once in A and once in
+B, about one suite-run apart (≈ 5 s for the smoke suite), in both orders at random: whatever
+drifts more slowly than that hits both halves of a pair alike and cancels in the ratio B/A,
+and the random order cancels what favours the first or the second process of a pair.
+
+The verdict on each benchmark comes from its paired ratios B/A (scripts/stats.py, judge_pairs):
+the median ratio, its 99.8 % interval (the Wilcoxon signed-rank interval, exact here because a
+random order makes an A/A ratio symmetric about 1), and the pairs' own noise (the robust sd of
+log B/A). "slower"/"faster": the interval excludes no change and the median change is 2 % or
+more. "no change": the interval lies within ±10 % (a change that large would have shown), or
+it excludes no change but the change is under 2 %. "too noisy": the pairs are too noisy to rule
+out a 10 % change. "too few pairs": under 10 pairs (no interval can reach 99.8 % then).
+
+Output: the header (what A and B are, with any injected slowdown, the session and the machine's
+load), the verdicts counted, a table of the benchmarks with a verdict other than "no change"
+(every benchmark with --all), then ab.png (each benchmark's ratio with its interval) and the
+folder results/<date>_<host>_ab/ (or -o DIR): A.json and B.json (Google Benchmark JSON, one row
+per repetition, repetition_index = pair), ab.txt (this summary) and ab.png.
+
+Exit status: 0; 1 with --fail-on-regression=PCT when a benchmark is "slower" by more than PCT
+percent (a `regression:` line on stderr names it); 2 for bad input (an unknown revision, one
+that does not build, binaries with no benchmark in common, a bad flag, for ab or concbench),
+after one `fatal:` line and with nothing written; 130 when interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import compare
+import concbench_results as cr
+import stats
+from sweep import stop
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE = os.path.join(REPO, "build", "ab")
+BINARY = "concbench"
+
+DEFAULT_PAIRS = 20
+
+# Flags ab sets itself on every measuring process; given by the user they would break the pairing
+# or the files ab reads.
+OWN_FLAGS = ("benchmark_repetitions", "benchmark_out", "benchmark_out_format", "benchmark_format",
+             "benchmark_list_tests", "display", "console_out", "probe", "list_models",
+             "list_workloads", "list_cells")
+
+# A process's deadline: this many times the longest one so far, and at least MIN_DEADLINE_S; the
+# first gets FIRST_DEADLINE_S. concbench's own watchdog ends a stalled benchmark long before.
+DEADLINE_FACTOR = 5
+MIN_DEADLINE_S = 120.0
+FIRST_DEADLINE_S = 1800.0
+# One side's process failing without results this many times in a row ends the session.
+MAX_FAILURES_IN_A_ROW = 2
+
+VERDICT_COLORS = {"slower": "#d62728", "faster": "#2ca02c", "too noisy": "#ff7f0e",
+                  "no change": "#7f7f7f", "too few pairs": "#9467bd"}
+
+
+class UsageError(Exception):
+    """Bad input: one line, printed as fatal: and exit 2."""
+
+
+# --- the two binaries ---------------------------------------------------------------------------
+
+@dataclass
+class Side:
+    label: str            # "A" or "B"
+    spec: str             # what the user gave: a revision or a path
+    flags: list[str]      # flags for this side only
+    binary: str = ""
+    commit: str | None = None
+    names: dict[str, str] = field(default_factory=dict)  # key name -> full benchmark name
+    context: dict = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """'A = HEAD  (commit a03fffa22ae0, build/ab/a03f…/concbench)', or for a binary the
+        commit it says it was built from."""
+        if self.commit:
+            what = f"commit {self.commit[:12]}, {os.path.relpath(self.binary, os.getcwd())}"
+        else:
+            what = f"built from {self.context.get('concbench_git_commit') or 'an unknown commit'}"
+        flags = f", with {shlex.join(self.flags)}" if self.flags else ""
+        return f"{self.label} = {self.spec}  ({what}{flags})"
+
+
+def git(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", REPO, *args], capture_output=True, text=True,
+                          check=check)
+
+
+def resolve(side: Side, log=print) -> None:
+    """Sets side.binary (and side.commit for a revision), building the revision if its binary is
+    not cached yet."""
+    spec = side.spec
+    if os.path.isfile(spec):
+        if not os.access(spec, os.X_OK):
+            raise UsageError(f"{side.label}: {spec} is a file but not executable")
+        side.binary = os.path.abspath(spec)
+        return
+    if not spec or spec.startswith("-"):
+        raise UsageError(f"{side.label}: '{spec}' is neither a concbench binary nor a revision")
+    p = git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{spec}^{{commit}}",
+            check=False)
+    if p.returncode != 0:
+        raise UsageError(f"{side.label}: '{spec}' is neither a concbench binary nor a revision "
+                         f"of {REPO}")
+    side.commit = p.stdout.strip()
+    side.binary = os.path.join(CACHE, side.commit, BINARY)
+    if not os.access(side.binary, os.X_OK):
+        build(side, log)
+
+
+def build(side: Side, log) -> None:
+    """Builds side.commit's concbench in Release, in a detached worktree under build/ab/ that is
+    removed afterwards (on an error or an interruption too), and keeps the binary alone."""
+    short = side.commit[:12]
+    os.makedirs(CACHE, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".build-{short}-", dir=CACHE)
+    src, out = os.path.join(tmp, "src"), os.path.join(tmp, "build")
+    log_path = os.path.join(CACHE, f"{short}.log")
+    jobs = str(os.cpu_count() or 2)
+    log(f"ab: building {side.label} = {side.spec} (commit {short}) in Release; the binary is "
+        f"kept for the next time")
+    added = False
+    try:
+        with open(log_path, "w") as f:
+            def step(what, cmd):
+                f.write(f"==> {' '.join(cmd)}\n")
+                f.flush()
+                proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
+                try:
+                    rc = proc.wait()
+                except BaseException:  # interrupted: the step's whole process group goes too
+                    stop(proc, ((signal.SIGTERM, 5), (signal.SIGKILL, 30)))
+                    raise
+                if rc != 0:
+                    raise UsageError(f"{side.label}: commit {short} does not build: {what} "
+                                     f"failed (exit {rc}); its output is in "
+                                     f"{os.path.relpath(log_path, os.getcwd())}")
+            step("git worktree add", ["git", "-C", REPO, "worktree", "add", "--detach", src,
+                                      side.commit])
+            added = True
+            step("cmake (configure)", ["cmake", "-S", src, "-B", out,
+                                       "-DCMAKE_BUILD_TYPE=Release",
+                                       "-DCONCBENCH_BUILD_TESTS=OFF"])
+            step("cmake --build", ["cmake", "--build", out, "-j", jobs, "--target", BINARY])
+        built = os.path.join(out, BINARY)
+        if not os.access(built, os.X_OK):
+            raise UsageError(f"{side.label}: commit {short} built no {BINARY} binary; the build's "
+                             f"output is in {os.path.relpath(log_path, os.getcwd())}")
+        final = os.path.dirname(side.binary)
+        os.makedirs(final, exist_ok=True)
+        shutil.copy2(built, os.path.join(final, f".{BINARY}.tmp"))
+        os.replace(os.path.join(final, f".{BINARY}.tmp"), side.binary)
+        os.unlink(log_path)
+    except UsageError:
+        raise  # the log stays: the fatal line points to it
+    except BaseException:
+        if os.path.exists(log_path):
+            os.unlink(log_path)
+        raise
+    finally:
+        if added:
+            git("worktree", "remove", "--force", src, check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+        git("worktree", "prune", check=False)
+
+
+# --- the concbench command lines ----------------------------------------------------------------
+
+def flag_name(arg: str) -> str:
+    return arg.lstrip("-").split("=", 1)[0]
+
+
+def check_flags(flags: list[str], where: str = "") -> None:
+    """Refuses what is not a flag, and the flags ab sets itself; `where` names the option the
+    flags came from."""
+    where = f" in {where}" if where else ""
+    for a in flags:
+        if not a.startswith("-"):
+            raise UsageError(f"unexpected argument '{a}'{where} (concbench flags start with --)")
+        if flag_name(a) in OWN_FLAGS:
+            hint = " (--pairs says how many)" if flag_name(a) == "benchmark_repetitions" else ""
+            raise UsageError(f"{a}{where}: scripts/ab sets --{flag_name(a)} itself{hint}")
+
+
+def without_filter(flags: list[str]) -> list[str]:
+    return [a for a in flags if flag_name(a) != "benchmark_filter"]
+
+
+def escape(name: str) -> str:
+    """A benchmark name as a POSIX extended regular expression (Google Benchmark's filter)
+    matching it literally: '[.]' rather than '\\.', which some regex libraries refuse."""
+    special = {"]": "[]]", "^": "\\^", "\\": "[\\]"}
+    return "".join(special.get(c, f"[{c}]") if c in ".[]()*+?{}|^$\\" else c for c in name)
+
+
+def list_benchmarks(side: Side, flags: list[str]) -> None:
+    """side.names from `concbench <flags> --benchmark_list_tests=true`."""
+    cmd = [side.binary, *flags, *side.flags, "--benchmark_list_tests=true"]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise UsageError(f"{side.label}: cannot run {side.binary}: {e}") from None
+    if p.returncode != 0:
+        lines = [ln.strip() for ln in p.stderr.splitlines() if ln.strip()]
+        why = lines[-1] if lines else f"exit {p.returncode}"
+        why = why.removeprefix("concbench: ")
+        raise UsageError(f"{side.label}: concbench refused the flags "
+                         f"{shlex.join(flags + side.flags) or '(none)'}: {why}")
+    for name in p.stdout.split():
+        parsed = cr.parse_name(name)
+        if parsed:
+            bench = cr.Bench(name, parsed, 0)
+            side.names.setdefault(cr.key_name(bench), name)
+    if not side.names:
+        raise UsageError(f"{side.label}: {side.binary} listed no concbench benchmark")
+
+
+def common_keys(a: Side, b: Side) -> list[str]:
+    keys = [k for k in a.names if k in b.names]
+    if not keys:
+        raise UsageError(
+            f"A and B have no benchmark in common: nothing to compare (A lists "
+            f"{len(a.names)}, e.g. {next(iter(a.names))}; B lists {len(b.names)}, e.g. "
+            f"{next(iter(b.names))})")
+    return keys
+
+
+def run_command(side: Side, flags: list[str], keys: list[str], out: str) -> list[str]:
+    """The command of one measuring process of `side`: every common benchmark once."""
+    if len(keys) == len(side.names):
+        selected = flags  # every benchmark it lists: the user's own filter, if any, says so
+    else:
+        selected = without_filter(flags) + [
+            "--benchmark_filter=^(" + "|".join(escape(side.names[k]) for k in keys) + ")$"]
+    return [side.binary, *selected, *side.flags, "--no_probe", "--benchmark_repetitions=1",
+            f"--benchmark_out={out}", "--benchmark_out_format=json"]
+
+
+# --- the session --------------------------------------------------------------------------------
+
+@dataclass
+class Session:
+    pairs: int
+    seed: int
+    order: list[str] = field(default_factory=list)  # "AB" or "BA" per pair
+    rows: dict[str, list[dict]] = field(default_factory=lambda: {"A": [], "B": []})
+    contexts: dict[str, dict] = field(default_factory=dict)
+    seconds: float = 0.0
+    load: tuple[float, float] = (float("nan"), float("nan"))
+    lost: list[str] = field(default_factory=list)  # processes that gave no results, and why
+
+
+def run_one(cmd: list[str], deadline_s: float) -> tuple[int, str]:
+    """Runs one measuring process in its own process group; (exit status, its last stderr line).
+    Past the deadline the group is ended and the status is -1."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=deadline_s)
+    except subprocess.TimeoutExpired:
+        stop(proc, ((signal.SIGTERM, 10), (signal.SIGKILL, 30)))
+        return -1, f"past its deadline of {deadline_s:.0f} s"
+    except BaseException:
+        stop(proc)
+        raise
+    lines = [ln.strip() for ln in (err or "").splitlines() if ln.strip()]
+    return proc.returncode, (lines[-1] if lines else "")
+
+
+def read_rows(path: str) -> tuple[dict, list[dict]]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        return data.get("context") or {}, [r for r in data.get("benchmarks") or []
+                                           if isinstance(r, dict)]
+    except (OSError, ValueError):
+        return {}, []
+
+
+def measure(a: Side, b: Side, flags: list[str], keys: list[str], pairs: int, seed: int,
+            progress) -> Session:
+    """Runs the pairs; each row is tagged with its pair (repetition_index)."""
+    rng = random.Random(seed)
+    s = Session(pairs, seed)
+    sides = {"A": a, "B": b}
+    failures = {"A": 0, "B": 0}
+    longest = 0.0
+    start = time.monotonic()
+    s.load = (os.getloadavg()[0], float("nan"))
+    with tempfile.TemporaryDirectory(prefix="concbench-ab-") as tmp:
+        for i in range(pairs):
+            order = rng.choice(("AB", "BA"))
+            s.order.append(order)
+            for label in order:
+                out = os.path.join(tmp, f"{label}{i}.json")
+                deadline = (FIRST_DEADLINE_S if not longest
+                            else max(MIN_DEADLINE_S, DEADLINE_FACTOR * longest))
+                t0 = time.monotonic()
+                rc, last = run_one(run_command(sides[label], flags, keys, out), deadline)
+                longest = max(longest, time.monotonic() - t0)
+                context, rows = read_rows(out)
+                if not rows:
+                    failures[label] += 1
+                    s.lost.append(f"pair {i + 1}, {label}: exit {rc}" + (f": {last}" if last
+                                                                           else ""))
+                    if failures[label] >= MAX_FAILURES_IN_A_ROW:
+                        raise UsageError(f"{label}'s concbench gave no results {failures[label]} "
+                                         f"times in a row (exit {rc}" + (f": {last})" if last
+                                                                          else ")"))
+                    continue
+                failures[label] = 0
+                s.contexts.setdefault(label, context)
+                for r in rows:
+                    if r.get("run_type", "iteration") == "iteration":
+                        s.rows[label].append(dict(r, repetition_index=i, repetitions=pairs))
+            progress(i + 1, pairs, time.monotonic() - start)
+    s.seconds = time.monotonic() - start
+    s.load = (s.load[0], os.getloadavg()[0])
+    return s
+
+
+# --- the verdicts -------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    """One benchmark measured in both builds: the fields compare.abbreviate reads, and its
+    verdict."""
+    key: str
+    a: cr.Bench
+    b: cr.Bench
+    verdict: stats.PairedVerdict
+
+
+@dataclass
+class Analysis:
+    rows: list[Row]
+    failed: list[tuple[str, str, str]]  # (side, key, why)
+    slowdown: dict[str, float]          # side -> injected slowdown, percent
+
+
+def times_by_pair(bench: cr.Bench) -> dict[int, float]:
+    out = {}
+    for r in bench.reps:
+        t = cr._row_seconds(r)
+        if t is not None and t > 0:
+            out[int(r.get("repetition_index", len(out)))] = t
+    return out
+
+
+def analyse(a: cr.Results, b: cr.Results) -> Analysis:
+    """Pairs each benchmark's repetitions of A and B by pair index and judges them."""
+    ka, kb = compare.keyed(a), compare.keyed(b)
+    rows, failed = [], []
+    for k in (k for k in ka if k in kb):
+        ba, bb = ka[k], kb[k]
+        why = [(side, x.errors[0]) for side, x in (("A", ba), ("B", bb)) if x.failed]
+        if why:
+            failed.extend((side, k, msg) for side, msg in why)
+            continue
+        ta, tb = times_by_pair(ba), times_by_pair(bb)
+        pairs = [(ta[i], tb[i]) for i in sorted(ta) if i in tb]
+        if not pairs:
+            failed.append(("A and B", k, "no pair measured in both"))
+            continue
+        rows.append(Row(k, ba, bb, stats.judge_pairs(pairs)))
+    order = {v: i for i, v in enumerate(stats.PAIRED_VERDICTS)}
+    rows.sort(key=lambda r: (order[r.verdict.verdict], -abs(r.verdict.change)))
+    return Analysis(rows, failed, {side: cr.injected_slowdown(res.context)
+                                   for side, res in (("A", a), ("B", b))})
+
+
+def regressions(an: Analysis, pct: float) -> list[Row]:
+    return [r for r in an.rows if r.verdict.verdict == "slower" and r.verdict.change * 100 > pct]
+
+
+# --- the summary --------------------------------------------------------------------------------
+
+def plural(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def format_duration(s: float) -> str:
+    return f"{s:.0f} s" if s < 60 else f"{int(s // 60)} min {s % 60:02.0f} s"
+
+
+def slowdown_lines(an: Analysis) -> list[str]:
+    return [f"{side}: {cr.slowdown_note(pct)}" for side, pct in an.slowdown.items() if pct > 0]
+
+
+def header_lines(a: Side, b: Side, s: Session, flags: list[str], an: Analysis) -> list[str]:
+    load = " → ".join(f"{x:.2f}" for x in s.load)
+    return [a.describe(), b.describe(), *slowdown_lines(an),
+            f"session: {plural(s.pairs, 'pair')} in {format_duration(s.seconds)}, one repetition of each "
+            f"benchmark per process, A and B in a random order per pair (seed {s.seed}); "
+            f"load {load}; concbench flags: {shlex.join(flags) or '(none)'}"]
+
+
+def tally_line(an: Analysis) -> str:
+    counts = [(v, sum(r.verdict.verdict == v for r in an.rows)) for v in stats.PAIRED_VERDICTS]
+    n = len(an.rows)
+    return (", ".join(f"{v} {k}" for v, k in counts if k) +
+            f" ({n} benchmark{'s' if n != 1 else ''}; {stats.PAIRED_LEVEL * 100:g} % intervals, "
+            f"changes under {stats.MIN_EFFECT * 100:g} % are no change)")
+
+
+def table_lines(rows: list[Row], width: int = compare.WIDTH) -> list[str]:
+    def span(v):
+        if v.ci is None or v.verdict == "too few pairs":
+            return "-"
+        return f"{compare.format_change(v.ci[0] - 1)[:-2]} to {compare.format_change(v.ci[1] - 1)}"
+    cells = [(r.verdict.verdict + ("*" if r.verdict.negligible else ""),
+              compare.format_change(r.verdict.change), span(r.verdict),
+              f"{r.verdict.noise * 100:.1f} %", cr.format_seconds(r.verdict.median_a))
+             for r in rows]
+    titles = ("verdict", "change", "interval of B/A", "noise", "A")
+    widths = [max(len(t), *(len(x[i]) for x in cells)) for i, t in enumerate(titles)]
+    names = compare.abbreviate(rows, max(len("benchmark"), width - sum(widths) - 2 * 5))
+
+    def line(cols, name):
+        return "  ".join([cols[0].ljust(widths[0])] + [x.rjust(w) for x, w in
+                                                       zip(cols[1:], widths[1:])] + [name])
+    return [line(titles, "benchmark")] + [line(x, n) for x, n in zip(cells, names)]
+
+
+def summary_lines(a: Side, b: Side, s: Session, flags: list[str], an: Analysis,
+                  show_all: bool) -> list[str]:
+    shown = an.rows if show_all else [r for r in an.rows if r.verdict.verdict != "no change"]
+    hidden = len(an.rows) - len(shown)
+    lines = header_lines(a, b, s, flags, an) + ["", tally_line(an), ""]
+    if shown:
+        lines += table_lines(shown)
+    if hidden:
+        lines.append(f"{'and ' if shown else ''}{hidden} benchmark{'s' if hidden != 1 else ''} "
+                     "with no change (every row: --all)")
+    if any(r.verdict.negligible for r in shown):
+        lines.append(f"* the interval excludes no change, but the change is under "
+                     f"{stats.MIN_EFFECT * 100:g} %")
+    lines.append("noise: how much one pair's ratio B/A wanders (robust sd of log B/A); "
+                 "A: A's median time")
+    if an.failed:
+        lines += ["", f"failed, not compared ({len(an.failed)}):"]
+        lines += [f"  {k} (in {side}): {why}" for side, k, why in an.failed]
+    if s.lost:
+        lines += ["", f"processes that gave no results ({len(s.lost)}), their pairs left out:"]
+        lines += [f"  {x}" for x in s.lost]
+    for label, side in (("A", a), ("B", b)):
+        other = b if side is a else a
+        only = [k for k in side.names if k not in other.names]
+        if only:
+            lines += ["", f"only in {label}, not compared ({len(only)}): "
+                      + ", ".join(only[:3]) + (f" and {len(only) - 3} more" if len(only) > 3
+                                               else "")]
+    return lines
+
+
+def draw(an: Analysis, a: Side, b: Side, s: Session, path: str) -> None:
+    """ab.png: each benchmark's median ratio B/A with its interval, coloured by verdict."""
+    points = []
+    for r, label in zip(an.rows, compare.abbreviate(an.rows, 60)):
+        v = r.verdict
+        lo, hi = v.ci if v.ci else (v.ratio, v.ratio)
+        points.append(compare.Point(label, v.ratio, lo, hi, v.verdict,
+                                    f"{compare.format_change(v.change)}  {v.verdict}"))
+    compare.draw_changes(
+        points, path, colors=VERDICT_COLORS, hollow="too few pairs", band=stats.MIN_EFFECT,
+        xlabel="median ratio B/A over the pairs (log scale; left = B faster)",
+        title="B against A, measured in pairs: each benchmark's ratio B/A",
+        subtitle="\n".join([a.describe(), b.describe(), *slowdown_lines(an)]) +
+        f"\n{s.pairs} pairs, A and B in a random order per pair; bars: "
+        f"{stats.PAIRED_LEVEL * 100:g} % interval (Wilcoxon signed-rank); grey band: "
+        f"±{stats.MIN_EFFECT * 100:g} %, never called a change")
+
+
+# --- command line -------------------------------------------------------------------------------
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def count(text: str) -> int:
+    if not re.fullmatch(r"\d+", text) or not 1 <= int(text) <= 1000:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 1000, not {text!r}")
+    return int(text)
+
+
+def create_parser():
+    p = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+               allow_abbrev=False)
+    p.add_argument("baseline", help="A: a revision (HEAD, main, a1b2c3d) or a concbench binary")
+    p.add_argument("contender", help="B: a revision or a concbench binary")
+    p.add_argument("--pairs", type=count, default=DEFAULT_PAIRS,
+                   help=f"pairs of processes, A and B (default {DEFAULT_PAIRS})")
+    p.add_argument("--a-flags", default="", metavar="FLAGS",
+                   help="concbench flags for A only, e.g. --a-flags='--inject_slowdown=10'")
+    p.add_argument("--b-flags", default="", metavar="FLAGS", help="concbench flags for B only")
+    p.add_argument("--fail-on-regression", metavar="PCT", type=compare.percent,
+                   help="exit 1 when a benchmark is 'slower' by more than PCT percent")
+    p.add_argument("-o", "--output", metavar="DIR",
+                   help="the folder to write (default: results/<date>_<host>_ab/)")
+    p.add_argument("--all", action="store_true", help="a row for every benchmark")
+    p.add_argument("--seed", type=int, help="the random order's seed (default: from the clock)")
+    return p
+
+
+def parse_args(argv):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    rest = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, rest = argv[:i], argv[i + 1:]
+    args, unknown = create_parser().parse_known_args(argv)
+    args.flags = unknown + rest
+    check_flags(args.flags)
+    try:
+        a_flags, b_flags = shlex.split(args.a_flags), shlex.split(args.b_flags)
+    except ValueError as e:
+        raise UsageError(f"--a-flags or --b-flags: {e}") from None
+    check_flags(a_flags, "--a-flags")
+    check_flags(b_flags, "--b-flags")
+    args.sides = (Side("A", args.baseline, a_flags), Side("B", args.contender, b_flags))
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(1, 10**6)
+    return args
+
+
+def output_folder(args) -> str:
+    if args.output:
+        out = os.path.abspath(args.output)
+        if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
+            raise UsageError(f"{args.output}: exists and is not an empty folder")
+        if not os.access(os.path.dirname(out) or ".", os.W_OK):
+            raise UsageError(f"{args.output}: cannot create it (folder missing or not writable)")
+        return out
+    stamp = time.strftime("%Y-%m-%dT%H%M%SZ", time.gmtime())
+    host = socket.gethostname().split(".")[0] or "host"
+    out = os.path.join(REPO, "results", f"{stamp}_{host}_ab")
+    n = 1
+    while os.path.exists(out):
+        out = os.path.join(REPO, "results", f"{stamp}_{host}_ab-{n}")
+        n += 1
+    return out
+
+
+def results_json(side: Side, s: Session) -> dict:
+    context = dict(s.contexts.get(side.label, {}))
+    context.update({"ab_side": side.label, "ab_spec": side.spec, "ab_pairs": s.pairs,
+                    "ab_order": " ".join(s.order), "ab_seed": s.seed,
+                    "ab_side_flags": shlex.join(side.flags)})
+    return {"context": context, "benchmarks": s.rows[side.label]}
+
+
+def write_folder(out: str, a: Side, b: Side, s: Session, summary: list[str],
+                 an: Analysis) -> None:
+    """Writes A.json, B.json, ab.txt and ab.png into a temporary folder beside `out`, then
+    renames it: the folder appears whole or not at all."""
+    parent = os.path.dirname(out)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".ab-", dir=parent)
+    try:
+        for side in (a, b):
+            with open(os.path.join(tmp, f"{side.label}.json"), "w", encoding="utf-8") as f:
+                json.dump(results_json(side, s), f, indent=1)
+        with open(os.path.join(tmp, "ab.txt"), "w", encoding="utf-8") as f:
+            f.write("\n".join(summary) + "\n")
+        draw(an, a, b, s, os.path.join(tmp, "ab.png"))
+        if os.path.isdir(out):
+            os.rmdir(out)  # the empty folder -o named
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def stderr_progress():
+    tty = sys.stderr.isatty()
+
+    def progress(done, total, elapsed):
+        left = elapsed / done * (total - done)
+        text = (f"ab: pair {done}/{total}, {format_duration(elapsed)}"
+                + (f", about {format_duration(left)} left" if done < total else ""))
+        if tty:
+            print("\r" + text.ljust(60), end="" if done < total else "\n", file=sys.stderr,
+                  flush=True)
+        elif done == 1 or done == total or done % 5 == 0:
+            print(text, file=sys.stderr, flush=True)
+    return progress
+
+
+def main(argv=None) -> int:
+    def on_term(_sig, _frame):
+        raise KeyboardInterrupt()
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        return run(argv)
+    except UsageError as e:
+        print(f"fatal: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nab: interrupted; nothing written", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run(argv) -> int:
+    args = parse_args(argv)
+    a, b = args.sides
+    out = output_folder(args)
+    log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    for side in (a, b):
+        resolve(side, log)
+    for side in (a, b):
+        list_benchmarks(side, args.flags)
+    keys = common_keys(a, b)
+    log(f"ab: {plural(len(keys), 'benchmark')} in both; {plural(args.pairs, 'pair')} of processes")
+    s = measure(a, b, args.flags, keys, args.pairs, args.seed, stderr_progress())
+    a.context, b.context = s.contexts.get("A", {}), s.contexts.get("B", {})
+    if not s.rows["A"] or not s.rows["B"]:
+        raise UsageError("the session measured nothing: " + "; ".join(s.lost[-2:]))
+    ra = cr.from_json(results_json(a, s), "A")
+    rb = cr.from_json(results_json(b, s), "B")
+    an = analyse(ra, rb)
+    if not an.rows:
+        raise UsageError("no benchmark ran successfully in both A and B: "
+                         + "; ".join(f"{k} (in {side}): {why}" for side, k, why in an.failed[:2]))
+    summary = summary_lines(a, b, s, args.flags, an, args.all)
+    write_folder(out, a, b, s, summary, an)
+    shown = os.path.relpath(out) if not os.path.relpath(out).startswith("..") else out
+    compare.say("\n".join(summary + ["", f"chart: {os.path.join(shown, 'ab.png')}",
+                                      f"results: {shown}/ (A.json, B.json, ab.txt)"]))
+    if args.fail_on_regression is not None:
+        worse = regressions(an, args.fail_on_regression)
+        for r in worse:
+            print(f"regression: {r.key}: {compare.format_change(r.verdict.change)}, "
+                  f"{r.verdict.text()}, beyond --fail-on-regression="
+                  f"{args.fail_on_regression:g}", file=sys.stderr)
+        if worse:
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
