@@ -315,6 +315,10 @@ def build_report(results: cr.Results, chart_list: list, json_name: str) -> str:
             f"{ctx.get('concbench_build_type', '?')} at commit "
             f"`{ctx.get('concbench_git_commit', '?')}`.", ""]
     head += section_partial(results)
+    slowdown = cr.injected_slowdown(ctx)
+    if slowdown:
+        head += [f"**⚠ INJECTED SLOWDOWN: {md_escape(cr.slowdown_note(slowdown))}.** These are "
+                 "not the code's own times.", ""]
     failed = results.failed()
     if failed:
         head += [f"**⚠ {len(failed)} benchmark(s) failed — see below.**", ""]

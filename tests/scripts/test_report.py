@@ -105,6 +105,19 @@ class ReportTest(unittest.TestCase):
         self.assertIn("time_vs_tasks_sleep.png", os.listdir(tmp.name))
         self.assertNotIn("`async`", md.split("## All results")[1].split("## Run context")[0])
 
+    def test_an_injected_slowdown_is_said_first(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        shutil.copy(fixture("ab_B.json"), os.path.join(tmp.name, "results.json"))
+        p = run_report(os.path.join(tmp.name, "results.json"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(tmp.name, "report.md")) as f:
+            md = f.read()
+        self.assertIn("\n\n**⚠ INJECTED SLOWDOWN: every compute step did 10 % more work "
+                      "(--inject_slowdown=10, a positive control): a benchmark is slower by that "
+                      "times its share of compute.** These are not the code's own times.\n\n", md)
+        self.assertLess(md.index("INJECTED SLOWDOWN"), md.index("## Machine"))
+
     def test_bad_input_writes_nothing(self):
         for name in ("empty.json", "truncated.json", "foreign.json"):
             d, path = self.folder_with(name)
