@@ -50,11 +50,70 @@ CONTEXT_SKIPPED = ("date", "load_avg")
 MAX_CONTEXT_LINES = 6
 
 VERDICT_COLORS = {"faster": "#2ca02c", "slower": "#d62728", "no significant change": "#7f7f7f",
-                  "too noisy": "#ff7f0e", "too few repetitions": "#9467bd"}
+                  "too noisy": "#ff7f0e", "too few repetitions": "#9467bd",
+                  "within drift": "#bcbd22", "machines differ": "#8c564b"}
 
 
 class UsageError(Exception):
     """A bad flag: one line, printed as fatal: and exit 2."""
+
+
+# --- the machines' drift between the runs ----------------------------------------------------
+
+# What each run recorded about its machine at its start and end (src/measure/probe.h), as
+# (what, context key, how a value reads). A run records one core's speed, the parallel capacity
+# and the noise of one core; a run of an older binary may record cpu_intensivo_ns_per_step (its
+# speed, measured once at the start) instead of the first.
+SPEED_KEYS = ("machine_core_ns_per_step", "machine_core_ns_per_step_end")
+OLD_SPEED_KEYS = ("cpu_intensivo_ns_per_step",)
+CAPACITY_KEYS = ("machine_parallel_capacity", "machine_parallel_capacity_end")
+NOISE_KEYS = ("machine_noise_cv", "machine_noise_cv_end")
+
+
+@dataclass
+class Drift:
+    """How far apart the two runs' machines were, as far as their records show: `bound` is the
+    largest of (1) the spread of one core's speed over the runs' starts and ends (max / min − 1),
+    (2) the same for the parallel capacity, (3) the largest noise of one core (cv) either run
+    saw. `why` says which, in plain words. bound is None when the runs recorded nothing to
+    compare (both need the same records)."""
+    bound: float | None
+    why: str
+
+
+def _records(ca: dict, cb: dict, keys) -> tuple[list[float], list[float]]:
+    from machine import number
+    va = [x for x in (number(ca, k) for k in keys) if x is not None and x > 0]
+    vb = [x for x in (number(cb, k) for k in keys) if x is not None and x > 0]
+    return va, vb
+
+
+def machine_drift(ca: dict, cb: dict) -> Drift:
+    found = []
+    for keys in (SPEED_KEYS, OLD_SPEED_KEYS):
+        va, vb = _records(ca, cb, keys)
+        if va and vb:
+            v = va + vb
+            found.append((max(v) / min(v) - 1,
+                          f"the two runs' single-core speed differs by up to "
+                          f"{{pct}} ({min(v):.2f} to {max(v):.2f} ns a step of cpu_intensivo)"))
+            break
+    va, vb = _records(ca, cb, CAPACITY_KEYS)
+    if va and vb:
+        v = va + vb
+        found.append((max(v) / min(v) - 1,
+                      f"the two runs' parallel capacity differs by up to {{pct}} ({min(v):.2f} "
+                      f"to {max(v):.2f} cores)"))
+    va, vb = _records(ca, cb, NOISE_KEYS)
+    if va and vb:
+        found.append((max(va + vb), "one core's speed varied by up to {pct} from one 5 ms round "
+                                    "to the next (noise cv) during the runs"))
+    if not found:
+        return Drift(None, "the runs did not both record their machine (a run with --no_probe, "
+                           "or an older binary): the drift between them is unknown and not "
+                           "accounted for")
+    bound, why = max(found)
+    return Drift(bound, why.format(pct=f"{bound * 100:.0f} %"))
 
 
 # --- computing -------------------------------------------------------------------------------
@@ -73,6 +132,8 @@ class Comparison:
     a: cr.Results
     b: cr.Results
     rows: list[Row]
+    drift: Drift = field(default_factory=lambda: Drift(None, ""))
+    detect: float = stats.MAX_UNSEEN_CHANGE  # the change asked to detect, as a fraction
     only_a: list[str] = field(default_factory=list)
     only_b: list[str] = field(default_factory=list)
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # (run, name, why)
@@ -87,6 +148,11 @@ class Comparison:
                for m, v in sorted(ratios.items(), key=lambda kv: cr.model_rank(kv[0]))]
         everything = [x for v in ratios.values() for x in v]
         return out + [("all", stats.geometric_mean(everything), len(everything))]
+
+    @property
+    def undecided(self) -> bool:
+        """The machines differ by more than the change asked to detect: no verdict at all."""
+        return self.drift.bound is not None and self.drift.bound > self.detect
 
     def regressions(self, pct: float) -> list[Row]:
         return [r for r in self.rows
@@ -116,6 +182,14 @@ def times_of(b: cr.Bench) -> list[float]:
     return t
 
 
+def _is_number(v) -> bool:
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def context_differences(ca: dict, cb: dict) -> list[tuple[str, str, str]]:
     def show(v):
         if v is None:
@@ -123,18 +197,22 @@ def context_differences(ca: dict, cb: dict) -> list[tuple[str, str, str]]:
         s = v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
         return s if len(s) <= 40 else s[:39] + "…"
     keys = list(ca) + [k for k in cb if k not in ca]
-    skipped = set(CONTEXT_SKIPPED)
+    # What the machine measured differs from run to run by nature; the drift line sums it up.
+    skipped = set(CONTEXT_SKIPPED) | {k for k in keys if k in OLD_SPEED_KEYS or (
+        k.startswith("machine_") and _is_number(ca.get(k)) and _is_number(cb.get(k)))}
     if "hostname" in ca and "hostname" in cb:
         skipped.add("host_name")  # Google Benchmark's copy of concbench's hostname
     return [(k, show(ca.get(k)), show(cb.get(k))) for k in keys
             if k not in skipped and ca.get(k) != cb.get(k)]
 
 
-def build(a: cr.Results, b: cr.Results) -> Comparison:
-    """Matches and judges the benchmarks of A and B; ResultsError when there is nothing to
-    compare."""
+def build(a: cr.Results, b: cr.Results, detect: float = stats.MAX_UNSEEN_CHANGE) -> Comparison:
+    """Matches and judges the benchmarks of A and B, against the drift their machines recorded
+    (stats.beyond_drift) when both recorded it; `detect` is the change asked to detect, as a
+    fraction. ResultsError when there is nothing to compare."""
     ka, kb = keyed(a), keyed(b)
-    c = Comparison(a, b, [], only_a=[k for k in ka if k not in kb],
+    drift = machine_drift(a.context, b.context)
+    c = Comparison(a, b, [], drift, detect, only_a=[k for k in ka if k not in kb],
                    only_b=[k for k in kb if k not in ka],
                    context_diffs=context_differences(a.context, b.context))
     for k in (k for k in ka if k in kb):
@@ -147,7 +225,10 @@ def build(a: cr.Results, b: cr.Results) -> Comparison:
         if why:
             c.failed.extend((side, k, msg) for side, msg in why)
             continue
-        c.rows.append(Row(k, ba, bb, stats.judge(ta, tb)))
+        v = stats.judge(ta, tb)
+        if drift.bound is not None:
+            v = stats.beyond_drift(v, drift.bound, detect)
+        c.rows.append(Row(k, ba, bb, v))
     if not c.rows:
         if c.failed:
             raise cr.ResultsError(f"{a.path} and {b.path} have no successful benchmark in "
@@ -179,6 +260,8 @@ def verdict_cell(v: stats.Verdict) -> str:
         return v.verdict + "*"
     if v.verdict == "too noisy":
         return f"too noisy ({v.ci[0] * 100:+.0f} to {v.ci[1] * 100:+.0f} %)"
+    if v.verdict == "within drift":
+        return f"within drift (p = {stats.format_p(v.p_value)})"
     return v.verdict
 
 
@@ -234,20 +317,35 @@ def abbreviate(rows: list[Row], width: int) -> list[str]:
 
 
 def describe(c: Comparison, side: str) -> str:
-    """'A = path  (notebook suite, commit 2660751a545b, 5 repetitions, load 0.31)'."""
+    """'A = path  (notebook suite, commit 2660751a545b, 5 repetitions, load 0.31)', with
+    'inject_slowdown=10' after the commit when the run injected one."""
     res = c.a if side == "A" else c.b
     ctx = res.context
+    pct = cr.injected_slowdown(ctx)
     bits = [f"{ctx['concbench_suite']} suite" if ctx.get("concbench_suite") else None,
             f"commit {ctx['concbench_git_commit']}" if ctx.get("concbench_git_commit") else None,
-            c.repetitions(side)]
+            f"inject_slowdown={pct:g}" if pct else None, c.repetitions(side)]
     load = ctx.get("load_avg")
     if isinstance(load, list) and load and isinstance(load[0], (int, float)):
         bits.append(f"load {load[0]:.2f}")
     return f"{side} = {res.path}  ({', '.join(b for b in bits if b)})"
 
 
+def drift_lines(c: Comparison) -> list[str]:
+    d = c.drift
+    if d.bound is None:
+        return [f"drift: {d.why}"]
+    if c.undecided:
+        return [f"no verdicts: {d.why}: a change smaller than that cannot be told from the "
+                f"machine; use scripts/ab"]
+    return [f"drift: {d.why}: a change is called only beyond ±{d.bound * 100:.0f} %"]
+
+
 def header_lines(c: Comparison) -> list[str]:
     lines = [describe(c, "A"), describe(c, "B")]
+    lines += [f"{side}: {cr.slowdown_note(pct)}" for side, pct in
+              (("A", cr.injected_slowdown(c.a.context)), ("B", cr.injected_slowdown(c.b.context)))
+              if pct]
     if not c.context_diffs:
         lines.append("same context: suite, commit, machine, build and options")
     else:
@@ -256,7 +354,7 @@ def header_lines(c: Comparison) -> list[str]:
         rest = c.context_diffs[MAX_CONTEXT_LINES:]
         if rest:
             lines.append(f"         and {', '.join(k for k, _, _ in rest)}")
-    return lines
+    return lines + drift_lines(c)
 
 
 def table_lines(c: Comparison, width: int = WIDTH) -> list[str]:
@@ -596,7 +694,8 @@ def main(argv=None) -> int:
         args = parse_args(argv)
         a = cr.load(args.baseline)
         b = cr.load(args.contender)
-        c = build(a, b)
+        c = build(a, b, stats.MAX_UNSEEN_CHANGE if args.fail_on_regression is None
+                  else args.fail_on_regression / 100)
         png = None if args.raw or args.no_chart else chart_path(args, b)
     except (cr.ResultsError, UsageError) as e:
         print(f"fatal: {e}", file=sys.stderr)
@@ -615,6 +714,11 @@ def main(argv=None) -> int:
                 return 2
             say(f"\nchart: {png}")
     if args.fail_on_regression is not None:
+        if c.undecided:
+            print(f"inconclusive: {c.drift.why}, more than --fail-on-regression="
+                  f"{args.fail_on_regression:g}: these runs cannot tell; use scripts/ab",
+                  file=sys.stderr)
+            return 3
         worse = c.regressions(args.fail_on_regression)
         for r in worse:
             print(f"regression: {r.key}: {format_change(r.verdict.change)}, {r.verdict.text()}, "

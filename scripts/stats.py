@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from scipy.stats import mannwhitneyu, norm
@@ -59,7 +59,8 @@ MAX_UNSEEN_CHANGE = 0.10
 # The confidence asked of the interval; with few repetitions the closest one possible below it.
 CI_LEVEL = 0.95
 
-VERDICTS = ("faster", "slower", "no significant change", "too noisy", "too few repetitions")
+VERDICTS = ("faster", "slower", "no significant change", "too noisy", "too few repetitions",
+            "within drift", "machines differ")
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Verdict:
     n_a: int
     n_b: int
     verdict: str
+    # Two separate runs: how far apart their machines were (beyond_drift), as a fraction.
+    drift: float | None = None
 
     def text(self) -> str:
         """The verdict as a sentence fragment: 'faster (p = 0.008)', 'not distinguishable on this
@@ -93,6 +96,10 @@ class Verdict:
         if self.verdict == "too noisy":
             return (f"not distinguishable on this machine (anywhere from "
                     f"{self.ci[0] * 100:+.0f} % to {self.ci[1] * 100:+.0f} %)")
+        if self.verdict == "within drift":
+            return f"within the machines' drift ({p}, but within ±{self.drift * 100:.0f} %)"
+        if self.verdict == "machines differ":
+            return f"no verdict: the two runs' machines differ by {self.drift * 100:.0f} %"
         return (f"too few repetitions ({self.n_a} and {self.n_b}, {p}; "
                 f"{MIN_REPETITIONS}+ needed)")
 
@@ -187,6 +194,21 @@ def judge(a: Sequence[float], b: Sequence[float]) -> Verdict:
         verdict = "no significant change"
     return Verdict(ma, mb, change, p, ci[0] if ci else None, ci[1] if ci else None, cv_a, cv_b,
                    len(a), len(b), verdict)
+
+
+def beyond_drift(v: Verdict, drift: float, detect: float) -> Verdict:
+    """The verdict on two separate runs whose machines were up to `drift` apart (0.31: one
+    run's machine was 31 % slower or faster, as far as their records show). The U test only
+    knows the repetitions' own noise, so:
+    - drift > detect (the change the caller asks to detect): "machines differ", whatever the
+      test says: a change of `detect` cannot be told from the machine;
+    - otherwise a "faster" or "slower" stays one only when its whole interval lies beyond
+      ±drift, and becomes "within drift" when it does not; the other verdicts stand."""
+    if drift > detect:
+        return replace(v, verdict="machines differ", drift=drift)
+    if v.verdict in ("faster", "slower") and v.ci and v.ci[0] <= drift and v.ci[1] >= -drift:
+        return replace(v, verdict="within drift", drift=drift)
+    return replace(v, drift=drift)
 
 
 def geometric_mean(ratios: Iterable[float]) -> float:

@@ -139,7 +139,10 @@ class SummaryTest(unittest.TestCase):
         self.assertEqual(head[1], f"B = {self.b}/results.json  (notebook suite, commit "
                          "7870429c0ffe, 3–5 repetitions, load 1.20)")
         self.assertEqual(head[2], "differs: concbench_git_commit 2660751a545b → 7870429c0ffe")
-        self.assertEqual(len(head), 3)
+        self.assertEqual(head[3], "drift: the runs did not both record their machine (a run "
+                         "with --no_probe, or an older binary): the drift between them is "
+                         "unknown and not accounted for")
+        self.assertEqual(len(head), 4)
 
     def test_geometric_mean_per_model(self):
         self.assertIn("\n  processes               ×1.049    +4.9 %  (3 benchmarks)\n",
@@ -205,7 +208,7 @@ class SummaryOptionsTest(unittest.TestCase):
                         "--no-chart")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("\ndiffers: concbench_options suite=notebook → suite=sweep\n"
-                      "         concbench_suite notebook → sweep\n\n", p.stdout)
+                      "         concbench_suite notebook → sweep\ndrift: ", p.stdout)
         self.assertIn("\nsync/trabajo/tasks:200   17.7 ms   17.5 ms  -1.1 %  -  too few "
                       "repetitions\n\n1 too few repetitions (1 benchmark)\n", p.stdout)
         # More than ten benchmarks on one side are counted by model and workload.
@@ -220,6 +223,92 @@ class SummaryOptionsTest(unittest.TestCase):
         self.assertIn("failed, not compared (2):\n  processes/cpu/tasks:4/workers:2/n:1000 (in A)"
                       ": worker 1 (pid 4242) killed by signal 9 (SIGKILL) during task 2\n",
                       p.stdout)
+
+
+def with_machine(test, name, speeds, capacities=(2.0, 2.0), noises=(0.01, 0.01), **context):
+    """edited_run of fixture `name` with the machine records of a run: one core's ns per step,
+    the parallel capacity and the noise, at its start and end."""
+    def edit(data):
+        for (key, values) in (("machine_core_ns_per_step", speeds),
+                              ("machine_parallel_capacity", capacities),
+                              ("machine_noise_cv", noises)):
+            data["context"][key], data["context"][key + "_end"] = (str(v) for v in values)
+        data["context"].update(context)
+    return edited_run(test, name, edit)
+
+
+class DriftTest(unittest.TestCase):
+    """Two separate runs that recorded their machines: a change is called only beyond the
+    drift, and no verdict at all when the machines differ more than the change asked for."""
+
+    def runs(self, speed_b, **b_context):
+        a = with_machine(self, "compare_A.json", (1.00, 1.01))
+        b = with_machine(self, "compare_B.json", speed_b, **b_context)
+        return a, b
+
+    def test_close_machines_keep_the_verdicts_beyond_their_drift(self):
+        a, b = self.runs((1.02, 1.03))
+        p = run_compare(a, b, "--no-chart")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("\ndrift: the two runs' single-core speed differs by up to 3 % (1.00 to "
+                      "1.03 ns a step of cpu_intensivo): a change is called only beyond ±3 %\n",
+                      p.stdout)
+        rows = table_rows(p.stdout)
+        self.assertTrue(rows["threads/cpu/tasks:4/workers:2/n:200000"].endswith("  faster"))
+        self.assertTrue(rows["processes/cpu/…/workers:2/n:200000"].endswith("  slower"))
+        self.assertNotIn("machine_", p.stdout.split("\n\n")[0], "the drift line sums them up")
+
+    def test_a_change_inside_the_drift_is_not_called(self):
+        a, b = self.runs((1.15, 1.17))
+        p = run_compare(a, b, "--no-chart", "--fail-on-regression=20")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("a change is called only beyond ±17 %", p.stdout)
+        rows = table_rows(p.stdout)
+        self.assertTrue(rows["processes/cpu/…/workers:2/n:200000"].endswith(
+            "  +15.1 %  0.008  within drift (p = 0.008)"), rows["processes/cpu/…/workers:2/n:200000"])
+        self.assertTrue(rows["threads/cpu/tasks:4/workers:2/n:200000"].endswith("  faster"))
+        self.assertIn("\n1 faster, 16 no significant change, 1 too noisy, 1 too few repetitions, "
+                      "1 within drift (20 benchmarks)\n", p.stdout)
+
+    def test_machines_further_apart_than_the_change_asked_for_get_no_verdict(self):
+        a, b = self.runs((1.25, 1.31))
+        p = run_compare(a, b, "--no-chart")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("\nno verdicts: the two runs' single-core speed differs by up to 31 % (1.00 "
+                      "to 1.31 ns a step of cpu_intensivo): a change smaller than that cannot be "
+                      "told from the machine; use scripts/ab\n", p.stdout)
+        self.assertIn("\n20 machines differ (20 benchmarks)\n", p.stdout)
+
+    def test_the_gate_says_it_cannot_tell_and_exits_3(self):
+        a, b = self.runs((1.25, 1.31))
+        p = run_compare(a, b, "--no-chart", "--fail-on-regression=5")
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertEqual(p.stderr, "inconclusive: the two runs' single-core speed differs by up "
+                         "to 31 % (1.00 to 1.31 ns a step of cpu_intensivo), more than "
+                         "--fail-on-regression=5: these runs cannot tell; use scripts/ab\n")
+
+    def test_the_gate_fails_on_a_regression_beyond_the_drift(self):
+        a, b = self.runs((1.02, 1.03))
+        p = run_compare(a, b, "--no-chart", "--fail-on-regression=10")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("regression: processes/cpu/tasks:4/workers:2/n:200000: +15.1 %", p.stderr)
+
+    def test_the_largest_record_names_the_drift(self):
+        a, b = self.runs((1.00, 1.01), capacities=("1.38", "1.90"))
+        self.assertIn("no verdicts: the two runs' parallel capacity differs by up to 45 % (1.38 "
+                      "to 2.00 cores)", run_compare(a, b, "--no-chart").stdout)
+        a, b = self.runs((1.00, 1.01), noises=("0.02", "0.12"))
+        self.assertIn("no verdicts: one core's speed varied by up to 12 % from one 5 ms round "
+                      "to the next (noise cv) during the runs", run_compare(a, b,
+                                                                            "--no-chart").stdout)
+
+    def test_an_injected_slowdown_is_shown(self):
+        a, b = self.runs((1.00, 1.01), concbench_inject_slowdown_pct="10")
+        head = run_compare(a, b, "--no-chart").stdout.split("\n\n")[0].splitlines()
+        self.assertIn("commit 7870429c0ffe, inject_slowdown=10, 3–5 repetitions", head[1])
+        self.assertEqual(head[2], "B: every compute step did 10 % more work "
+                         "(--inject_slowdown=10, a positive control): a benchmark is slower by "
+                         "that times its share of compute")
 
 
 class AbbreviationTest(unittest.TestCase):
