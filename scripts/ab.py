@@ -411,10 +411,6 @@ def analyse(a: cr.Results, b: cr.Results) -> Analysis:
                                    for side, res in (("A", a), ("B", b))})
 
 
-def regressions(an: Analysis, pct: float) -> list[Row]:
-    return [r for r in an.rows if r.verdict.verdict == "slower" and r.verdict.change * 100 > pct]
-
-
 # --- the summary --------------------------------------------------------------------------------
 
 def plural(n: int, what: str) -> str:
@@ -546,13 +542,8 @@ def create_parser():
 
 
 def parse_args(argv):
-    argv = list(sys.argv[1:] if argv is None else argv)
-    rest = []
-    if "--" in argv:
-        i = argv.index("--")
-        argv, rest = argv[:i], argv[i + 1:]
-    args, unknown = create_parser().parse_known_args(argv)
-    args.flags = unknown + rest
+    args, flags = compare.parse_known(create_parser(), argv)
+    args.flags = flags
     check_flags(args.flags)
     try:
         a_flags, b_flags = shlex.split(args.a_flags), shlex.split(args.b_flags)
@@ -672,13 +663,7 @@ def run(argv) -> int:
     compare.say("\n".join(summary + ["", f"chart: {os.path.join(shown, 'ab.png')}",
                                       f"results: {shown}/ (A.json, B.json, ab.txt)"]))
     if args.fail_on_regression is not None:
-        worse = regressions(an, args.fail_on_regression)
-        for r in worse:
-            print(f"regression: {r.key}: {compare.format_change(r.verdict.change)}, "
-                  f"{r.verdict.text()}, beyond --fail-on-regression="
-                  f"{args.fail_on_regression:g}", file=sys.stderr)
-        if worse:
-            return 1
+        return compare.gate(an.rows, args.fail_on_regression)
     return 0
 
 

@@ -90,20 +90,15 @@ def _records(ca: dict, cb: dict, keys) -> tuple[list[float], list[float]]:
 
 def machine_drift(ca: dict, cb: dict) -> Drift:
     found = []
-    for keys in (SPEED_KEYS, OLD_SPEED_KEYS):
+    spreads = ((SPEED_KEYS, "the two runs' single-core speed", "ns a step of cpu_intensivo"),
+               (OLD_SPEED_KEYS, "the two runs' single-core speed", "ns a step of cpu_intensivo"),
+               (CAPACITY_KEYS, "the two runs' parallel capacity", "cores"))
+    for keys, what, unit in spreads:
         va, vb = _records(ca, cb, keys)
-        if va and vb:
+        if va and vb and not (keys is OLD_SPEED_KEYS and found):  # the old key: a fallback
             v = va + vb
-            found.append((max(v) / min(v) - 1,
-                          f"the two runs' single-core speed differs by up to "
-                          f"{{pct}} ({min(v):.2f} to {max(v):.2f} ns a step of cpu_intensivo)"))
-            break
-    va, vb = _records(ca, cb, CAPACITY_KEYS)
-    if va and vb:
-        v = va + vb
-        found.append((max(v) / min(v) - 1,
-                      f"the two runs' parallel capacity differs by up to {{pct}} ({min(v):.2f} "
-                      f"to {max(v):.2f} cores)"))
+            found.append((max(v) / min(v) - 1, f"{what} differs by up to {{pct}} "
+                                               f"({min(v):.2f} to {max(v):.2f} {unit})"))
     va, vb = _records(ca, cb, NOISE_KEYS)
     if va and vb:
         found.append((max(va + vb), "one core's speed varied by up to {pct} from one 5 ms round "
@@ -153,10 +148,6 @@ class Comparison:
     def undecided(self) -> bool:
         """The machines differ by more than the change asked to detect: no verdict at all."""
         return self.drift.bound is not None and self.drift.bound > self.detect
-
-    def regressions(self, pct: float) -> list[Row]:
-        return [r for r in self.rows
-                if r.verdict.verdict == "slower" and r.verdict.change * 100 > pct]
 
     def repetitions(self, side: str) -> str:
         """'5 repetitions' or '3–5 repetitions' over the compared benchmarks of run A or B."""
@@ -656,15 +647,22 @@ def create_parser():
     return p
 
 
-def parse_args(argv):
-    """Our flags; with --raw, everything unknown (and everything after --) is compare.py's."""
+def parse_known(parser: argparse.ArgumentParser, argv) -> tuple[argparse.Namespace, list[str]]:
+    """The parser's flags, and the rest: the arguments it does not know, then everything after
+    `--`, for the program underneath (compare.py, concbench)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     rest = []
     if "--" in argv:
         i = argv.index("--")
         argv, rest = argv[:i], argv[i + 1:]
-    args, unknown = create_parser().parse_known_args(argv)
-    args.options = unknown + rest
+    args, unknown = parser.parse_known_args(argv)
+    return args, unknown + rest
+
+
+def parse_args(argv):
+    """Our flags; with --raw, everything unknown (and everything after --) is compare.py's."""
+    args, options = parse_known(create_parser(), argv)
+    args.options = options
     if args.options and not args.raw:
         raise UsageError(f"unrecognized argument {args.options[0]} (compare.py's options go "
                          "after --raw)")
@@ -687,6 +685,21 @@ def say(text: str) -> None:
         print(text, flush=True)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def regressions(rows, pct: float) -> list:
+    """The rows (compare's or ab's) whose verdict is "slower" by more than pct percent."""
+    return [r for r in rows if r.verdict.verdict == "slower" and r.verdict.change * 100 > pct]
+
+
+def gate(rows, pct: float) -> int:
+    """--fail-on-regression=pct: a `regression:` line on stderr for each regression, and the
+    exit status, 1 when there is one."""
+    worse = regressions(rows, pct)
+    for r in worse:
+        print(f"regression: {r.key}: {format_change(r.verdict.change)}, {r.verdict.text()}, "
+              f"beyond --fail-on-regression={pct:g}", file=sys.stderr)
+    return 1 if worse else 0
 
 
 def main(argv=None) -> int:
@@ -719,12 +732,7 @@ def main(argv=None) -> int:
                   f"{args.fail_on_regression:g}: these runs cannot tell; use scripts/ab",
                   file=sys.stderr)
             return 3
-        worse = c.regressions(args.fail_on_regression)
-        for r in worse:
-            print(f"regression: {r.key}: {format_change(r.verdict.change)}, {r.verdict.text()}, "
-                  f"beyond --fail-on-regression={args.fail_on_regression:g}", file=sys.stderr)
-        if worse:
-            return 1
+        return gate(c.rows, args.fail_on_regression)
     return 0
 
 

@@ -18,6 +18,7 @@ import support
 from support import FAKE_BINARY, fixture, png_size
 
 import ab
+import compare
 import concbench_results as cr
 import stats
 
@@ -152,8 +153,8 @@ class FixtureTest(unittest.TestCase):
                                    "sync/trabajo/tasks:3")
 
     def test_regressions_are_slower_verdicts_beyond_the_percentage(self):
-        self.assertEqual(len(ab.regressions(self.an, 5)), 2)
-        self.assertEqual(ab.regressions(self.an, 11), [])
+        self.assertEqual(len(compare.regressions(self.an.rows, 5)), 2)
+        self.assertEqual(compare.regressions(self.an.rows, 11), [])
 
 
 class SessionTest(unittest.TestCase):
