@@ -77,11 +77,16 @@ BINARY = "concbench"
 
 DEFAULT_PAIRS = 20
 
-# Flags ab sets itself on every measuring process; given by the user they would break the pairing
-# or the files ab reads.
-OWN_FLAGS = ("benchmark_repetitions", "benchmark_out", "benchmark_out_format", "benchmark_format",
-             "benchmark_list_tests", "display", "console_out", "probe", "list_models",
-             "list_workloads", "list_cells")
+# concbench flags that ab refuses, and why: it sets them itself on every measuring process, or
+# they would make a process print a table instead of measuring, or write one file per process.
+OWN_FLAGS = dict.fromkeys(
+    ("benchmark_out", "benchmark_out_format", "benchmark_format", "display", "console_out",
+     "trace"), "scripts/ab writes the results itself")
+OWN_FLAGS.update(dict.fromkeys(
+    ("benchmark_list_tests", "probe", "list_models", "list_workloads", "list_cells",
+     "list_planned"), "scripts/ab lists and runs the benchmarks itself"))
+OWN_FLAGS["benchmark_repetitions"] = ("scripts/ab runs one repetition per process; --pairs says "
+                                      "how many")
 
 # A process's deadline: this many times the longest one so far, and at least MIN_DEADLINE_S; the
 # first gets FIRST_DEADLINE_S. concbench's own watchdog ends a stalled benchmark long before.
@@ -190,8 +195,9 @@ def build(side: Side, log) -> None:
                              f"output is in {os.path.relpath(log_path, os.getcwd())}")
         final = os.path.dirname(side.binary)
         os.makedirs(final, exist_ok=True)
-        shutil.copy2(built, os.path.join(final, f".{BINARY}.tmp"))
-        os.replace(os.path.join(final, f".{BINARY}.tmp"), side.binary)
+        part = os.path.join(final, f".{BINARY}.{os.getpid()}.tmp")  # two builds may race
+        shutil.copy2(built, part)
+        os.replace(part, side.binary)
         os.unlink(log_path)
     except UsageError:
         raise  # the log stays: the fatal line points to it
@@ -220,8 +226,7 @@ def check_flags(flags: list[str], where: str = "") -> None:
         if not a.startswith("-"):
             raise UsageError(f"unexpected argument '{a}'{where} (concbench flags start with --)")
         if flag_name(a) in OWN_FLAGS:
-            hint = " (--pairs says how many)" if flag_name(a) == "benchmark_repetitions" else ""
-            raise UsageError(f"{a}{where}: scripts/ab sets --{flag_name(a)} itself{hint}")
+            raise UsageError(f"{a}{where}: {OWN_FLAGS[flag_name(a)]}")
 
 
 def without_filter(flags: list[str]) -> list[str]:

@@ -357,11 +357,12 @@ class BadInputTest(unittest.TestCase):
                                 "'0'"),
                 (["--fail-on-regression=lots"], "argument --fail-on-regression: expected a "
                                                 "percentage"),
-                (["--benchmark_repetitions=5"], "--benchmark_repetitions=5: scripts/ab sets "
-                                                "--benchmark_repetitions itself (--pairs says "
-                                                "how many)"),
+                (["--benchmark_repetitions=5"], "--benchmark_repetitions=5: scripts/ab runs one "
+                                                "repetition per process; --pairs says how many"),
                 (["--b-flags=--benchmark_out=x.json"], "--benchmark_out=x.json in --b-flags: "
-                                                       "scripts/ab sets --benchmark_out itself"),
+                                                       "scripts/ab writes the results itself"),
+                (["--benchmark_list_tests=true"], "scripts/ab lists and runs the benchmarks "
+                                                  "itself"),
                 (["--a-flags='unclosed"], "--a-flags or --b-flags: No closing quotation"),
                 (["stray"], "unexpected argument 'stray' (concbench flags start with --)")):
             with self.subTest(args=args):
