@@ -60,6 +60,7 @@ import shlex
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -376,6 +377,7 @@ class Row:
     a: cr.Bench
     b: cr.Bench
     verdict: stats.PairedVerdict
+    expected: float | None = None  # the change an injected slowdown should make (expected_change)
 
 
 @dataclass
@@ -385,35 +387,56 @@ class Analysis:
     slowdown: dict[str, float]          # side -> injected slowdown, percent
 
 
-def times_by_pair(bench: cr.Bench) -> dict[int, float]:
+def rows_by_pair(bench: cr.Bench) -> dict[int, tuple[float, dict]]:
+    """(time in seconds, row) of each pair the benchmark has a time for, by pair index."""
     out = {}
     for r in bench.reps:
         t = cr._row_seconds(r)
         if t is not None and t > 0:
-            out[int(r.get("repetition_index", len(out)))] = t
+            out[int(r.get("repetition_index", len(out)))] = (t, r)
     return out
+
+
+def expected_change(pairs, slowdown: dict[str, float]) -> float | None:
+    """The change an injected slowdown should make to a benchmark, from its pairs ((time, row)
+    of A, (time, row) of B): (median ideal_s of B − median ideal_s of A) / A's median time,
+    within what the slowdowns allow (a benchmark that is all compute changes by the slowdown,
+    one that only waits not at all). Each process calibrates its tasks with its own slowdown, so
+    the ideal grows by the slowdown times the share of compute in it, while the rest of the time
+    (waits, dispatch, IPC) does not. None without ideal_s."""
+    ideal = [(ra["ideal_s"], rb["ideal_s"]) for (_, ra), (_, rb) in pairs
+             if isinstance(ra.get("ideal_s"), (int, float))
+             and isinstance(rb.get("ideal_s"), (int, float))]
+    if not ideal:
+        return None
+    grown = (statistics.median(b for _, b in ideal) - statistics.median(a for a, _ in ideal)) \
+        / statistics.median(t for (t, _), _ in pairs)
+    most = (1 + slowdown["B"] / 100) / (1 + slowdown["A"] / 100) - 1
+    return min(max(grown, min(0.0, most)), max(0.0, most))
 
 
 def analyse(a: cr.Results, b: cr.Results) -> Analysis:
     """Pairs each benchmark's repetitions of A and B by pair index and judges them."""
     ka, kb = compare.keyed(a), compare.keyed(b)
     rows, failed = [], []
+    slowdown = {side: cr.injected_slowdown(res.context) for side, res in (("A", a), ("B", b))}
     for k in (k for k in ka if k in kb):
         ba, bb = ka[k], kb[k]
         why = [(side, x.errors[0]) for side, x in (("A", ba), ("B", bb)) if x.failed]
         if why:
             failed.extend((side, k, msg) for side, msg in why)
             continue
-        ta, tb = times_by_pair(ba), times_by_pair(bb)
-        pairs = [(ta[i], tb[i]) for i in sorted(ta) if i in tb]
+        ra, rb = rows_by_pair(ba), rows_by_pair(bb)
+        pairs = [(ra[i], rb[i]) for i in sorted(ra) if i in rb]
         if not pairs:
             failed.append(("A and B", k, "no pair measured in both"))
             continue
-        rows.append(Row(k, ba, bb, stats.judge_pairs(pairs)))
+        rows.append(Row(k, ba, bb, stats.judge_pairs([(x[0], y[0]) for x, y in pairs])))
+        if slowdown["A"] or slowdown["B"]:
+            rows[-1].expected = expected_change(pairs, slowdown)
     order = {v: i for i, v in enumerate(stats.PAIRED_VERDICTS)}
     rows.sort(key=lambda r: (order[r.verdict.verdict], -abs(r.verdict.change)))
-    return Analysis(rows, failed, {side: cr.injected_slowdown(res.context)
-                                   for side, res in (("A", a), ("B", b))})
+    return Analysis(rows, failed, slowdown)
 
 
 # --- the summary --------------------------------------------------------------------------------
@@ -450,14 +473,18 @@ def table_lines(rows: list[Row], width: int = compare.WIDTH) -> list[str]:
     def span(v):
         if v.ci is None or v.verdict == "too few pairs":
             return "-"
-        return f"{compare.format_change(v.ci[0] - 1)[:-2]} to {compare.format_change(v.ci[1] - 1)}"
+        lo, hi = (compare.format_change(x - 1) for x in v.ci)
+        return f"{lo[:-2]} to {hi}"
+    expected = any(r.expected is not None for r in rows)
     cells = [(r.verdict.verdict + ("*" if r.verdict.negligible else ""),
               compare.format_change(r.verdict.change), span(r.verdict),
               f"{r.verdict.noise * 100:.1f} %", cr.format_seconds(r.verdict.median_a))
-             for r in rows]
-    titles = ("verdict", "change", "interval of B/A", "noise", "A")
+             + ((f"≈{compare.format_change(r.expected)}" if r.expected is not None else "-",)
+                if expected else ()) for r in rows]
+    titles = ("verdict", "change", "interval of B/A", "noise", "A") + (
+        ("expected",) if expected else ())
     widths = [max(len(t), *(len(x[i]) for x in cells)) for i, t in enumerate(titles)]
-    names = compare.abbreviate(rows, max(len("benchmark"), width - sum(widths) - 2 * 5))
+    names = compare.abbreviate(rows, max(len("benchmark"), width - sum(widths) - 2 * len(titles)))
 
     def line(cols, name):
         return "  ".join([cols[0].ljust(widths[0])] + [x.rjust(w) for x, w in
@@ -467,19 +494,24 @@ def table_lines(rows: list[Row], width: int = compare.WIDTH) -> list[str]:
 
 def summary_lines(a: Side, b: Side, s: Session, flags: list[str], an: Analysis,
                   show_all: bool) -> list[str]:
-    shown = an.rows if show_all else [r for r in an.rows if r.verdict.verdict != "no change"]
+    shown = an.rows if show_all else [
+        r for r in an.rows if r.verdict.verdict != "no change"
+        or (r.expected is not None and abs(r.expected) >= stats.MIN_EFFECT)]
     hidden = len(an.rows) - len(shown)
     lines = header_lines(a, b, s, flags, an) + ["", tally_line(an), ""]
     if shown:
         lines += table_lines(shown)
     if hidden:
-        lines.append(f"{'and ' if shown else ''}{hidden} benchmark{'s' if hidden != 1 else ''} "
-                     "with no change (every row: --all)")
+        lines.append(f"{'and ' if shown else ''}{plural(hidden, 'benchmark')} with no change "
+                     "(every row: --all)")
     if any(r.verdict.negligible for r in shown):
         lines.append(f"* the interval excludes no change, but the change is under "
                      f"{stats.MIN_EFFECT * 100:g} %")
     lines.append("noise: how much one pair's ratio B/A wanders (robust sd of log B/A); "
                  "A: A's median time")
+    if any(r.expected is not None for r in shown):
+        lines.append("expected: what the injected slowdown should do, from the growth of the "
+                     "calibrated ideal (ideal_s of B − of A) / A's time")
     if an.failed:
         lines += ["", f"failed, not compared ({len(an.failed)}):"]
         lines += [f"  {k} (in {side}): {why}" for side, k, why in an.failed]

@@ -2,7 +2,7 @@
 """A stand-in for the concbench binary, for testing scripts/sweep without building or waiting.
 
 It speaks the same command line (--help with the grid flags, --suite, --KEY=LIST overrides,
---no_probe, --inject_slowdown=PCT (cpu workloads take PCT % longer), --benchmark_list_tests,
+--no_probe, --inject_slowdown=PCT (cpu workloads' ideal and time grow by PCT %), --benchmark_list_tests,
 --benchmark_filter, --benchmark_repetitions, --benchmark_out) and writes Google Benchmark-shaped
 JSON. Environment knobs for the error paths:
   FAKE_CONCBENCH_DELAY=S       sleep S seconds per benchmark (to interrupt a sweep mid-run)
@@ -130,6 +130,8 @@ def main(argv):
         time.sleep(delay)
         tasks = args.get("tasks", 1)
         ideal = tasks * args.get("sleep_ms", 1) / 1e3 / (args.get("workers", 1))
+        if family.endswith("/cpu"):  # calibrated with the slowdown, as concbench's ideal is
+            ideal *= 1 + slowdown / 100
         if os.environ.get("FAKE_CONCBENCH_FAIL") == family and i == 0:
             failed = True
             rows.append(error_row(name, reps, "checksum mismatch (fake)"))
@@ -138,8 +140,6 @@ def main(argv):
             continue
         for r in range(reps):
             t = ideal * 1.05 + 1e-4
-            if family.endswith("/cpu"):
-                t *= 1 + slowdown / 100
             rows.append({"name": name, "run_name": name, "run_type": "iteration",
                          "repetitions": reps, "repetition_index": r, "threads": 1,
                          "iterations": 10, "real_time": t * 1e3, "cpu_time": 0.01,

@@ -175,10 +175,17 @@ class SessionTest(unittest.TestCase):
         self.assertEqual(self.p.returncode, 1, self.p.stderr)
         self.assertIn("\nslower 2, no change 9 (11 benchmarks; 99.8 % intervals, changes under "
                       "2 % are no change)\n", self.p.stdout)
-        self.assertIn("\nslower   +10.0 %  +10.0 to +10.0 %  0.0 %  2.2 ms  "
+        # The fake's time is 1.05 × its ideal + 0.1 ms, and only the ideal grows by 10 %.
+        self.assertIn("\nslower   +9.5 %   +9.5 to +9.5 %  0.0 %  2.2 ms   ≈+9.1 %  "
                       "processes/cpu/tasks:4/workers:2/n:1000\n", self.p.stdout)
-        self.assertIn("regression: processes/cpu/tasks:4/workers:1/n:1000: +10.0 %, slower "
-                      "(+10.0 to +10.0 %), beyond --fail-on-regression=5\n", self.p.stderr)
+        self.assertIn("regression: processes/cpu/tasks:4/workers:1/n:1000: +9.8 %, slower "
+                      "(+9.8 to +9.8 %), beyond --fail-on-regression=5\n", self.p.stderr)
+
+    def test_the_change_the_slowdown_should_make_is_shown(self):
+        self.assertIn("\nverdict  change  interval of B/A  noise       A  expected  benchmark\n",
+                      self.p.stdout)
+        self.assertIn("\nexpected: what the injected slowdown should do, from the growth of the "
+                      "calibrated ideal (ideal_s of B − of A) / A's time\n", self.p.stdout)
 
     def test_the_header_says_what_b_injects(self):
         self.assertIn("\nB: every compute step did 10 % more work (--inject_slowdown=10, a "
