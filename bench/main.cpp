@@ -32,6 +32,7 @@
 #include "progress.h"
 #include "registry.h"
 #include "results_file.h"
+#include "trace.h"
 #include "sys/rlimit.h"
 #include "watchdog.h"
 #include "workload/task_spec.h"
@@ -224,6 +225,15 @@ int main(int argc, char** argv) {
   const std::string out_format = BenchmarkFlag(argc, argv, "benchmark_out_format", "json");
   const bool listing = BenchmarkFlag(argc, argv, "benchmark_list_tests", "false") != "false";
   if (!opt.console_out.empty() && !CheckWritable("--console_out", opt.console_out)) return 2;
+  std::unique_ptr<concbench::TraceFile> trace;
+  if (!opt.trace.empty()) {
+    if (auto err = concbench::TraceFile::CheckWritable(opt.trace)) {
+      std::cerr << "concbench: " << *err << "\n";
+      return 2;
+    }
+    trace = std::make_unique<concbench::TraceFile>(opt.trace);
+    concbench::SetActiveTrace(trace.get());
+  }
   benchmark::Initialize(&argc, argv, PrintHelp);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   // Before any thread exists, so that SIGINT and SIGTERM reach only the watchdog.
@@ -233,6 +243,7 @@ int main(int argc, char** argv) {
   // Before any task runs or any worker is forked: they all read it.
   concbench::SetComputeSlowdownPercent(opt.inject_slowdown_pct);
   opt.min_time_s = min_time_s;
+  opt.repetitions = repetitions;
   AddContext(opt);
   if (concbench::RegisterAllFamilies(opt) == 0) {
     std::cerr << "concbench: no benchmark registered for " << concbench::DescribeOptions(opt) << "\n";
@@ -279,7 +290,8 @@ int main(int argc, char** argv) {
   std::optional<concbench::Watchdog> watchdog;
   if (!listing) {
     try {
-      watchdog.emplace([&file, &out_path](const std::string& reason, const std::string& cut_short) {
+      watchdog.emplace([&file, &out_path, &trace](const std::string& reason, const std::string& cut_short) {
+        if (trace) trace->Stop(reason);
         if (!file) return;
         file->WritePartial(reason, cut_short);
         std::fprintf(stderr, "concbench: the results so far are in %s, marked partial\n", out_path.c_str());

@@ -67,6 +67,30 @@ double ForkPerTask(const Args&, int64_t tasks) { return kForkS * static_cast<dou
 
 // ---- runners ----
 
+// In a traced batch, a pool's workers report their spans (and the pool its instants of them);
+// they reach the observer when the batch ends, also when it throws: the tasks seen so far.
+class TracedWorkers {
+ public:
+  template <class Pool>
+  TracedWorkers(Pool* pool, TaskObserver* observer) : observer_(observer) {
+    if (pool == nullptr || observer == nullptr) return;
+    pool->SetTraceSink(&spans_);
+    detach_ = [pool] { pool->SetTraceSink(nullptr); };
+  }
+  ~TracedWorkers() {
+    if (!detach_) return;
+    detach_();
+    ReportWorkerSpans(&spans_, observer_);
+  }
+  TracedWorkers(const TracedWorkers&) = delete;
+  TracedWorkers& operator=(const TracedWorkers&) = delete;
+
+ private:
+  TaskObserver* observer_;
+  std::vector<WorkerSpan> spans_;
+  std::function<void()> detach_;
+};
+
 // Runs task i on its input, in a blocking model's thread or process.
 struct Blocking {
   const TaskSpec& spec;
@@ -222,6 +246,7 @@ class LoopRunner final : public BatchRunner {
                             .on_started = std::move(on_started), .observer = observer});
     }
     LoopStats stats;
+    const TracedWorkers traced(processes_.get(), observer);
     auto r = RunOnLoop(loop_, spec, s_.inputs, s_.env,
                        {.start = start_, .waits = waits_, .compute = compute_, .processes = processes_.get(),
                         .on_started = std::move(on_started), .observer = observer},
@@ -274,13 +299,16 @@ class ProcessesRunner final : public BatchRunner {
     if (!with_startup) pool_ = MakePool();
   }
 
-  std::vector<int64_t> Run(TaskObserver*) override {
+  std::vector<int64_t> Run(TaskObserver* observer) override {
     std::unique_ptr<ProcessPool> local;
     ProcessPool* p = pool_.get();
     if (with_startup_) {
+      const uint64_t t0 = observer != nullptr ? MonotonicNs() : 0;
       local = MakePool();
       p = local.get();
+      if (observer != nullptr) observer->ModelEvent("start the pool: fork " + std::to_string(workers_) + " workers", t0, MonotonicNs());
     }
+    const TracedWorkers traced(p, observer);
     const IpcStats before = p->ipc();
     std::vector<int64_t> values;
     if (payloads_.empty()) {
@@ -289,7 +317,11 @@ class ProcessesRunner final : public BatchRunner {
       p->MapWithPayloads(s_.spec, s_.inputs, payloads_, chunksize_, &mapped_);
       values = mapped_.values;
     }
-    if (local) local->Shutdown();
+    if (local) {
+      const uint64_t t0 = observer != nullptr ? MonotonicNs() : 0;
+      local->Shutdown();
+      if (observer != nullptr) observer->ModelEvent("shut the pool down", t0, MonotonicNs());
+    }
     ipc_ += p->ipc() - before;
     return values;
   }
@@ -326,9 +358,11 @@ class ProcessesRunner final : public BatchRunner {
 class ForkPerTaskRunner final : public BatchRunner {
  public:
   explicit ForkPerTaskRunner(const RunnerSetup& s) : s_(s) {}
-  std::vector<int64_t> Run(TaskObserver*) override {
+  std::vector<int64_t> Run(TaskObserver* observer) override {
     IpcStats one;
-    auto r = RunForkPerTask(s_.spec, s_.inputs, s_.env, &one, RunStallTimeout());
+    std::vector<WorkerSpan> spans;
+    auto r = RunForkPerTask(s_.spec, s_.inputs, s_.env, &one, RunStallTimeout(), observer != nullptr ? &spans : nullptr);
+    if (observer != nullptr) ReportWorkerSpans(&spans, observer);
     ipc_ += one;
     return r;
   }
@@ -347,15 +381,15 @@ std::unique_ptr<BatchRunner> Make(const RunnerSetup& s) {
 // The table. Python twins are the notebook's own code run live (scripts/notebook_python.py).
 const ModelInfo kModels[] = {
     {"sync", "every task in the calling thread, one after another (section 1)", "python.sync", kComputeAndWaits,
-     Serial, false, false, None, Make<SyncRunner>},
+     Serial, false, false, false, None, Make<SyncRunner>},
     {"sync.keepalive", "sync over one connection kept open for every request", "", 0},
     {"sync.bare", "sync against a minimal blocking peer: the floor of one request", "", 0},
     {"threads", "concbench's thread pool: submit, map(chunksize), as_completed (sections 2, 4, 5.2)", "python.threads",
-     kComputeAndWaits, Pool, true, false, Wakeups, Make<ThreadsRunner, false>},
+     kComputeAndWaits, Pool, true, false, false, Wakeups, Make<ThreadsRunner, false>},
     {"threads.per_task", "one std::thread per task, created and joined in every batch", "", kComputeAndWaits,
-     EveryTaskAtOnce, true, false, ThreadPerTask, Make<ThreadPerTaskRunner>},
+     EveryTaskAtOnce, true, false, false, ThreadPerTask, Make<ThreadPerTaskRunner>},
     {"threads.gil", "the thread pool under an emulated CPython GIL: one thread computes at a time",
-     "python.threads", kComputeAndWaits, PoolUnderGil, false, true, Wakeups, Make<ThreadsRunner, true>},
+     "python.threads", kComputeAndWaits, PoolUnderGil, false, true, false, Wakeups, Make<ThreadsRunner, true>},
     {"threads.keepalive", "threads, each worker on one connection kept open", "", 0},
     {"threads.submit", "Submit() and a future per task: the pool's dispatch cost", "", 0},
     {"threads.queue", "a minimal mutex + condition-variable queue: the floor of dispatch", "", 0},
@@ -365,36 +399,36 @@ const ModelInfo kModels[] = {
     {"threads.atomic", "the same with an atomic increment", "", 0},
     {"threads.local", "each thread counts alone, then the counts are added", "", 0},
     {"async", "a libuv event loop: tasks gathered, waits as timers and sockets, compute inline (section 3)",
-     "python.async", kComputeAndWaits, LoopInline, false, false, Timers,
+     "python.async", kComputeAndWaits, LoopInline, false, false, true, Timers,
      Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kInline>},
     {"async.sequential", "the loop awaiting one task after another (sections 3.1, 5.1)", "python.async.sequential",
-     kComputeAndWaits, Serial, false, false, Timers,
+     kComputeAndWaits, Serial, false, false, true, Timers,
      Make<LoopRunner, false, LoopStart::kSequential, LoopWaits::kOnLoop, LoopCompute::kInline>},
     {"async.blocking", "tasks on the loop that block it while they wait (time.sleep inside async def)", "",
-     kComputeAndWaits, Serial, false, false, Timers,
+     kComputeAndWaits, Serial, false, false, true, Timers,
      Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kBlocking, LoopCompute::kInline>},
     {"async.offload", "the loop with compute on libuv's threadpool (run_in_executor)", "", kComputeAndWaits,
-     LoopOffload, true, false, Timers,
+     LoopOffload, true, false, true, Timers,
      Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kThreadpool>},
     {"async.processes", "the loop with compute in worker processes (run_in_executor with a process pool)", "",
-     kComputeAndWaits, Pool, true, false, Messages,
+     kComputeAndWaits, Pool, true, false, true, Messages,
      Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kProcesses>},
     {"async.bare", "the gathered timers written directly against libuv: the floor a timer costs", "", 0},
     {"async.keepalive", "async over connections kept open", "", 0},
     {"async.coro", "C++20 coroutines on the same loop: co_await Sleep, Gather (section 3's async def)",
-     "python.async", kComputeAndWaits, LoopInline, false, false, Timers,
+     "python.async", kComputeAndWaits, LoopInline, false, false, true, Timers,
      Make<LoopRunner, true, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kInline>},
     {"async.coro.sequential", "coroutines awaited one after another (section 3.1)", "python.async.sequential",
-     kComputeAndWaits, Serial, false, false, Timers,
+     kComputeAndWaits, Serial, false, false, true, Timers,
      Make<LoopRunner, true, LoopStart::kSequential, LoopWaits::kOnLoop, LoopCompute::kInline>},
     {"async.coro.offload", "coroutines awaiting compute on libuv's threadpool", "", kComputeAndWaits, LoopOffload, true,
-     false, Timers, Make<LoopRunner, true, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kThreadpool>},
+     false, true, Timers, Make<LoopRunner, true, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kThreadpool>},
     {"processes", "concbench's fork-based worker pool over pipes, warm (sections 4, 4.1, 5.3)", "", kComputeAndWaits,
-     Pool, true, false, Messages, Make<ProcessesRunner, false>},
+     Pool, true, false, false, Messages, Make<ProcessesRunner, false>},
     {"processes.with_startup", "the pool built and shut down in every batch (`with ProcessPoolExecutor()`)",
-     "python.processes.with_startup", kComputeAndWaits, Pool, true, false, MessagesAndForks,
+     "python.processes.with_startup", kComputeAndWaits, Pool, true, false, false, MessagesAndForks,
      Make<ProcessesRunner, true>},
-    {"processes.per_task", "one fork per task, no reuse", "", kComputeAndWaits, EveryTaskAtOnce, true, false,
+    {"processes.per_task", "one fork per task, no reuse", "", kComputeAndWaits, EveryTaskAtOnce, true, false, false,
      ForkPerTask, Make<ForkPerTaskRunner>},
     {"processes.bare_pipe", "one message over two bare pipes: the floor of the pool's IPC", "", 0},
 };

@@ -251,6 +251,11 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
       if (auto err = ParseTimeout(has_value, value, &out->timeout_s)) return err;
       continue;
     }
+    if (key == "trace") {
+      if (!has_value || value.empty()) return std::string("--trace needs a file name: --trace=PATH");
+      out->trace = std::string(value);
+      continue;
+    }
     if (key == "inject_slowdown") {
       if (auto err = ParseNumber(key, "percent", 0, 1000, has_value, value, &out->inject_slowdown_pct)) return err;
       continue;
@@ -290,6 +295,9 @@ std::string OwnFlagsHelp() {
       "  --list_workloads               print the table of workloads (JSON) and exit\n"
       "  --list_cells                   print the notebook's cells and the benchmarks that\n"
       "      reproduce them (JSON) and exit\n"
+      "  --trace=PATH                   after each benchmark's timed repetitions, one untimed\n"
+      "      batch more, every task and step on its lane (thread, worker, loop) written to PATH\n"
+      "      in the Chrome Trace Event Format (Perfetto UI, chrome://tracing)\n"
       "  --inject_slowdown=PCT          a positive control: every compute step does PCT % more\n"
       "      work of its own kind (0 to 1000; recorded in the context), so a comparison can be\n"
       "      checked against a known change\n"

@@ -65,6 +65,11 @@ struct Options {
   // Google Benchmark's --benchmark_min_time (main reads it), which sizes the deadline of runs
   // whose iterations Google Benchmark chooses.
   double min_time_s = 0.5;
+  // Google Benchmark's --benchmark_repetitions (main reads it): the traced iteration follows a
+  // benchmark's last repetition.
+  int64_t repetitions = 1;
+  // --trace=PATH: the trace file ("" = no trace).
+  std::string trace;
   // Argument name → values replacing the suite's values for that argument.
   std::map<std::string, std::vector<int64_t>, std::less<>> overrides;
 };

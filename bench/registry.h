@@ -156,6 +156,13 @@ bool AddFamilyGroup(const char* name, GroupFn fn);
 // benchmarks registered.
 int RegisterAllFamilies(const Options& o);
 
+// The benchmark whose body runs now (its Google Benchmark name), and whether this call of its body
+// is its last planned repetition (Options::repetitions): the one a traced iteration follows. Only
+// for families whose iteration count is fixed (Google Benchmark then calls a body once per
+// repetition). Called from a body, on the thread running it.
+const std::string& CurrentBenchmark();
+bool CurrentIsLastRepetition();
+
 // Argument names that appeared in at least one registered family (to warn about overrides that
 // matched nothing).
 const std::set<std::string>& UsedArgNames();

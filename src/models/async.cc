@@ -158,7 +158,7 @@ class Batch final : public EchoExchangeOwner, public LoopComputeOwner {
       }
       if (opt_.observer != nullptr) opt_.observer->StepBegin(i, k);
       if (s.kind == StepKind::kCompute && opt_.compute == LoopCompute::kProcesses) {
-        opt_.processes->Submit(s, input, i, this);
+        opt_.processes->Submit(s, input, i, this, k);
         return;
       }
       if (s.kind == StepKind::kCompute) {

@@ -33,8 +33,11 @@ namespace concbench {
 // `ipc`, if given, receives the traffic. `stall_timeout` is the longest wait for the next result
 // (0: no limit; std::invalid_argument if negative). Throws std::invalid_argument for a spec
 // ValidateSpec refuses, std::system_error when pipe or fork fails.
+// `trace`, if given, receives each child's spans (its task and steps, timed by the child) and its
+// fork as a parent instant ("forked").
 std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_t> inputs,
                                     const TaskEnv& env = {}, IpcStats* ipc = nullptr,
-                                    std::chrono::milliseconds stall_timeout = kDefaultStallTimeout);
+                                    std::chrono::milliseconds stall_timeout = kDefaultStallTimeout,
+                                    std::vector<WorkerSpan>* trace = nullptr);
 
 }  // namespace concbench

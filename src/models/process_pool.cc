@@ -18,6 +18,7 @@
 #include "sys/pipe.h"
 #include "sys/reaper.h"
 #include "sys/wait_status.h"
+#include "workload/blocking.h"
 
 namespace concbench {
 namespace {
@@ -331,6 +332,10 @@ bool ProcessPool::Dispatch(Worker& w, MapRun& run) {
   }
   fw.Finish();
   w.inflight.emplace_back(begin, end);
+  if (trace_ != nullptr) {
+    const uint64_t now = MonotonicNs();
+    trace_->push_back({w.pid, {begin, kTaskSpan, now, now}, "chunk sent"});
+  }
   ipc_.bytes += static_cast<int64_t>(w.out.size() - before);
   ipc_.messages += 1;
   return FlushOut(w);
@@ -382,7 +387,7 @@ void ProcessPool::ReceiveResults(size_t i, MapRun& run) {
         Break(what);
         throw WorkerError(what);
       }
-      for (const TraceSpan& sp : trace_scratch_) trace_->push_back({w.pid, sp});
+      for (const TraceSpan& sp : trace_scratch_) trace_->push_back({w.pid, sp, nullptr});
       DropFront(w.in, &w.in_len, s.frame_bytes);
       continue;
     }
@@ -424,6 +429,10 @@ std::string ProcessPool::CheckResultFrame(const Worker& w, const FrameSplit& s) 
 
 void ProcessPool::StoreResults(Worker& w, size_t frame_bytes, MapRun& run) {
   const size_t first = w.inflight.front().first;
+  if (trace_ != nullptr) {
+    const uint64_t now = MonotonicNs();
+    trace_->push_back({w.pid, {first, kTaskSpan, now, now}, "results in"});
+  }
   for (size_t j = 0; j < scratch_.items.size(); ++j) {
     run.out->values[first + j] = scratch_.items[j].value;
     // A swap, not a move: the old buffer goes back into the scratch chunk for the next decode,

@@ -23,8 +23,10 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "models/frame.h"
+#include "workload/blocking.h"
 
 namespace concbench {
 
@@ -92,6 +94,18 @@ class WorkerStalled : public std::runtime_error {
 
 // How long a model waits without a single result before it throws WorkerStalled, unless told
 // otherwise: generous, since a task may legitimately be long.
+// What a traced batch learns of one worker process: a span it timed itself (`parent_event`
+// null), or an instant the parent saw about it (`parent_event` names it: "chunk sent", "results
+// in"; span.index is the chunk's first task, begin_ns == end_ns).
+struct WorkerSpan {
+  pid_t pid = 0;
+  TraceSpan span;
+  const char* parent_event = nullptr;
+};
+
+// Hands every span to `observer` (ProcessSpan), then clears them.
+void ReportWorkerSpans(std::vector<WorkerSpan>* spans, TaskObserver* observer);
+
 inline constexpr std::chrono::seconds kDefaultStallTimeout{60};
 
 // One child a stall report names.
