@@ -214,7 +214,7 @@ int main(int argc, char** argv) {
     std::cerr << "concbench: " << *err << "\n";
     return 2;
   }
-  if (!opt.list.empty()) return List(opt, argc, argv);
+  if (!opt.list.empty() && opt.list != "planned") return List(opt, argc, argv);
   if (opt.probe) return Probe(opt, argc, argv);
   if (!CheckOutputWritable(argc, argv)) return 2;
   // Read before Initialize consumes them (their values were checked by ParseOwnFlags).
@@ -254,6 +254,19 @@ int main(int argc, char** argv) {
     char ns[32];
     std::snprintf(ns, sizeof ns, "%.4f", concbench::CpuIntensivoNsPerStep());
     benchmark::AddCustomContext("cpu_intensivo_ns_per_step", ns);
+  }
+  if (opt.list == "planned") {
+    std::string json = "{\"repetitions\": " + std::to_string(repetitions) + ", \"benchmarks\": [";
+    const auto planned = concbench::SelectPlanned(concbench::PlannedBenchmarks(), benchmark::GetBenchmarkFilter());
+    for (size_t i = 0; i < planned.size(); ++i) {
+      char seconds[64];
+      std::snprintf(seconds, sizeof seconds, "%.6g, \"estimate_s\": %.6g",
+                    concbench::PlannedSeconds(planned[i], repetitions, min_time_s), planned[i].estimate_s);
+      json += std::string(i ? "," : "") + "\n  {\"name\": " + concbench::JsonString(planned[i].name) +
+              ", \"iterations\": " + std::to_string(planned[i].iterations) + ", \"planned_s\": " + seconds + "}";
+    }
+    std::fputs((json + "\n]}\n").c_str(), stdout);
+    return 0;
   }
   for (const auto& [key, values] : opt.overrides) {
     if (!concbench::UsedArgNames().count(key)) {

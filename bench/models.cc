@@ -48,6 +48,7 @@ BatchShape PoolUnderGil(const Args& a) { return {.lanes = Workers(a), .cpu_slots
 BatchShape EveryTaskAtOnce(const Args&) { return {.lanes = 0, .cpu_slots = UsableCores()}; }
 BatchShape LoopInline(const Args&) { return {.lanes = 0, .cpu_slots = 1}; }
 BatchShape LoopOffload(const Args&) { return {.lanes = 0, .cpu_slots = LoopPool()}; }
+BatchShape LoopProcesses(const Args& a) { return {.lanes = 0, .cpu_slots = CoresFor(Workers(a))}; }
 
 // ---- overheads, to size runs ----
 
@@ -411,7 +412,7 @@ const ModelInfo kModels[] = {
      LoopOffload, true, false, true, Timers,
      Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kThreadpool>},
     {"async.processes", "the loop with compute in worker processes (run_in_executor with a process pool)", "",
-     kComputeAndWaits, Pool, true, false, true, Messages,
+     kComputeAndWaits, LoopProcesses, true, false, true, Messages,
      Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kProcesses>},
     {"async.bare", "the gathered timers written directly against libuv: the floor a timer costs", "", 0},
     {"async.keepalive", "async over connections kept open", "", 0},

@@ -220,7 +220,7 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
       (key == "probe" ? out->probe : out->no_probe) = true;
       continue;
     }
-    if (key == "list_models" || key == "list_workloads" || key == "list_cells") {
+    if (key == "list_models" || key == "list_workloads" || key == "list_cells" || key == "list_planned") {
       if (has_value) return "--" + std::string(key) + " takes no value";
       if (!out->list.empty()) return "--" + std::string(key) + " and --list_" + out->list + " cannot be given together";
       out->list = std::string(key.substr(5));
@@ -295,6 +295,9 @@ std::string OwnFlagsHelp() {
       "  --list_workloads               print the table of workloads (JSON) and exit\n"
       "  --list_cells                   print the notebook's cells and the benchmarks that\n"
       "      reproduce them (JSON) and exit\n"
+      "  --list_planned                 print the benchmarks the other flags select, with their\n"
+      "      planned iterations and seconds (JSON), and exit: what scripts/map and scripts/sweep\n"
+      "      plan with\n"
       "  --trace=PATH                   after each benchmark's timed repetitions, one untimed\n"
       "      batch more, every task and step on its lane (thread, worker, loop) written to PATH\n"
       "      in the Chrome Trace Event Format (Perfetto UI, chrome://tracing)\n"

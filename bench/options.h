@@ -51,8 +51,8 @@ struct Options {
   // --probe: print the machine card (bench/probe) and exit; --no_probe: run without probing.
   bool probe = false;
   bool no_probe = false;
-  // --list_models, --list_workloads, --list_cells: "models", "workloads" or "cells"; print that
-  // table as JSON and exit.
+  // --list_models, --list_workloads, --list_cells, --list_planned: "models", "workloads",
+  // "cells" or "planned"; print that table as JSON and exit.
   std::string list;
   Display display = Display::kAuto;
   // Where Google Benchmark's full table goes as well when progress lines are shown ("" = nowhere).
