@@ -121,6 +121,7 @@ void LoopProcessPool::OnReadable(uv_poll_t* poll, int status, int) {
 void LoopProcessPool::Receive(Worker& w) {
   size_t index = 0;
   while (workers_[index].get() != &w) ++index;
+  bool eof = false;
   for (;;) {
     if (w.in.size() - w.in_len < kReadChunk) w.in.resize(w.in_len + kReadChunk);
     const ssize_t n = ::read(w.proc.result_fd.get(), w.in.data() + w.in_len, w.in.size() - w.in_len);
@@ -128,6 +129,14 @@ void LoopProcessPool::Receive(Worker& w) {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     if (n < 0) ThrowErrno("LoopProcessPool: read from " + WorkerName(index, w.proc.pid));
     if (n == 0) {
+      eof = true;  // the frames before it first: an error frame says more than the exit status
+      break;
+    }
+    w.in_len += static_cast<size_t>(n);
+  }
+  for (;;) {
+    const FrameSplit s = SplitFrame(std::string_view(w.in.data(), w.in_len));
+    if (s.status == FrameStatus::kIncomplete && eof) {
       const pid_t pid = std::exchange(w.proc.pid, 0);
       const std::optional<int> st = ReapOrKill(pid, kWorkerExitTimeout);
       throw WorkerDied(static_cast<int>(index), pid, st.value_or(-1),
@@ -135,10 +144,6 @@ void LoopProcessPool::Receive(Worker& w) {
                            (st ? DescribeWaitStatus(*st) : std::string("closed its pipe but could not be reaped")) +
                            " while running task " + std::to_string(w.task));
     }
-    w.in_len += static_cast<size_t>(n);
-  }
-  for (;;) {
-    const FrameSplit s = SplitFrame(std::string_view(w.in.data(), w.in_len));
     if (s.status == FrameStatus::kIncomplete) return;
     const std::string who = "LoopProcessPool: " + WorkerName(index, w.proc.pid) + " ";
     if (s.status == FrameStatus::kMalformed) throw WorkerError(who + "sent a malformed frame: " + s.error);
