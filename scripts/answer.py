@@ -36,7 +36,7 @@ def notebook_lines(results: cr.Results) -> list[str]:
             if r.python else "not run"
         cc = cr.format_seconds(r.verdict.median_b if r.verdict else r.cpp.time_s().mean) \
             if r.cpp else "–"
-        line = f"{r.cell.section:<4}{fit(r.cell.what, 39):<40}{py:>12}{cc:>10}  "
+        line = f"{r.cell.section:<4}{fit(r.cell.label, 39):<40}{py:>12}{cc:>10}  "
         out.append(fit(line + (short_verdict(r.verdict) or "–"), WIDTH))
     return out
 

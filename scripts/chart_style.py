@@ -20,12 +20,19 @@ from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
 import concbench_results as cr  # noqa: E402
 
-BASE_COLORS = {"sync": "#4d4d4d", "threads": "#1f77b4", "async": "#2ca02c",
-               "processes": "#d62728"}
-EXTRA_COLORS = ["#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#ff7f0e"]
-LINESTYLES = ["-", "--", "-.", ":"]
+# One hue per base model, handed out in the table of models' order (the binary's, or the order
+# the models first appear): the palette names no model.
+PALETTE = ("#4d4d4d", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#17becf", "#bcbd22", "#ff7f0e")
+# Variants of one base model: darker and lighter tones of its hue, each with its own line style
+# and marker. No dotted style: dotted is the ideal's.
 VARIANT_TONES = [0.0, -0.45, 0.45, -0.7, 0.65, -0.25, 0.25]
+LINESTYLES = ["-", "--", "-.", (0, (5, 1, 1, 1, 1, 1))]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+# The notebook's Python (python.<model>) in its C++ twin's colour and marker, hollow, on a long
+# dash, so that it is never taken for the C++.
+PYTHON_STYLE = dict(linestyle=(0, (8, 2.5)), markerfacecolor="white")
+PYTHON_HATCH = "...."
 
 DPI = 100
 # matplotlib settings every chart is drawn under.
@@ -36,42 +43,57 @@ RC = {"font.size": 9, "axes.titlesize": 10, "figure.dpi": DPI}
 IDEAL_LINE = dict(linestyle=(0, (1, 1.5)), linewidth=1.4, label="_ideal")
 
 
-class Styler:
-    """Stable colours and line styles: one hue per model, one line style per variant, lighter
-    shades for the same model run with other arguments (e.g. more workers)."""
+def base_color(models: cr.Models, model_full: str) -> str:
+    """The hue of a model's base model (C++ or Python)."""
+    base = models.base(model_full)
+    i = models.bases.index(base) if base in models.bases else len(models.bases)
+    return PALETTE[i % len(PALETTE)]
 
-    def __init__(self, series_keys):
+
+def is_python(model_full: str) -> bool:
+    return cr.split_lang(model_full)[0] is not None
+
+
+class Styler:
+    """Stable colours and line styles for series keys (model_full, *arguments): one hue per base
+    model, a tone, line style and marker per variant, lighter shades for the same model run with
+    other arguments (e.g. more workers); a Python row as its C++ twin, hollow on a long dash."""
+
+    def __init__(self, series_keys, models: cr.Models):
         self.style = {}
-        keys = sorted(set(series_keys), key=lambda k: (cr.model_rank(k[0]), k[1:]))
-        extra = iter(EXTRA_COLORS * 4)
-        base_color: dict[str, str] = {}
+        keys = sorted(set(series_keys), key=lambda k: (models.rank(k[0]), k[1:]))
         variants: dict[str, list] = {}
         shades: dict[str, list] = {}
         for k in keys:
-            model, _, variant = k[0].partition(".")
-            if model not in base_color:
-                base_color[model] = BASE_COLORS.get(model) or next(extra)
-            vs = variants.setdefault(model, [])
-            if variant not in vs:
-                vs.append(variant)
+            vs = variants.setdefault(models.base(k[0]), [])
+            twin = cr.split_lang(k[0])[1]
+            if twin not in vs:
+                vs.append(twin)
             shades.setdefault(k[0], []).append(k)
         for k in keys:
-            model, _, variant = k[0].partition(".")
-            vi = variants[model].index(variant)
+            vi = variants[models.base(k[0])].index(cr.split_lang(k[0])[1])
             same = shades[k[0]]
             si = same.index(k)
-            # Variants of one model: darker and lighter tones of its hue; argument sets of one
-            # variant (e.g. more workers): lighter still.
             tone = VARIANT_TONES[vi % len(VARIANT_TONES)]
-            rgb = mcolors.to_rgb(base_color[model])
+            rgb = mcolors.to_rgb(base_color(models, k[0]))
             rgb = tuple(c * (1 + tone) if tone < 0 else c + (1 - c) * tone for c in rgb)
             mix = 0.0 if len(same) == 1 else 0.5 * si / (len(same) - 1)
             color = tuple(c + (1 - c) * mix for c in rgb)
             self.style[k] = dict(color=color, linestyle=LINESTYLES[vi % len(LINESTYLES)],
                                  marker=MARKERS[(vi + si) % len(MARKERS)])
+            if is_python(k[0]):
+                self.style[k].update(PYTHON_STYLE)
 
     def __call__(self, key):
         return self.style[key]
+
+    def bars(self, bars, keys) -> None:
+        """Colours horizontal or vertical bars, one per key; a Python row's bar is hatched."""
+        for bar, key in zip(bars, keys):
+            bar.set_color(self.style[key]["color"])
+            if is_python(key[0]):
+                bar.set_hatch(PYTHON_HATCH)
+                bar.set_edgecolor("white")
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -106,16 +128,18 @@ def finish(fig, title: str, subtitle: str, note: str = ""):
     never overlap the panels whatever the figure's height."""
     w, h = fig.get_size_inches()
     width = max(60, int(w * 15))
+    title = textwrap.fill(title, int(width * 9 / 13))  # the title's font is 13 pt, the text's 9
+    top = 0.45 + 0.24 * title.count("\n")  # where the subtitle starts, inches from the top
     subtitle = "\n".join(textwrap.fill(p, width) for p in subtitle.split("\n"))
     note = "\n".join(textwrap.fill(p, width) for p in note.split("\n")) if note else ""
     lines = subtitle.count("\n") + 1 + (1 + note.count("\n") if note else 0)
-    head = 0.45 + 0.18 * lines + 0.35
+    head = top + 0.18 * lines + 0.35
     fig.subplots_adjust(top=1 - head / h)
     fig.suptitle(title, fontsize=13, fontweight="bold", x=0.02, y=1 - 0.12 / h, ha="left",
                  va="top")
-    fig.text(0.02, 1 - 0.45 / h, subtitle, ha="left", va="top", fontsize=9, color="#333333")
+    fig.text(0.02, 1 - top / h, subtitle, ha="left", va="top", fontsize=9, color="#333333")
     if note:
-        fig.text(0.02, 1 - (0.45 + 0.18 * (subtitle.count("\n") + 1)) / h, note, ha="left",
+        fig.text(0.02, 1 - (top + 0.18 * (subtitle.count("\n") + 1)) / h, note, ha="left",
                  va="top", fontsize=9, color="#a00000" if "failed" in note else "#6b4e00")
 
 
@@ -129,7 +153,8 @@ def save(fig, path: str) -> None:
 
 # --- legend and captions ---------------------------------------------------------------------
 
-def legend_right(fig, axes, extra_handles=()):
+def legend_right(fig, axes, models: cr.Models, extra_handles=()):
+    """One legend right of the panels: every labelled line once, in the models' order."""
     handles, labels = [], []
     has_ideal = any(line.get_label() == "_ideal" for ax in axes.ravel() for line in ax.get_lines())
     extra_handles = [h for h in extra_handles if has_ideal or "ideal" not in h.get_label()]
@@ -138,8 +163,7 @@ def legend_right(fig, axes, extra_handles=()):
             if lab not in labels and not lab.startswith("_"):
                 handles.append(h)
                 labels.append(lab)
-    order = sorted(range(len(labels)), key=lambda i: (cr.model_rank(labels[i].split(" ")[0]),
-                                                       i))
+    order = sorted(range(len(labels)), key=lambda i: (models.rank(labels[i].split(" ")[0]), i))
     handles = [handles[i] for i in order]
     labels = [labels[i] for i in order]
     for h in extra_handles:

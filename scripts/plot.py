@@ -25,19 +25,16 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter, LogLocator
 
 import concbench_results as cr
-from chart_style import (BASE_COLORS, IDEAL_LINE, RC, Styler, auto_y, bar_figure, caption,
+from chart_style import (IDEAL_LINE, RC, Styler, auto_y, bar_figure, base_color, caption,
                          figure, finish, format_kib, format_log_axis, grid_for, hide_unused,
                          ideal_handle, integer_formatter, integer_log_ticks, legend_right,
                          log_axis, save, seconds_formatter)
 import stats
-from notebook_cells import judge_benches, notebook_rows, short_verdict
+from notebook_cells import judge_benches, notebook_rows, serial_model, short_verdict
 
-WORKLOAD_TITLES = {
-    "sleep": "simulated I/O (each task sleeps)",
-    "cpu": "CPU work: cpu_intensivo(n) per task",
-    "trabajo": "CPU work: trabajo(x) per task (50,000 steps)",
-    "tarea_normal": "CPU work: tarea_normal(x) per task (300,000 steps)",
-    "echo": "real I/O: one loopback TCP echo per task",
+# What the families outside the binary's table of workloads measure (the table describes the
+# workloads every model runs: their titles come from it).
+OTHER_WORKLOADS = {
     "counter": "shared counter increments",
     "memory": "tasks held alive at once",
     "dispatch": "empty tasks: the model's own cost per task",
@@ -56,8 +53,12 @@ class Chart:
     error: bool = False
 
 
-def workload_title(w: str) -> str:
-    return WORKLOAD_TITLES.get(w, f"workload '{w}'")
+def workload_title(results: cr.Results, w: str) -> str:
+    """'sleep [I/O-bound]: one wait: ...' from the table of workloads, else what is known."""
+    table = results.workload_table
+    summary = table.summary(w) or OTHER_WORKLOADS.get(w)
+    kind = table.kind(w)
+    return w + (f" [{kind}]" if kind else "") + (f": {summary}" if summary else "")
 
 
 def dropped_note(results: cr.Results, workloads=None) -> str:
@@ -83,10 +84,10 @@ def label_panel(ax, xlabel: str, ylabel: str, title: str, **grid) -> None:
     ax.grid(True, alpha=0.3, **grid)
 
 
-def close_panels(fig, axes, used: int, extra_handles=()) -> None:
+def close_panels(fig, axes, used: int, models: cr.Models, extra_handles=()) -> None:
     """A grid of facets done: the unused panels hidden, one legend on the right."""
     hide_unused(axes, used)
-    legend_right(fig, axes, extra_handles)
+    legend_right(fig, axes, models, extra_handles)
 
 
 # --- charts ----------------------------------------------------------------------------------
@@ -99,16 +100,16 @@ def chart_time_vs_tasks(results: cr.Results, outdir: str) -> list[Chart]:
         series = {k: v for k, v in series.items() if len({b.args["tasks"] for b in v}) >= 2}
         if not series:
             continue
-        series, thinned = thin_series(series)
+        series, thinned = thin_series(series, results.models)
         benches = [b for v in series.values() for b in v]
         facets = cr.group(benches, lambda b: cr.facet_of(b, exclude=("tasks",)))
-        style = Styler(series.keys())
+        style = Styler(series.keys(), results.models)
         rows, cols = grid_for(len(facets))
         fig, axes = figure(rows, cols)
         for ax, (fkey, fbenches) in zip(axes.ravel(), sorted(facets.items())):
             for skey, sb in sorted(cr.group(fbenches, lambda b: cr.series_of(
-                    b, exclude=("tasks",))).items(), key=lambda kv: (cr.model_rank(kv[0][0]),
-                                                                     kv[0][1:])):
+                    b, exclude=("tasks",))).items(), key=lambda kv: (results.models.rank(
+                        kv[0][0]), kv[0][1:])):
                 sb = sorted(sb, key=lambda b: b.args["tasks"])
                 x = [b.args["tasks"] for b in sb]
                 t = [b.time_s() for b in sb]
@@ -126,10 +127,10 @@ def chart_time_vs_tasks(results: cr.Results, outdir: str) -> list[Chart]:
             caption(ax, verdict)
             label_panel(ax, "tasks per batch (log scale)", "wall time per batch (log scale)",
                         cr.facet_label(fkey), which="major")
-        close_panels(fig, axes, len(facets), [ideal_handle()])
+        close_panels(fig, axes, len(facets), results.models, [ideal_handle()])
         charts.append(publish(
             fig, outdir, f"time_vs_tasks_{workload}.png",
-            f"Wall time vs number of tasks — {workload_title(workload)}",
+            f"Wall time vs number of tasks — {workload_title(results, workload)}",
             "Lower is better. A line that stays flat as tasks grow runs them concurrently; one "
             "that climbs with slope 1 runs them one after another.",
             thinned, dropped_note(results, {workload})))
@@ -140,12 +141,12 @@ def chart_time_vs_tasks(results: cr.Results, outdir: str) -> list[Chart]:
 MAX_SERIES_PER_MODEL = 4
 
 
-def thin_series(series: dict) -> tuple[dict, str]:
+def thin_series(series: dict, models: cr.Models) -> tuple[dict, str]:
     """Keeps at most MAX_SERIES_PER_MODEL lines per model (smallest, largest and evenly spaced
     between, e.g. workers 1, 4, 16, 64 of 1…64) so that a panel stays readable; says what it
     left out."""
     by_model: dict = {}
-    for key in sorted(series, key=lambda k: (cr.model_rank(k[0]), k[1:])):
+    for key in sorted(series, key=lambda k: (models.rank(k[0]), k[1:])):
         by_model.setdefault(key[0], []).append(key)
     keep, notes = {}, []
     for model, keys in by_model.items():
@@ -195,8 +196,10 @@ def _verdict(benches, xkey, skey_of, value=None, fmt=cr.format_seconds,
 
 
 def _baseline(results, workload, fkey):
-    args = dict(fkey)
-    found = [b for b in results.find("sync", workload, args) if set(b.args) == set(args)]
+    """The serial run of the same work (the model of the notebook's serial baselines), or None."""
+    serial, args = serial_model(results), dict(fkey)
+    found = [b for b in results.find(serial, workload, args) if set(b.args) == set(args)] \
+        if serial else []
     return found[0] if found else None
 
 
@@ -254,14 +257,14 @@ def chart_speedup_vs_workers(results: cr.Results, outdir: str) -> list[Chart]:
             [b for b in results.ok() if b.workload == workload and "workers" in b.args])
         if not facets:
             continue
-        style = Styler({s for f in facets.values() for s in f})
+        style = Styler({s for f in facets.values() for s in f}, results.models)
         rows, cols = grid_for(len(facets))
         fig, axes = figure(rows, cols)
         for ax, (fkey, fseries) in zip(axes.ravel(), sorted(facets.items())):
             base = _baseline(results, workload, fkey)
             ymax = 1.0
-            for skey, sb in sorted(fseries.items(), key=lambda kv: (cr.model_rank(kv[0][0]),
-                                                                     kv[0][1:])):
+            for skey, sb in sorted(fseries.items(), key=lambda kv: (results.models.rank(
+                    kv[0][0]), kv[0][1:])):
                 sb = sorted(sb, key=lambda b: b.args["workers"])
                 y, err, iy = _speedups(sb, base if base is not None else sb[0])
                 x = [b.args["workers"] for b in sb]
@@ -273,7 +276,8 @@ def chart_speedup_vs_workers(results: cr.Results, outdir: str) -> list[Chart]:
                     ax.plot(x, iy, color=st["color"], **IDEAL_LINE)
                     ymax = max(ymax, max(iy))
             ax.axhline(1.0, color="#999999", linewidth=0.8)
-            if cores and str(cores).isdigit() and workload not in ("sleep", "echo"):
+            if cores and str(cores).isdigit() and results.workload_table.kind(workload) \
+                    in (cr.CPU_BOUND, cr.MIXED):
                 ax.axvline(int(cores), color="#999999", linewidth=0.8, linestyle="--")
                 ax.text(int(cores), ymax * 1.05, f" {cores} usable cores", fontsize=8,
                         color="#555555", va="top")
@@ -281,12 +285,12 @@ def chart_speedup_vs_workers(results: cr.Results, outdir: str) -> list[Chart]:
             integer_log_ticks(ax, [b.args["workers"] for f in fseries.values() for b in f])
             ax.set_ylim(0, ymax * 1.12)
             label_panel(ax, "workers (threads or processes, log scale)",
-                        "speed-up over sync (×)" if base is not None
+                        f"speed-up over {base.model_full} (×)" if base is not None
                         else "speed-up over fewest workers (×)", cr.facet_label(fkey))
-        close_panels(fig, axes, len(facets), [ideal_handle()])
+        close_panels(fig, axes, len(facets), results.models, [ideal_handle()])
         charts.append(publish(
             fig, outdir, f"speedup_vs_workers_{workload}.png",
-            f"Speed-up vs workers — {workload_title(workload)}",
+            f"Speed-up vs workers — {workload_title(results, workload)}",
             "Higher is better. Speed-up = the baseline's wall time / this run's; dotted: the "
             "speed-up if both reached their ideals. CPU work cannot go faster than the number "
             "of cores; sleeping tasks can.",
@@ -357,7 +361,7 @@ def chart_chunksize(results: cr.Results, outdir: str) -> list[Chart]:
                 ax_m.set_ylabel("IPC messages per batch (log scale)")
                 ax_m.set_xlabel("chunksize: tasks per message (log scale)")
                 ax_m.grid(True, alpha=0.3)
-        legend_right(fig, axes, [ideal_handle()])
+        legend_right(fig, axes, results.models, [ideal_handle()])
         charts.append(publish(
             fig, outdir, f"chunksize_{model}_{workload}.png",
             f"Chunksize trade-off — {model}/{workload}",
@@ -385,13 +389,13 @@ def chart_overhead_per_task(results: cr.Results, outdir: str) -> list[Chart]:
         multi = {k: v for k, v in series.items() if len({b.args["tasks"] for b in v}) >= 2}
         thinned = ""
         if multi:
-            multi, thinned = thin_series(multi)
-            fig, note = _overhead_lines(multi, workload)
+            multi, thinned = thin_series(multi, results.models)
+            fig, note = _overhead_lines(multi, results.models)
         else:
-            fig, note = _overhead_bars(benches)
+            fig, note = _overhead_bars(benches, results.models)
         charts.append(publish(
             fig, outdir, f"overhead_per_task_{workload}.png",
-            f"Overhead above the ideal, per task — {workload_title(workload)}",
+            f"Overhead above the ideal, per task — {workload_title(results, workload)}",
             "Lower is better. Overhead per task = (measured wall time − the model's ideal) / "
             "tasks: what the model itself costs for each task.",
             thinned, note, dropped_note(results, {workload})))
@@ -399,10 +403,10 @@ def chart_overhead_per_task(results: cr.Results, outdir: str) -> list[Chart]:
                             reason="no benchmark with a tasks argument reports overhead_s")]
 
 
-def _overhead_lines(series: dict, workload: str):
+def _overhead_lines(series: dict, models: cr.Models):
     benches = [b for v in series.values() for b in v]
     facets = cr.group(benches, lambda b: cr.facet_of(b, exclude=("tasks",)))
-    style = Styler(series.keys())
+    style = Styler(series.keys(), models)
     rows, cols = grid_for(len(facets))
     fig, axes = figure(rows, cols)
     hidden = 0
@@ -411,7 +415,7 @@ def _overhead_lines(series: dict, workload: str):
         pos = [v for v in vals if v > 0]
         use_log = bool(pos) and max(pos) / min(pos) > 30
         for skey, sb in sorted(cr.group(fb, lambda b: cr.series_of(b, exclude=("tasks",)))
-                               .items(), key=lambda kv: (cr.model_rank(kv[0][0]), kv[0][1:])):
+                               .items(), key=lambda kv: (models.rank(kv[0][0]), kv[0][1:])):
             sb = sorted(sb, key=lambda b: b.args["tasks"])
             pts = [(b.args["tasks"], _per_task_overhead(b)) for b in sb]
             if use_log:
@@ -438,26 +442,27 @@ def _overhead_lines(series: dict, workload: str):
         ax.set_xlabel("tasks per batch (log scale)")
         ax.set_title(cr.facet_label(fkey), fontsize=10)
         ax.grid(True, alpha=0.3)
-    close_panels(fig, axes, len(facets))
+    close_panels(fig, axes, len(facets), models)
     note = f"{hidden} point(s) at or below the ideal (measurement noise) are not on the log " \
            "axis." if hidden else ""
     return fig, note
 
 
-def _overhead_bars(benches):
-    order = sorted(benches, key=lambda b: (cr.model_rank(b.model_full), cr.facet_of(b),
+def _overhead_bars(benches, models: cr.Models):
+    order = sorted(benches, key=lambda b: (models.rank(b.model_full), cr.facet_of(b),
                                            tuple(b.args.items())))
     vals = [_per_task_overhead(b) for b in order]
     fig, ax = bar_figure(len(order))
-    style = Styler({cr.series_of(b, exclude=("tasks",)) for b in order})
+    keys = [cr.series_of(b, exclude=("tasks",)) for b in order]
+    style = Styler(keys, models)
     ys = list(range(len(order)))[::-1]
     means = [v.mean for v in vals]
     pos = [m for m in means if m > 0]
     use_log = bool(pos) and max(pos) / min(pos) > 100
     shown = [m if (m > 0 or not use_log) else 0 for m in means]
     errs = [v.sd if (v.mean > 0 or not use_log) else 0 for v in vals]
-    bars = ax.barh(ys, shown, xerr=errs, capsize=2, color=[
-        style(cr.series_of(b, exclude=("tasks",)))["color"] for b in order])
+    bars = ax.barh(ys, shown, xerr=errs, capsize=2)
+    style.bars(bars, keys)
     ax.set_yticks(ys)
     ax.set_yticklabels([f"{b.model_full} · {cr.format_args(b.args)}" for b in order], fontsize=9)
     if use_log:
@@ -529,19 +534,19 @@ def chart_memory_per_task(results: cr.Results, outdir: str) -> list[Chart]:
                 "each task does.")
     series = cr.group(benches, _memory_series)
     if any(len({b.args["tasks"] for b in v}) >= 2 for v in series.values()):
-        fig, note = _memory_lines(series, benches)
+        fig, note = _memory_lines(series, benches, results.models)
     else:
-        fig, note = _memory_bars(benches), ""
+        fig, note = _memory_bars(benches, results.models), ""
     return [publish(fig, outdir, "memory_per_task.png", title, subtitle, note,
                     dropped_note(results))]
 
 
-def _memory_lines(series: dict, benches):
-    style = Styler(series.keys())
+def _memory_lines(series: dict, benches, models: cr.Models):
+    style = Styler(series.keys(), models)
     fig, axes = figure(1, 1, w=7.5, h=4.6)
     ax = axes[0][0]
     hidden = 0
-    for skey, sb in sorted(series.items(), key=lambda kv: (cr.model_rank(kv[0][0]), kv[0][1:])):
+    for skey, sb in sorted(series.items(), key=lambda kv: (models.rank(kv[0][0]), kv[0][1:])):
         sb = sorted(sb, key=lambda b: b.args["tasks"])
         st = style(skey)
         for suffix in MEMORY_STYLES:
@@ -552,7 +557,8 @@ def _memory_lines(series: dict, benches):
                 continue
             ax.errorbar([p[0] for p in pts], [p[1].mean for p in pts],
                         yerr=[p[1].sd for p in pts], capsize=2, color=st["color"],
-                        marker=st["marker"], linestyle=MEMORY_STYLES[suffix], markersize=4,
+                        marker=st["marker"], markerfacecolor=st.get("markerfacecolor"),
+                        linestyle=MEMORY_STYLES[suffix], markersize=4,
                         label=f"{_memory_label(skey)} ({suffix})")
     log_axis(ax, "x")
     log_axis(ax, "y")
@@ -570,21 +576,21 @@ def _memory_lines(series: dict, benches):
     ax.set_xlabel("tasks alive at once (log scale)")
     ax.set_ylabel("memory per task (log scale)")
     ax.grid(True, which="major", alpha=0.3)
-    legend_right(fig, axes)
+    legend_right(fig, axes, models)
     note = f"{hidden} value(s) of 0 or less are not on the log axis." if hidden else ""
     return fig, note
 
 
-def _memory_bars(benches):
+def _memory_bars(benches, models: cr.Models):
     rows = []
-    for b in sorted(benches, key=lambda b: (cr.model_rank(b.model_full), b.order)):
+    for b in sorted(benches, key=lambda b: (models.rank(b.model_full), b.order)):
         for suffix, s in memory_values(b):
             rows.append((b, suffix, s))
     fig, ax = bar_figure(len(rows))
-    style = Styler({cr.series_of(b, exclude=("tasks",)) for b, _, _ in rows})
+    keys = [cr.series_of(b, exclude=("tasks",)) for b, _, _ in rows]
     ys = list(range(len(rows)))[::-1]
-    bars = ax.barh(ys, [s.mean for _, _, s in rows], xerr=[s.sd for _, _, s in rows], capsize=2,
-                   color=[style(cr.series_of(b, exclude=("tasks",)))["color"] for b, _, _ in rows])
+    bars = ax.barh(ys, [s.mean for _, _, s in rows], xerr=[s.sd for _, _, s in rows], capsize=2)
+    Styler(keys, models).bars(bars, keys)
     for bar, (_, suffix, _) in zip(bars, rows):
         if suffix != "RSS":
             bar.set_hatch("//")
@@ -619,6 +625,9 @@ PY_PRINTED_COLOR = "#f6dca0"  # the time the notebook printed, on another machin
 def chart_notebook(results: cr.Results, outdir: str) -> list[Chart]:
     title = "The notebook's cells: its own Python and concbench's C++, on this machine"
     rows = notebook_rows(results)
+    if not rows:
+        return [Chart(title, reason="these results carry no table of the notebook's cells "
+                      "(concbench_cells: written by an older concbench)")]
     if not any(r.cpp or r.python for r in rows):
         return [Chart(title, reason="none of the notebook's cells has a matching benchmark "
                       "(run the notebook suite: scripts/run)")]
@@ -629,11 +638,11 @@ def chart_notebook(results: cr.Results, outdir: str) -> list[Chart]:
     values, missing = [], []
     for i, r in enumerate(rows):
         y = n - 1 - i
-        if r.cell.python_s is not None:
-            values.append(r.cell.python_s)
-            ax.barh(y + h, r.cell.python_s, height=h, color=PY_PRINTED_COLOR, hatch="///",
+        if r.cell.printed_s is not None:
+            values.append(r.cell.printed_s)
+            ax.barh(y + h, r.cell.printed_s, height=h, color=PY_PRINTED_COLOR, hatch="///",
                     edgecolor="#c9a24a", linewidth=0)
-            ax.annotate(cr.format_seconds(r.cell.python_s), (r.cell.python_s, y + h),
+            ax.annotate(cr.format_seconds(r.cell.printed_s), (r.cell.printed_s, y + h),
                         xytext=(4, 0), textcoords="offset points", va="center", fontsize=7,
                         color="#8a6d2b")
         if r.python is not None and r.python.time_s():
@@ -648,14 +657,14 @@ def chart_notebook(results: cr.Results, outdir: str) -> list[Chart]:
         t = r.cpp.time_s()
         values.append(t.mean)
         ax.barh(y - h, t.mean, height=h, xerr=t.sd or None, capsize=2,
-                color=BASE_COLORS.get(r.cpp.model, "#1f77b4"))
+                color=base_color(results.models, r.cpp.model_full))
         label = cr.format_seconds(t.mean)
         if r.verdict is not None:
             label += "   " + short_verdict(r.verdict, "C++")
         ax.annotate(label, (t.mean + t.sd, y - h), xytext=(4, 0), textcoords="offset points",
                     va="center", fontsize=8, weight="bold" if r.verdict else "normal")
     ax.set_yticks(range(n))
-    ax.set_yticklabels([f"§{r.cell.section}  {r.cell.what}" for r in rows][::-1], fontsize=9)
+    ax.set_yticklabels([f"§{r.cell.section}  {r.cell.label}" for r in rows][::-1], fontsize=9)
     log_axis(ax, "x")
     lo, hi = min(values), max(values)
     ax.set_xlim(lo / 3, hi * 60)
@@ -667,17 +676,14 @@ def chart_notebook(results: cr.Results, outdir: str) -> list[Chart]:
     ax.xaxis.set_major_formatter(seconds_formatter())
     ax.set_xlabel("wall time of the cell (log scale; shorter is faster)")
     ax.grid(True, axis="x", alpha=0.3)
-    present = []
-    for r in rows:
-        if r.cpp is not None and r.cpp.model not in present:
-            present.append(r.cpp.model)
+    present = list(dict.fromkeys(results.models.base(r.cpp.model_full) for r in rows if r.cpp))
     patches = [matplotlib.patches.Patch(facecolor=PY_PRINTED_COLOR, hatch="///", edgecolor="#c9a24a",
                                         label="Python as the notebook printed it (another machine, "
                                               "another year: not compared)")]
     if have_python:
         patches.append(matplotlib.patches.Patch(color=PY_HERE_COLOR,
                                                 label="the notebook's Python, run here (mean ± sd)"))
-    patches += [matplotlib.patches.Patch(color=BASE_COLORS.get(m, "#1f77b4"),
+    patches += [matplotlib.patches.Patch(color=base_color(results.models, m),
                                          label=f"concbench C++, {m}, run here (mean ± sd)")
                 for m in present]
     ax.legend(handles=patches, loc="upper center", bbox_to_anchor=(0.5, -0.045), ncol=2,

@@ -20,8 +20,9 @@ import concbench_results as cr
 import machine
 import plot
 import stats
-from notebook_cells import (PRINTED_RSS_GROWTH_KIB, gil_check, lost_updates, memory_growth,
-                            notebook_rows, verdict_phrase)
+from notebook_cells import (GIL_CELL, MEMORY_CELL, PRINTED_RSS_GROWTH_KIB, RACE_CELL,
+                            find_cell, gil_check, lost_updates, memory_growth, notebook_rows,
+                            verdict_phrase)
 
 # Counters shown in their own table columns; any other counter goes to the last column.
 COLUMNS = ("ideal_s", "overhead_s", "efficiency", "checksum", "cpu_util", "ctx_switches")
@@ -133,10 +134,10 @@ def notebook_table(results: cr.Results) -> tuple[list[str], list[list[str]]]:
     header = ["§", "cell", "printed (another machine)", "Python here", "C++ here", "verdict"]
     rows = []
     for r in notebook_rows(results):
-        printed = cr.format_seconds(r.cell.python_s) if r.cell.python_s is not None else "–"
+        printed = cr.format_seconds(r.cell.printed_s) if r.cell.printed_s is not None else "–"
         py = fmt_stat_seconds(r.python.time_s()) if r.python else "not run"
         cc = fmt_stat_seconds(r.cpp.time_s()) if r.cpp else "not in these results"
-        rows.append([r.cell.section, r.cell.what, printed, py, cc, verdict_phrase(r.verdict)])
+        rows.append([r.cell.section, r.cell.label, printed, py, cc, verdict_phrase(r.verdict)])
     return header, rows
 
 
@@ -144,7 +145,9 @@ def section_notebook(results: cr.Results, charts: dict) -> list[str]:
     out = ["## The notebook, cell by cell", ""]
     chart = charts.get("notebook.png")
     if chart is None:
-        out += ["*No cell of the notebook has a matching benchmark in these results.*", ""]
+        out += ["*No cell of the notebook has a matching benchmark in these results.*"
+                if results.table("cells") else "*These results carry no table of the notebook's "
+                "cells (`concbench_cells`): an older concbench wrote them.*", ""]
         return out
     live = results.python_context is not None
     out += ["Each notebook cell three ways: the time its Python printed (on another machine, in "
@@ -166,26 +169,38 @@ def section_notebook(results: cr.Results, charts: dict) -> list[str]:
     if base_rows:
         out += ["The parallel cells against the serial run of the same work, both C++, same run:", ""]
         out += table(["§", "models", "parallel", "serial", "verdict"], base_rows, "llrrl") + [""]
-    gil = gil_check(results)
+    out += notebook_paragraphs(results)
+    return out
+
+
+def notebook_paragraphs(results: cr.Results) -> list[str]:
+    """What three cells show beyond their times: the GIL (its cell against its serial baseline,
+    in both languages), the race's lost updates, and §6's resident memory."""
+    out = []
+    gil, cell = gil_check(results), find_cell(results, GIL_CELL)
     if gil is not None:
-        out += [f"**The GIL, checked against CPython.** §4's threads take {gil[0]:.2f}× the "
-                f"serial time in the notebook's Python here, and {gil[1]:.2f}× under concbench's "
-                f"emulated GIL (`threads.gil` ÷ `sync`): "
-                + ("both near 1, as a faithful emulation should be." if max(gil) < 1.3 and min(gil) > 0.7
-                   else "they disagree, so the emulation is not reproducing CPython here.") , ""]
-    py_lost, cc_lost = lost_updates(results)
+        base = find_cell(results, cell.baseline)
+        out += [f"**The GIL, checked against CPython.** §{cell.section}'s threads take "
+                f"{gil[0]:.2f}× the serial time in the notebook's Python here, and {gil[1]:.2f}× "
+                f"under concbench's emulated GIL (`{cell.model}` ÷ `{base.model}`): "
+                + ("both near 1, as a faithful emulation should be."
+                   if max(gil) < 1.3 and min(gil) > 0.7
+                   else "they disagree, so the emulation is not reproducing CPython here."), ""]
+    (py_lost, cc_lost), cell = lost_updates(results), find_cell(results, RACE_CELL)
     if py_lost is not None or cc_lost is not None:
         fmt = lambda v: "not run" if v is None else f"{v:,.0f}"  # noqa: E731
-        out += [f"**§2.1's race.** Lost updates per run of 2 × 100,000 increments: Python "
+        runs = " × ".join(f"{cell.args[k]:,}" for k in ("threads", "increments") if k in cell.args)
+        out += [f"**§{cell.section}'s race.** Lost updates per run of {runs} increments: Python "
                 f"{fmt(py_lost)}, C++ {fmt(cc_lost)}. CPython's GIL switches threads only between "
-                f"bytecodes, so `contador += 1` rarely loses an update; C++ threads run at once.", ""]
-    py_kib, cc_kib = memory_growth(results)
+                f"bytecodes, so `contador += 1` rarely loses an update; C++ threads run at once.",
+                ""]
+    (py_kib, cc_kib), cell = memory_growth(results), find_cell(results, MEMORY_CELL)
     if py_kib is not None or cc_kib is not None:
         fmt = lambda v: "not run" if v is None else f"{v:,.0f} KiB"  # noqa: E731
-        out += [f"**§6, a list of 300,000 ints.** Resident memory growth: printed "
-                f"{PRINTED_RSS_GROWTH_KIB:,} KiB (another machine), Python here {fmt(py_kib)}, "
-                f"C++ here {fmt(cc_kib)} (8 bytes an int, against a Python int object and a "
-                f"pointer).", ""]
+        out += [f"**§{cell.section}, a list of {cell.args.get('n', 0):,} ints.** Resident memory "
+                f"growth: printed {PRINTED_RSS_GROWTH_KIB:,} KiB (another machine), Python here "
+                f"{fmt(py_kib)}, C++ here {fmt(cc_kib)} (8 bytes an int, against a Python int "
+                f"object and a pointer).", ""]
     return out
 
 
@@ -219,11 +234,17 @@ def unstable(b: cr.Bench, machine_cv: float | None) -> str:
 def section_results(results: cr.Results) -> list[str]:
     out = ["## All results", ""]
     noise = machine.number(results.context, "machine_noise_cv")
+    present = sorted({b.model_full for b in results.ok() if b.lang is None},
+                     key=results.models.rank)
+    meanings = [f"- `{m}`: {results.models.summary(m)}" for m in present
+                if results.models.summary(m)]
+    if meanings:
+        out += ["The models of this run, as the binary describes them:", ""] + meanings + [""]
     for workload in results.workloads():
         benches = [b for b in results.ok() if b.workload == workload]
         if not benches:
             continue
-        benches.sort(key=lambda b: (cr.model_rank(b.model_full), b.order))
+        benches.sort(key=lambda b: (results.models.rank(b.model_full), b.order))
         present = [k for k in COLUMNS if any(b.has_counter(k) for b in benches)]
         rows = []
         for b in benches:
@@ -238,7 +259,7 @@ def section_results(results: cr.Results) -> list[str]:
             {"ideal_s": "ideal", "overhead_s": "overhead", "efficiency": "efficiency",
              "checksum": "checksum", "cpu_util": "cpu util", "ctx_switches": "ctx sw"}[k]
             for k in present] + ["other counters"]
-        out += [f"### {workload}: {plot.workload_title(workload)}", ""]
+        out += [f"### {plot.workload_title(results, workload)}", ""]
         out += table(header, rows, "llrr" + "r" * len(present) + "l")
         out.append("")
     out += ["Columns: " + "; ".join(f"**{k}** — {v}" for k, v in COUNTER_HELP) + ". A wall time "
@@ -255,7 +276,7 @@ def section_context(results: cr.Results) -> list[str]:
     ctx = results.context
     keys = [k for k in CONTEXT_KEYS if k in ctx]
     keys += sorted(k for k in ctx if k not in keys and k != "caches"
-                   and not k.startswith("concbench_sweep"))
+                   and not k.startswith("concbench_sweep") and k not in cr.TABLE_KEYS.values())
     rows = [[k, ", ".join(map(str, ctx[k])) if isinstance(ctx[k], list) else str(ctx[k])]
             for k in keys]
     return ["## Run context", ""] + table(["key", "value"], rows, "ll") + [""]
@@ -303,7 +324,8 @@ def section_partial(results: cr.Results) -> list[str]:
 def build_report(results: cr.Results, chart_list: list, json_name: str) -> str:
     ctx = results.context
     suite = ctx.get("concbench_suite", "?")
-    models = sorted({b.model for b in results.benches}, key=cr.model_rank)
+    models = sorted({results.models.base(b.model_full) for b in results.benches},
+                    key=results.models.rank)
     reps = sorted({b.repetitions() for b in results.ok()})
     charts = {c.filename: c for c in chart_list if c.filename}
     head = [f"# concbench results — {suite} suite, {ctx.get('date', '?')}, "

@@ -167,18 +167,19 @@ def python_interpreter() -> str | None:
     return None
 
 
-def python_memory_args(grid_text: dict) -> list[str]:
+def python_memory_args(binary: str, grid_text: dict) -> list[str]:
+    """The runner's memory mode for this grid; the binary's table of cells names its family."""
     tasks = grid_text.get("tasks") or ",".join(map(str, PYTHON_MEMORY_TASKS))
     sleep = (grid_text.get("sleep_ms") or str(PYTHON_MEMORY_SLEEP_MS)).split(",")[0]
-    return [f"--memory-tasks={tasks}", f"--sleep-ms={sleep}"]
+    return [f"--concbench={binary}", f"--memory-tasks={tasks}", f"--sleep-ms={sleep}"]
 
 
-def python_names(suite: str, grid_text: dict) -> list[str]:
+def python_names(binary: str, suite: str, grid_text: dict) -> list[str]:
     """The Python memory family's names (sweep suite only; none without a usable python3)."""
     py = python_interpreter()
     if suite != "sweep" or py is None:
         return []
-    p = subprocess.run([py, PYTHON_RUNNER, *python_memory_args(grid_text), "--list"],
+    p = subprocess.run([py, PYTHON_RUNNER, *python_memory_args(binary, grid_text), "--list"],
                        capture_output=True, text=True, timeout=60)
     return [x.strip() for x in p.stdout.splitlines() if x.strip()] if p.returncode == 0 else []
 
@@ -187,7 +188,7 @@ def family_command(fam: str, binary: str, suite: str, overrides: list[str], grid
                    repetitions: int, part: str, extra: list[str]) -> list[str]:
     if fam.startswith("python."):
         return [python_interpreter() or "python3", PYTHON_RUNNER, "--quiet",
-                *python_memory_args(grid_text), f"--repetitions={repetitions}", "-o", part]
+                *python_memory_args(binary, grid_text), f"--repetitions={repetitions}", "-o", part]
     model_full, workload = fam.split("/")
     return [binary, f"--suite={suite}", *overrides,
             f"--benchmark_filter=^{re.escape(model_full)}/{re.escape(workload)}/",
@@ -483,7 +484,7 @@ def main(argv=None) -> int:
         names = list_benchmarks(binary, args.suite, overrides)
         # Python's memory per pending task goes with the memory families, or when asked for.
         if any(m.startswith("python") for m in models or []) or "memory" in (workloads or []):
-            names += python_names(args.suite, grid_text)
+            names += python_names(binary, args.suite, grid_text)
         families = select(names, models, workloads)
         check_keys_used(families, grid_text)
     except UsageError as e:

@@ -3,18 +3,19 @@
 # tests/scripts/fixtures, a fake concbench binary and the live notebook runner in its --quick
 # mode, run with the interpreter
 # found in tests/CMakeLists.txt (Debian's, which has matplotlib). They do not depend on the C++
-# build, so sanitizer builds skip them instead of running them a second and third time. The one
-# exception, scripts_sweep_help, runs the real binary's --help: its path comes in
-# CONCBENCH_BINARY (without it the test skips).
+# build, so sanitizer builds skip them instead of running them a second and third time. The
+# exceptions read the real binary, whose path comes in CONCBENCH_BINARY (without it those parts
+# skip): scripts_sweep_help runs its --help, scripts_cell_table checks its table of the
+# notebook's cells against the Python runner's code for them (and the fixtures' copy of it).
 if(NOT CONCBENCH_SANITIZE)
-  foreach(t results notebook_cells plot report sweep sweep_help stats compare notebook_python answer machine
-      run)
+  foreach(t results notebook_cells cell_table plot report sweep sweep_help stats compare
+      notebook_python answer machine run)
     add_test(NAME scripts_${t}
       COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_${t}
       WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)
     set_tests_properties(scripts_${t} PROPERTIES TIMEOUT 300
       ENVIRONMENT "MPLBACKEND=Agg;PYTHONDONTWRITEBYTECODE=1")
   endforeach()
-  set_property(TEST scripts_sweep_help APPEND PROPERTY
+  set_property(TEST scripts_sweep_help scripts_cell_table APPEND PROPERTY
     ENVIRONMENT "CONCBENCH_BINARY=$<TARGET_FILE:concbench>")
 endif()

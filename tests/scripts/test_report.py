@@ -1,5 +1,6 @@
 """report.md from fixtures (scripts/report.py): sections, embedded charts, failures listed first,
 one-line errors and nothing written on bad input."""
+import json
 import os
 import re
 import shutil
@@ -39,8 +40,14 @@ class ReportTest(unittest.TestCase):
         self.assertIn("notebook.png", images)
         for img in images:
             png_size(os.path.join(d, img))
-        self.assertRegex(md, r"\| 5\.3 \| processes: tarea_normal\(0\.\.3\) \| 131 ms \| not run \| "
-                             r"1\.27 ms ± [^|]+ \| – \|")
+        self.assertRegex(md, r"\| 4 \| processes: 4 × cpu_intensivo\(200000\) \| 116 ms \| "
+                             r"not run \| 1\.88 ms ± [^|]+ \| – \|")
+        # This older fixture has no with_startup run of §5.3, the benchmark the table names.
+        self.assertIn("| 5.3 | processes: tarea_normal(0..3) | 131 ms | not run | not in these "
+                      "results | – |", md)
+        # The binary's tables: the models described, not dumped in the run context.
+        self.assertIn("- `threads.gil`: the thread pool under an emulated CPython GIL", md)
+        self.assertNotIn("concbench_cells", md)
         self.assertIn("59,995,920", md)  # the checksum column
         self.assertNotIn("Failed benchmarks", md)
 
@@ -104,6 +111,23 @@ class ReportTest(unittest.TestCase):
             png_size(os.path.join(tmp.name, img))
         self.assertIn("time_vs_tasks_sleep.png", os.listdir(tmp.name))
         self.assertNotIn("`async`", md.split("## All results")[1].split("## Run context")[0])
+
+    def test_results_written_before_the_binarys_tables_still_report_quietly(self):
+        d, path = self.folder_with("sweep_all_models.json")
+        with open(path) as f:
+            data = json.load(f)
+        for key in ("concbench_models", "concbench_workloads", "concbench_cells"):
+            del data["context"][key]
+        with open(path, "w") as f:
+            json.dump(data, f)
+        p = run_report(path)
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        with open(os.path.join(d, "report.md")) as f:
+            md = f.read()
+        self.assertIn("These results carry no table of the notebook's cells", md)
+        self.assertIn("### sleep\n", md)  # a workload the table would have described
+        self.assertIn("### memory: tasks held alive at once\n", md)
+        self.assertIn("speedup_vs_workers_cpu.png", os.listdir(d))
 
     def test_bad_input_writes_nothing(self):
         for name in ("empty.json", "truncated.json", "foreign.json"):

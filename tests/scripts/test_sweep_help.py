@@ -31,6 +31,9 @@ GRID_FLAGS = {
     "increments": (1, 100000000, "increments per thread"),
     "delay_ms": (0, 60000, "echo server's delay before answering, milliseconds"),
     "stack_kib": (16, 1048576, "thread stack size, KiB"),
+    "cpu_us": (0, 10000000, "CPU per step of a mixed task, microseconds of cpu_intensivo"),
+    "io_ms": (0, 60000, "wait per step of a mixed task, milliseconds"),
+    "steps": (1, 100, "rounds of compute then wait in a mixed task"),
 }
 
 
