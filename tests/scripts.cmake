@@ -6,16 +6,17 @@
 # build, so sanitizer builds skip them instead of running them a second and third time. The
 # exceptions read the real binary, whose path comes in CONCBENCH_BINARY (without it those parts
 # skip): scripts_sweep_help runs its --help, scripts_cell_table checks its table of the
-# notebook's cells against the Python runner's code for them (and the fixtures' copy of it).
+# notebook's cells against the Python runner's code for them (and the fixtures' copy of it),
+# scripts_trace validates the traces it writes (--trace) for one family of every model.
 if(NOT CONCBENCH_SANITIZE)
   foreach(t results notebook_cells cell_table plot report sweep sweep_help stats compare
-      notebook_python answer machine run)
+      notebook_python answer machine run trace)
     add_test(NAME scripts_${t}
       COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_${t}
       WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)
     set_tests_properties(scripts_${t} PROPERTIES TIMEOUT 300
       ENVIRONMENT "MPLBACKEND=Agg;PYTHONDONTWRITEBYTECODE=1")
   endforeach()
-  set_property(TEST scripts_sweep_help scripts_cell_table APPEND PROPERTY
+  set_property(TEST scripts_sweep_help scripts_cell_table scripts_trace APPEND PROPERTY
     ENVIRONMENT "CONCBENCH_BINARY=$<TARGET_FILE:concbench>")
 endif()
