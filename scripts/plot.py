@@ -1,6 +1,7 @@
 """Draws concbench's charts (PNG) from a results JSON.
 
     scripts/plot results/<run>/results.json [-o OUTDIR]
+    scripts/plot trace.json [python_trace.json] [-o OUTDIR]   # timelines of traced benchmarks
 
 Charts, each drawn only when the results hold its data (otherwise one line says why it was
 skipped):
@@ -10,6 +11,9 @@ skipped):
   chunksize_<model>_<workload>.png    time and IPC messages vs chunksize, per payload
   overhead_per_task_<workload>.png    measured − ideal, per task, per model
   memory_per_task.png           memory per concurrent task vs tasks, per model
+  timelines/<cell id>.png       each notebook cell's traced batch, C++ above Python, from the
+                                traces beside the results (trace.json, python_trace.json), with
+                                timelines/index.md (timeline.py)
 Failed benchmarks are never drawn (a failure is not a zero); each chart says how many it left out.
 """
 from __future__ import annotations
@@ -30,6 +34,8 @@ from chart_style import (IDEAL_LINE, RC, Styler, auto_y, bar_figure, base_color,
                          ideal_handle, integer_formatter, integer_log_ticks, legend_right,
                          log_axis, save, seconds_formatter)
 import stats
+import timeline
+import trace_read
 from notebook_cells import judge_benches, notebook_rows, serial_model, short_verdict
 
 # What the families outside the binary's table of workloads measure (the table describes the
@@ -695,8 +701,14 @@ def chart_notebook(results: cr.Results, outdir: str) -> list[Chart]:
     return [publish(fig, outdir, "notebook.png", title, subtitle, dropped_note(results))]
 
 
+def chart_timelines(results: cr.Results, outdir: str) -> list[Chart]:
+    """timelines/<cell id>.png: every task of each notebook cell's traced batch (timeline.py)."""
+    return [Chart(title, filename, reason) for title, filename, reason
+            in timeline.cell_charts(results, outdir)]
+
+
 CHARTS = (chart_notebook, chart_time_vs_tasks, chart_speedup_vs_workers, chart_chunksize,
-          chart_overhead_per_task, chart_memory_per_task)
+          chart_overhead_per_task, chart_memory_per_task, chart_timelines)
 
 
 def make_charts(results: cr.Results, outdir: str) -> list[Chart]:
@@ -720,16 +732,22 @@ def make_charts(results: cr.Results, outdir: str) -> list[Chart]:
 def create_parser():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("results", help="a results.json (or a results folder holding one)")
+    p.add_argument("results", nargs="+",
+                   help="a results.json (or a results folder holding one); or trace files "
+                        "(concbench --trace, notebook_python.py --trace), whose benchmarks "
+                        "are drawn as timelines")
     p.add_argument("-o", "--output", help="folder for the PNGs (default: next to the JSON)")
     return p
 
 
 def main(argv=None) -> int:
     args = create_parser().parse_args(argv)
+    traces = [p for p in args.results if trace_read.is_trace(p)]
+    if traces or len(args.results) > 1:
+        return main_traces(args.results, args.output)
 
     def draw():
-        results = cr.load_run(args.results)
+        results = cr.load_run(args.results[0])
         outdir = args.output or os.path.dirname(os.path.abspath(results.path))
         os.makedirs(outdir, exist_ok=True)
         return outdir, make_charts(results, outdir)
@@ -743,6 +761,24 @@ def main(argv=None) -> int:
         else:
             print(f"{'error' if c.error else 'skipped'}: {c.title}: {c.reason}", file=sys.stderr)
     return 1 if any(c.error for c in charts) else 0
+
+
+def main_traces(paths: list, output: str | None) -> int:
+    """Timelines of the benchmarks in trace files (every path must be one)."""
+    def draw():
+        outdir = output or os.path.dirname(os.path.abspath(paths[0]))
+        with plt.rc_context(RC):
+            return outdir, [Chart(*c) for c in timeline.trace_charts(paths, outdir)]
+    done, status = cr.fatal_on_user_errors(draw, "charts")
+    if status:
+        return status
+    outdir, charts = done
+    for c in charts:
+        if c.filename:
+            print(os.path.join(outdir, c.filename))
+        else:
+            print(f"skipped: {c.title}: {c.reason}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import concbench_results as cr
 import machine
 import plot
 import stats
+import timeline
 from notebook_cells import (GIL_CELL, MEMORY_CELL, PRINTED_RSS_GROWTH_KIB, RACE_CELL,
                             find_cell, gil_check, lost_updates, memory_growth, notebook_rows,
                             verdict_phrase)
@@ -204,11 +205,22 @@ def notebook_paragraphs(results: cr.Results) -> list[str]:
     return out
 
 
+def is_timeline(chart) -> bool:
+    return bool(chart.filename) and chart.filename.startswith(timeline.TIMELINE_DIR + "/")
+
+
+def section_timelines(results: cr.Results, chart_list: list) -> list[str]:
+    """Each notebook cell's timeline, by section, with what to look at (timeline.py)."""
+    return timeline.report_section(results, {c.filename for c in chart_list if is_timeline(c)})
+
+
 def section_charts(chart_list: list) -> list[str]:
     out = ["## Charts", ""]
     skipped = []
     for c in chart_list:
         if c.filename == "notebook.png" or (c.title.startswith("The notebook") and not c.error):
+            continue
+        if is_timeline(c):  # section_timelines shows them
             continue
         if c.filename:
             out += [f"### {c.title}", "", f"![{c.title}]({c.filename})", ""]
@@ -342,6 +354,7 @@ def build_report(results: cr.Results, chart_list: list, json_name: str) -> str:
         head += [f"**⚠ {len(failed)} benchmark(s) failed — see below.**", ""]
     body = (section_machine(results) + section_failed(results) + section_sweep(results)
             + section_notebook(results, charts)
+            + section_timelines(results, chart_list)
             + section_charts(chart_list) + section_results(results) + section_context(results))
     return "\n".join(head + body).rstrip() + "\n"
 

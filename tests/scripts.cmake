@@ -10,7 +10,7 @@
 # scripts_trace validates the traces it writes (--trace) for one family of every model.
 if(NOT CONCBENCH_SANITIZE)
   foreach(t results notebook_cells cell_table plot report sweep sweep_help stats compare
-      notebook_python answer machine run trace)
+      notebook_python answer machine run trace timeline)
     add_test(NAME scripts_${t}
       COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_${t}
       WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)
