@@ -742,11 +742,13 @@ def create_parser():
 
 def main(argv=None) -> int:
     args = create_parser().parse_args(argv)
-    traces = [p for p in args.results if trace_read.is_trace(p)]
-    if traces or len(args.results) > 1:
-        return main_traces(args.results, args.output)
+    traces = len(args.results) > 1 or trace_read.is_trace(args.results[0])
 
     def draw():
+        if traces:  # timelines of every traced benchmark in the trace files
+            outdir = args.output or os.path.dirname(os.path.abspath(args.results[0]))
+            with plt.rc_context(RC):
+                return outdir, [Chart(*c) for c in timeline.trace_charts(args.results, outdir)]
         results = cr.load_run(args.results[0])
         outdir = args.output or os.path.dirname(os.path.abspath(results.path))
         os.makedirs(outdir, exist_ok=True)
@@ -761,24 +763,6 @@ def main(argv=None) -> int:
         else:
             print(f"{'error' if c.error else 'skipped'}: {c.title}: {c.reason}", file=sys.stderr)
     return 1 if any(c.error for c in charts) else 0
-
-
-def main_traces(paths: list, output: str | None) -> int:
-    """Timelines of the benchmarks in trace files (every path must be one)."""
-    def draw():
-        outdir = output or os.path.dirname(os.path.abspath(paths[0]))
-        with plt.rc_context(RC):
-            return outdir, [Chart(*c) for c in timeline.trace_charts(paths, outdir)]
-    done, status = cr.fatal_on_user_errors(draw, "charts")
-    if status:
-        return status
-    outdir, charts = done
-    for c in charts:
-        if c.filename:
-            print(os.path.join(outdir, c.filename))
-        else:
-            print(f"skipped: {c.title}: {c.reason}", file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":
