@@ -631,6 +631,7 @@ class Outcome:
     cpu_s: float = 0.0
     counters: dict = field(default_factory=dict)
     error: str | None = None
+    iterations: int = 1  # batches timed in the repetition (wall_s and cpu_s are per batch)
 
 
 def run_once(b: Bench) -> Outcome:
@@ -696,7 +697,8 @@ STATISTICS = (("mean", gb_mean, "time"), ("median", gb_median, "time"),
 
 def rows_for(b: Bench, family_index: int, outcomes: list[Outcome]) -> list[dict]:
     """Google Benchmark's rows for one benchmark: one per repetition, then the aggregates
-    (when at least two repetitions succeeded, as 1.7.1 does)."""
+    (when at least two repetitions succeeded, as 1.7.1 does). `b` needs a name and the
+    sections it stands for (none: no notebook_cells field)."""
     reps = len(outcomes)
     head = {"name": b.name, "family_index": family_index, "per_family_instance_index": 0,
             "run_name": b.name}
@@ -707,10 +709,11 @@ def rows_for(b: Bench, family_index: int, outcomes: list[Outcome]) -> list[dict]
             row.update(error_occurred=True, error_message=o.error, iterations=0,
                        real_time=0.0, cpu_time=0.0, time_unit="ms")
         else:
-            row.update(iterations=1, real_time=o.wall_s * 1e3, cpu_time=o.cpu_s * 1e3,
-                       time_unit="ms")
+            row.update(iterations=o.iterations, real_time=o.wall_s * 1e3,
+                       cpu_time=o.cpu_s * 1e3, time_unit="ms")
             row.update((k, float(v)) for k, v in sorted(o.counters.items()))
-        row["notebook_cells"] = b.sections
+        if b.sections:
+            row["notebook_cells"] = b.sections
         rows.append(row)
     ok = [o for o in outcomes if o.error is None]
     if reps < 2 or len(ok) < 2:
@@ -723,7 +726,8 @@ def rows_for(b: Bench, family_index: int, outcomes: list[Outcome]) -> list[dict]
                    cpu_time=fn([o.cpu_s * 1e3 for o in ok]), time_unit="ms")
         row.update((k, float(fn([float(o.counters[k]) for o in ok if k in o.counters])))
                    for k in keys)
-        row["notebook_cells"] = b.sections
+        if b.sections:
+            row["notebook_cells"] = b.sections
         rows.append(row)
     return rows
 
