@@ -364,6 +364,16 @@ def clock_s(text: str) -> float:
     return s
 
 
+def term_with_parent() -> None:
+    """In the child, before exec: SIGTERM when scripts/map dies, however it dies (a phase runs
+    in a session of its own, which no signal to scripts/map's group reaches)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 _PROGRESS_RE = re.compile(r"^\[\s*\d+/\d+\]\s+(\S+)")
 _PLANNED_RE = re.compile(r"about (\d+(?::\d\d)+) planned")
 
@@ -379,7 +389,8 @@ def run_child(cmd: list[str], tag: str, log, clock: Clock, stdin_text: str | Non
     log.flush()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.PIPE if stdin_text is not None
-                            else subprocess.DEVNULL, start_new_session=True)
+                            else subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=term_with_parent)
     try:
         if stdin_text is not None:
             proc.stdin.write(stdin_text.encode())
