@@ -201,7 +201,7 @@ def extras(s: tr.Summary) -> list[str]:
     if s.first_gap_s > GAP_SHARE * span:
         out.append(f"the first starting after {gap_text(s)}")
     if s.gil_wait_s > 0.05 * span:
-        out.append(f"{fmt(s.gil_wait_s)} waiting for the GIL")
+        out.append(f"{fmt(s.gil_wait_s)} of GIL waits across its threads")
     share = gil_share(s)
     if share is not None:
         out.append(f"each on the CPU {share:.0%} of its span (the GIL)")
@@ -211,11 +211,12 @@ def extras(s: tr.Summary) -> list[str]:
 
 
 def gap_text(s: tr.Summary) -> str:
-    """'9.25 ms (2.04 ms of it starting the pool)': the time before the first task."""
+    """'9.25 ms (2.04 ms of it starting the pool)', '7.05 ms of pool start-up': the time
+    before the first task."""
     if s.startup_s <= 0:
         return fmt(s.first_gap_s)
     if s.startup_s >= 0.8 * s.first_gap_s:
-        return f"{fmt(s.first_gap_s)}, starting the pool"
+        return f"{fmt(s.first_gap_s)} of pool start-up"
     return f"{fmt(s.first_gap_s)} ({fmt(s.startup_s)} of it starting the pool)"
 
 
@@ -224,8 +225,16 @@ def done(s: tr.Summary) -> str:
     return f"done in {fmt(t)}" + (f" (ideal {fmt(s.ideal_s)})" if s.ideal_s else "")
 
 
+def running(s: tr.Summary) -> str:
+    """'all 4 tasks at once on 4 threads, but computing one at a time'."""
+    out = f"{at_once(s)} {where(s)}"
+    if s.max_computing is not None and 1 < s.max_overlap and s.max_computing < s.max_overlap:
+        out += f", but computing {'one' if s.max_computing == 1 else s.max_computing} at a time"
+    return out
+
+
 def phrase(s: tr.Summary) -> str:
-    return ", ".join([f"{at_once(s)} {where(s)}"] + extras(s))
+    return ", ".join([running(s)] + extras(s))
 
 
 def answer(ct: CellTimeline) -> str:
@@ -264,12 +273,12 @@ def look(ct: CellTimeline) -> str:
         out.append(f"Look at Python's {py.lanes} threads: they overlap, yet each is on the CPU "
                    f"only {gil_share(py):.0%} of its span, since the GIL runs one at a time"
                    + (f"; C++{' (its emulated GIL)' if by['C++'].gil_wait_s > 0 else ''} runs "
-                      f"{at_once(by['C++'])} {where(by['C++'])}" if "C++" in by else "") + ".")
+                      f"{running(by['C++'])}" if "C++" in by else "") + ".")
     gaps = [(lang, s) for lang, s in by.items()
             if s.startup_s > 0 and s.first_gap_s > GAP_SHARE * (s.span_s or 1e-12)]
     if gaps:
         out.append("Look at the gap before the first task, where the pool starts: " + "; ".join(
-            f"{gap_text(s).replace(', starting the pool', '')} in {lang}, "
+            f"{gap_text(s).replace(' of pool start-up', '')} in {lang}, "
             f"{s.first_gap_s / s.span_s:.0%} of its batch" for lang, s in gaps) + ".")
     tails = [(lang, s) for lang, s in by.items()
              if s.lanes > 1 and s.idle_tail_s > TAIL_SHARE * (s.span_s or 1e-12)
@@ -286,7 +295,7 @@ def look(ct: CellTimeline) -> str:
             out.append(f"Look at the bars following one another: one task at a time, so the "
                        f"batch takes the sum of its tasks, {times(by)}.")
         else:
-            out.append(f"Look at the bars lying side by side: {at_once(first)} {where(first)}, "
+            out.append(f"Look at the bars lying side by side: {running(first)}, "
                        f"so the batch takes about one task's time, {times(by)}.")
     return " ".join(out[:2])
 

@@ -276,6 +276,7 @@ class Summary:
     time before the first task, the GIL, the workers' idle ends, against the ideal."""
     tasks: int
     max_overlap: int
+    max_computing: int | None  # the most compute steps at one moment (None: no compute steps)
     lanes: int            # threads or worker processes that ran tasks (a loop is one thread)
     lane_kind: str        # "thread", "worker", "loop" or "mixed"
     span_s: float         # the batch
@@ -319,10 +320,15 @@ def summarize(p: Process) -> Summary:
         last_end[unit] = max(last_end.get(unit, 0.0), t.end)
     kinds = set(units.values())
     end = max(last_end.values(), default=0.0)
+    # Compute steps where they run: a worker's or a thread's, not the loop's view of a step it
+    # handed to a worker (async.processes records both), unless the loop computes itself.
+    compute = [s for s in p.steps if not is_wait(s.name)]
+    off_loop = [s for s in compute if lane_of.get(s.tid) is None or lane_of[s.tid].kind != "loop"]
     cpu = [(t.args["thread_cpu_us"] / 1e6, t.dur) for t in p.tasks
            if isinstance(t.args.get("thread_cpu_us"), (int, float)) and t.dur > 0]
     return Summary(
-        tasks=len(p.tasks), max_overlap=max_overlap(p.tasks), lanes=len(units),
+        tasks=len(p.tasks), max_overlap=max_overlap(p.tasks),
+        max_computing=max_overlap(off_loop or compute) if compute else None, lanes=len(units),
         lane_kind=kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "thread"),
         span_s=p.batch.dur if p.batch else end,
         measured_s=p.batch_arg("measured_s"), ideal_s=p.batch_arg("ideal_s"),
