@@ -761,16 +761,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing written", file=sys.stderr)
         return 130
-    text = json.dumps({"context": ctx, "benchmarks": rows}, indent=1) + "\n"
-    if args.output:
-        try:
-            cr.write_atomic(args.output, text)
-        except OSError as e:
-            print(f"fatal: --output={args.output}: cannot write: {e.strerror or e}",
-                  file=sys.stderr)
-            return 2
-    else:
-        sys.stdout.write(text)
+    if npy.write_output(args.output, {"context": ctx, "benchmarks": rows}, indent=1):
+        return 2
     if args.quiet:
         print(f"notebook_mixed: {len(benches)} benchmarks × {args.repetitions} repetition(s) in "
               f"{time.perf_counter() - start:.0f} s, {failed} failed", file=sys.stderr)

@@ -936,6 +936,21 @@ def child_main(args) -> int:
     return 0
 
 
+def write_output(path: str | None, data: dict, indent: int = 2) -> int:
+    """The JSON to `path` (atomically) or to standard output; 2 after one `fatal:` line when it
+    cannot be written, else 0."""
+    text = json.dumps(data, indent=indent) + "\n"
+    if not path:
+        sys.stdout.write(text)
+        return 0
+    try:
+        cr.write_atomic(path, text)
+    except OSError as e:
+        print(f"fatal: --output={path}: cannot write: {e.strerror or e}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -1001,16 +1016,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing written", file=sys.stderr)
         return 130
-    text = json.dumps({"context": ctx, "benchmarks": rows}, indent=2) + "\n"
-    if args.output:
-        try:
-            cr.write_atomic(args.output, text)
-        except OSError as e:
-            print(f"fatal: --output={args.output}: cannot write: {e.strerror or e}",
-                  file=sys.stderr)
-            return 2
-    else:
-        sys.stdout.write(text)
+    if write_output(args.output, {"context": ctx, "benchmarks": rows}):
+        return 2
     if args.quiet:
         print(f"notebook_python: {len(benches)} benchmarks × {args.repetitions} repetitions in "
               f"{time.perf_counter() - start:.0f} s, {failed} failed", file=sys.stderr)
