@@ -728,7 +728,7 @@ def crossover_subtitle(by_lang: dict, axis: str) -> str:
         if pick is None:
             parts.append(f"{lang}: no break-even in the range")
         else:
-            parts.append(f"{lang}: {decide.short_model(pick.summary())}")
+            parts.append(f"{lang}: {pick.summary(decide.short_model)}")
     return "; ".join(parts) + "."
 
 
