@@ -551,12 +551,14 @@ def run(plan: Plan) -> int:
     if py is not None:
         cr.write_atomic(os.path.join(out, "python.json"), json.dumps(py, indent=1) + "\n")
     elapsed = sweep.fmt_elapsed(time.monotonic() - start)
+    racing_lines.append(f"Planned at the start: about {sweep.fmt_elapsed(plan.total_s)}; "
+                        f"it took {elapsed}.")
     results = cr.load_run(out)
     shown = os.path.relpath(out) if not os.path.relpath(out).startswith("..") else out
     if args.crossovers:
-        lines = write_crossovers(results, out, elapsed)
+        lines = write_crossovers(results, out, racing_lines[-1])
     else:
-        lines = write_map(plan, results, out, racing_lines, elapsed, shown)
+        lines = write_map(plan, results, out, racing_lines, shown)
     print("\n".join(lines))
     print(f"map: done in {elapsed}", file=sys.stderr)
     return status
@@ -614,20 +616,19 @@ def cores_of(results: cr.Results) -> int:
     return os.cpu_count() or 1
 
 
-def write_map(plan: Plan, results: cr.Results, out: str, racing: list[str], elapsed: str,
+def write_map(plan: Plan, results: cr.Results, out: str, racing: list[str],
               shown: str) -> list[str]:
     import plot_map  # matplotlib only when there is something to draw
     cells = decide.map_cells(results)
     if plan.one_point():
         cr.write_atomic(os.path.join(out, "map.md"),
-                        map_report.own_task_md(results, cells, cores_of(results), racing,
-                                               elapsed))
+                        map_report.own_task_md(results, cells, cores_of(results), racing))
         return [""] + map_report.own_task_lines(cells, cores_of(results)) + \
             ["", f"Details: {shown}/map.md"]
     chart = plot_map.chart_decision_map(results, cells, out,
                                         map_report.headline(cells, results.models))
     cr.write_atomic(os.path.join(out, "map.md"),
-                    map_report.map_md(results, cells, racing, chart.filename, elapsed))
+                    map_report.map_md(results, cells, racing, chart.filename))
     lines = map_report.terminal_map(results, cells, shown)
     if chart.filename is None:
         lines.append(f"(decision_map.png not drawn: {chart.reason})")
@@ -672,7 +673,7 @@ def friendly(label: str) -> str:
     return f"Python's {rest}" if lang else f"C++ {rest}"
 
 
-def write_crossovers(results: cr.Results, out: str, elapsed: str) -> list[str]:
+def write_crossovers(results: cr.Results, out: str, timing: str) -> list[str]:
     import plot_map
     found = crossover_breakevens(results)
     sections, charts, records, terminal = [], [], [], []
@@ -710,7 +711,7 @@ def write_crossovers(results: cr.Results, out: str, elapsed: str) -> list[str]:
     cr.write_atomic(os.path.join(out, "crossover.json"),
                     json.dumps({"reference": reference, "breakevens": records}, indent=1) + "\n")
     cr.write_atomic(os.path.join(out, "crossover.md"),
-                    map_report.crossover_md(ctx, sections, charts, elapsed, notes))
+                    map_report.crossover_md(ctx, sections, charts, timing, notes))
     return [""] + terminal + ["", f"Charts and crossover.md: {out}"]
 
 

@@ -116,8 +116,8 @@ def headline(cells: list[decide.Cell], models: cr.Models) -> str:
     return "; ".join(parts)
 
 
-def map_md(results: cr.Results, cells: list[decide.Cell], racing: list[str], chart: str | None,
-           elapsed: str) -> str:
+def map_md(results: cr.Results, cells: list[decide.Cell], racing: list[str],
+           chart: str | None) -> str:
     ctx = results.context
     host = ctx.get("hostname") or ctx.get("host_name", "?")
     cores = ctx.get("machine_usable_cores") or ctx.get("usable_cores", "?")
@@ -143,8 +143,7 @@ def map_md(results: cr.Results, cells: list[decide.Cell], racing: list[str], cha
                 "`async.processes`) for CPU-bound tasks, a thread pool or an event loop for "
                 "I/O-bound ones.", ""]
         out += [f"- {line.strip()}" for line in rule] + [""]
-    out += ["## How it was measured", ""] + [f"- {r}" for r in racing] + \
-        [f"- Took {elapsed}.", ""]
+    out += ["## How it was measured", ""] + [f"- {r}" for r in racing] + [""]
     out += ["## Every cell", ""] + details_md(cells) + [""]
     return "\n".join(out)
 
@@ -185,19 +184,19 @@ def own_task_lines(cells: list[decide.Cell], cores: int) -> list[str]:
 
 
 def own_task_md(results: cr.Results, cells: list[decide.Cell], cores: int,
-                racing: list[str], elapsed: str) -> str:
+                racing: list[str]) -> str:
     ctx = results.context
     lines = own_task_lines(cells, cores)
     return "\n".join([f"# Your own task — {ctx.get('date', '?')}, host "
                       f"{ctx.get('hostname') or ctx.get('host_name', '?')}", "", "```"]
                      + lines + ["```", "", "## How it was measured", ""]
-                     + [f"- {r}" for r in racing] + [f"- Took {elapsed}.", ""])
+                     + [f"- {r}" for r in racing] + [""])
 
 
 # --- crossovers ----------------------------------------------------------------------------
 
 def crossover_md(title_ctx: dict, sections: list[tuple[str, list[str]]], charts: list[str],
-                 elapsed: str, notes: list[str]) -> str:
+                 timing: str, notes: list[str]) -> str:
     host = title_ctx.get("hostname") or title_ctx.get("host_name", "?")
     out = [f"# Where the choice flips — crossovers, {title_ctx.get('date', '?')}, host {host}",
            "",
@@ -212,5 +211,5 @@ def crossover_md(title_ctx: dict, sections: list[tuple[str, list[str]]], charts:
         out += [f"## {title}", ""] + [f"- {x}" for x in lines] + [""]
     if notes:
         out += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
-    out += [f"Took {elapsed}.", ""]
+    out += [timing, ""]
     return "\n".join(out)

@@ -100,8 +100,7 @@ class WinnerTest(unittest.TestCase):
                                      "CPU-bound, 2 of 2 I/O-bound).")
 
     def test_map_md_and_the_terminal_carry_the_same_table(self):
-        md = map_report.map_md(self.results, self.cells, ["Racing: ..."], "decision_map.png",
-                               "0:01")
+        md = map_report.map_md(self.results, self.cells, ["Racing: ..."], "decision_map.png")
         self.assertIn("| **0 ms** | **`sync`**<br>×4.00, p = 0.008 | tie: `processes` = "
                       "`async.processes`<br>tie (p = 1.00) |", md)
         text = "\n".join(map_report.terminal_map(self.results, self.cells, "results/x"))
