@@ -65,7 +65,7 @@ PYTHON_MAX_BATCH_S = 6.0  # the Python crossover stops where a serial batch pass
 CPP_RUN_S, CPP_PROBE_S, CPP_PER_BENCH_S = 0.3, 3.5, 0.02
 PY_RUN_S, PY_PER_BENCH_S = 1.0, 0.03
 GRID_KEYS = ("cpu_us", "io_ms", "tasks", "steps", "workers")
-_LEFT_RE = re.compile(r"\(~(\d+(?::\d\d)+) left\)")
+_LEFT_RE = re.compile(r"\(~\d+(?::\d\d)+ left\)")
 
 
 class UsageError(Exception):
@@ -337,31 +337,30 @@ class Plan:
 # --- running ---------------------------------------------------------------------------------
 
 class Clock:
-    """The time left of the whole run: the phase running (its own estimate of what it has
-    left, when it prints one) plus the phases after it."""
+    """The time left of the whole run: what the phase running has left of its estimate (the
+    estimates count what the binary's own plan leaves out), plus the phases after it. The
+    binary's own time left is not used: with interleaved repetitions a benchmark is done only
+    at its last one, so it swings by hours."""
 
     def __init__(self, phases: list[float]):
-        self.start = time.monotonic()
+        self.start = self.phase_start = time.monotonic()
         self.phases = list(phases)
+
+    def set_phases(self, phases: list[float]) -> None:
+        self.phases = list(phases)
+        self.phase_start = time.monotonic()
 
     def next_phase(self) -> None:
         if self.phases:
             self.phases.pop(0)
+        self.phase_start = time.monotonic()
 
-    def left(self, phase_left_s: float | None) -> float:
-        rest = sum(self.phases[1:])
-        return rest + (phase_left_s if phase_left_s is not None else
-                       (self.phases[0] if self.phases else 0))
-
-    def elapsed(self) -> str:
-        return sweep.fmt_elapsed(time.monotonic() - self.start)
-
-
-def clock_s(text: str) -> float:
-    s = 0
-    for part in text.split(":"):
-        s = s * 60 + int(part)
-    return s
+    def left(self) -> float:
+        if not self.phases:
+            return 0.0
+        now = self.phases[0]
+        return max(0.05 * now, now - (time.monotonic() - self.phase_start)) + \
+            sum(self.phases[1:])
 
 
 def term_with_parent() -> None:
@@ -380,11 +379,10 @@ _PLANNED_RE = re.compile(r"about (\d+(?::\d\d)+) planned")
 
 def run_child(cmd: list[str], tag: str, log, clock: Clock, stdin_text: str | None = None,
               costs: dict | None = None) -> int:
-    """Runs one phase in its own process group, its output to the log and, each line tagged
-    with the whole run's time left, to the terminal. The time between a benchmark's progress
-    line and the one before goes into costs[its key]: what it really took, set-up included.
-    The binary's own time left is scaled by this phase's estimate over the binary's plan (which
-    leaves out its calibrations)."""
+    """Runs one phase in its own process group, its output to the log and, each progress line
+    tagged with the whole run's time left, to the terminal. The time between a benchmark's
+    progress line and the one before goes into costs[its key]: what it really took, set-up
+    included."""
     log.write(f"==> {' '.join(cmd)}\n")
     log.flush()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -395,24 +393,20 @@ def run_child(cmd: list[str], tag: str, log, clock: Clock, stdin_text: str | Non
         if stdin_text is not None:
             proc.stdin.write(stdin_text.encode())
             proc.stdin.close()
-        last, scale = time.monotonic(), 1.0
+        last = time.monotonic()
         for line in sweep.output_lines(proc, None):
             log.write(line)
             text = line.rstrip("\n")
-            planned = _PLANNED_RE.search(text)
-            if planned:
+            if _PLANNED_RE.search(text):
                 last = time.monotonic()
-                if clock.phases and clock_s(planned.group(1)) > 0:
-                    scale = max(1.0, clock.phases[0] / clock_s(planned.group(1)))
             done = _PROGRESS_RE.match(text)
             if done and costs is not None:
                 now = time.monotonic()
                 costs[key_of(done.group(1))] = now - last
                 last = now
-            m = _LEFT_RE.search(text)
-            if m:
-                left = clock.left(clock_s(m.group(1)) * scale)
-                text = _LEFT_RE.sub("", text).rstrip() + f"   ~{sweep.fmt_elapsed(left)} left"
+            if _LEFT_RE.search(text) or done:
+                text = _LEFT_RE.sub("", text).rstrip() + \
+                    f"   ~{sweep.fmt_elapsed(clock.left())} left"
             if text.strip():
                 print(f"  {tag} {text}", flush=True)
         return proc.wait()
@@ -583,7 +577,7 @@ def race(plan: Plan, out: str, clock: Clock, parts: dict, phase, reps: int,
     est = est_cpp + est_py
     race_start = time.monotonic()
     screening_s = race_start - clock.start
-    clock.phases = [est_cpp, est_py]
+    clock.set_phases([est_cpp, est_py])
     total = len(plan.cpp) + len(plan.python or [])
     print(f"map: racing {len(cpp_full)} C++ and {len(py_full)} Python benchmarks of {total}, "
           f"{reps} repetitions each: about {sweep.fmt_elapsed(est)} (measured in the "
