@@ -51,7 +51,7 @@
 #include "family.h"
 #include "measure/ideal.h"
 #include "models/async_echo.h"
-#include "models/coro.h"
+#include "models/coro/notebook_tasks.h"
 #include "models/hold.h"
 #include "models/process_pool.h"
 #include "models/thread_pool.h"
