@@ -54,7 +54,7 @@
 #include "models/coro/notebook_tasks.h"
 #include "models/hold.h"
 #include "models/process_pool.h"
-#include "models/thread_pool.h"
+#include "models/thread_pool/thread_pool.h"
 #include "registry.h"
 #include "watchdog.h"
 #include "workload/echo_client.h"

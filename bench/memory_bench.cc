@@ -31,7 +31,8 @@
 #include "family.h"
 #include "measure/memory.h"
 #include "models/hold.h"
-#include "models/thread_pool.h"
+#include "models/thread_pool/future.h"
+#include "models/thread_pool/thread_pool.h"
 #include "registry.h"
 #include "sys/rlimit.h"
 
