@@ -27,20 +27,14 @@ UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 GB_NAME_KEYS = {"iterations", "repeats", "min_time", "min_warmup_time"}
 GB_NAME_WORDS = {"real_time", "process_time", "manual_time"}
 
-# Arguments that say what one task does (a chart facets on them: different work is never
-# overplotted), and arguments that say how the tasks are run (they tell series apart).
-SIZE_KEYS = ("sleep_ms", "sleep_us", "n", "delay_ms", "payload", "increments")
+# Arguments that say how the tasks are run (they tell series apart); every other argument says
+# what one task does (a chart facets on those: different work is never overplotted).
 RUN_KEYS = ("tasks", "workers", "chunksize", "threads", "stack_kib")
-
-# The model counters every row of these workloads carries (DESIGN.md).
-MODEL_COUNTERS = ("ideal_s", "overhead_s", "efficiency", "checksum", "cpu_util", "ctx_switches")
-MODEL_WORKLOADS = ("sleep", "cpu", "trabajo", "tarea_normal", "echo")
 
 MODEL_ORDER = ("sync", "threads", "async", "processes")
 
 # A language prefix marks rows measured outside concbench's C++: `python.` for the notebook's own
 # cells run live (scripts/notebook_python.py), with the C++ twin's model after it.
-LANGUAGES = ("python",)
 _MODEL_RE = re.compile(r"^(?:(python)\.)?([a-z][a-z0-9_]*)(?:\.([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*))?$")
 _WORKLOAD_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _KV_RE = re.compile(r"^([a-z_][a-z0-9_]*):(-?\d+)$")
