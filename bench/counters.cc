@@ -107,12 +107,6 @@ void SetMachineIdealCounters(benchmark::State& state, const Meter& meter, double
   SetCounter(state, "machine_efficiency", measured > 0 ? machine_ideal_s / measured : 0);
 }
 
-void SetModelCounters(benchmark::State& state, const Meter& meter, double ideal_s, int64_t checksum) {
-  SetIdealCounters(state, meter, ideal_s);
-  SetCounter(state, "checksum", static_cast<double>(checksum));
-  SetUsageCounters(state, meter);
-}
-
 void SetWallPerTask(benchmark::State& state, const Meter& meter, std::string_view name, double tasks,
                     double unit_s) {
   SetCounter(state, name, tasks > 0 ? SecondsPerIteration(state, meter) / tasks / unit_s : 0);

@@ -3,13 +3,12 @@
 // checks both lists agree), and each is computed by exactly one function below.
 //
 // The model counters (ideal_s, overhead_s, efficiency, checksum, cpu_util, ctx_switches) are set
-// by the family skeleton (bench/family.h) from a Meter; the others by the families that have them.
+// by the family skeleton (bench/family.h) from a Meter; the others by the families that have them,
+// from the meter the skeleton returns:
 //
-//   Meter meter;
-//   meter.Start();
-//   for (auto _ : state) { ... }
-//   meter.Stop();
-//   SetModelCounters(state, meter, ideal_s, checksum);
+//   const auto meter = TimeIterations(state, {.checksum = SleepBatchChecksum(tasks), .items = tasks},
+//                                     [&] { return CoroDispatch(tasks); });  // bench/family.h
+//   if (meter) SetWallPerTask(state, *meter, "ns_per_task", static_cast<double>(tasks), 1e-9);
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -80,9 +79,6 @@ void SetIdealCounters(benchmark::State& state, const Meter& meter, double ideal_
 
 // machine_ideal_s and machine_efficiency (machine_ideal_s / measured).
 void SetMachineIdealCounters(benchmark::State& state, const Meter& meter, double machine_ideal_s);
-
-// The ideal counters, checksum, and the usage counters.
-void SetModelCounters(benchmark::State& state, const Meter& meter, double ideal_s, int64_t checksum);
 
 // `name` = wall time of one iteration ÷ `tasks`, in units of `unit_s` seconds (ns_per_task,
 // request_us, ns_per_increment, us_per_worker).

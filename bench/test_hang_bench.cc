@@ -23,7 +23,8 @@
 
 #include "family.h"
 #include "models/process_pool.h"
-#include "models/thread_pool.h"
+#include "models/thread_pool/future.h"
+#include "models/thread_pool/thread_pool.h"
 #include "registry.h"
 #include "sys/uv_loop.h"
 #include "watchdog.h"

@@ -15,7 +15,7 @@
 #include "measure/timer.h"
 #include "models/async_echo.h"
 #include "models/process_pool.h"
-#include "models/thread_pool.h"
+#include "models/thread_pool/thread_pool.h"
 #include "sys/uv_loop.h"
 #include "workload/echo_client.h"
 #include "workload/echo_protocol.h"

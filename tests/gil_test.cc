@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "models/thread_pool.h"
+#include "models/thread_pool/thread_pool.h"
 #include "workload/cpu.h"
 
 namespace concbench {
