@@ -28,7 +28,7 @@ def process_workers():
 
 W = process_workers()
 
-# The C++ twins of every timed cell (README "Models"), notebook parameters, then --quick's.
+# The C++ twins of every timed cell (docs/models.md), notebook parameters, then --quick's.
 FULL = [
     "sync/sleep/tasks:1/sleep_ms:100",
     "sync/sleep/tasks:5/sleep_ms:500",
@@ -136,7 +136,7 @@ class NotebookConstantsTest(unittest.TestCase):
     def test_the_closed_forms_give_the_values_the_notebook_printed(self):
         self.assertEqual([tarea_normal_closed(x) for x in range(4)],
                          [14998935, 14998965, 14998995, 14999025])  # §5.3's printed list
-        self.assertEqual(cpu_intensivo_closed(200_000), 9600239)   # README, Workloads
+        self.assertEqual(cpu_intensivo_closed(200_000), 9600239)   # docs/workloads.md
         self.assertEqual([trabajo_closed(x) for x in range(5)],
                          [2398830, 2398875, 2398920, 2398965, 2399010])
 
