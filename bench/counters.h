@@ -1,6 +1,7 @@
 // Every counter a concbench benchmark reports, defined once: its name, unit and meaning are in
-// kCounters (bench/counters.cc), which the README's counter table lists word for word (a test
-// checks both lists agree), and each is computed by exactly one function below.
+// kCounters (bench/counters.cc), which the table in docs/counters.md lists word for word, in the
+// same order (tests/counters_test.cc compares both names and meanings), and each is computed by
+// exactly one function below.
 //
 // The model counters (ideal_s, overhead_s, efficiency, checksum, cpu_util, ctx_switches) are set
 // by the family skeleton (bench/family.h) from a Meter; the others by the families that have them,
@@ -31,7 +32,7 @@ struct CounterDef {
 };
 
 // Every counter name a benchmark may report (Google Benchmark's own items_per_second and
-// bytes_per_second included), in the README's order.
+// bytes_per_second included), in docs/counters.md's order.
 std::span<const CounterDef> Counters();
 const CounterDef* FindCounter(std::string_view name);
 

@@ -18,4 +18,11 @@ if(NOT CONCBENCH_SANITIZE)
   endforeach()
   set_property(TEST scripts_sweep_help scripts_cell_table APPEND PROPERTY
     ENVIRONMENT "CONCBENCH_BINARY=$<TARGET_FILE:concbench>")
+  # Every relative link of README.md and docs/*.md resolves: the file exists and an #anchor names
+  # a heading of its page (GitHub's rule).
+  add_test(NAME scripts_docs_links
+    COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_docs_links
+    WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)
+  set_tests_properties(scripts_docs_links PROPERTIES TIMEOUT 60
+    ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
 endif()
