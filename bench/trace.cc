@@ -1,5 +1,6 @@
 #include "trace.h"
 
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -145,6 +146,8 @@ void TraceRecorder::Error(const std::string& what) {
 
 std::optional<std::string> TraceFile::CheckWritable(const std::string& path) {
   if (path.empty()) return std::string("--trace needs a file name: --trace=PATH");
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return "--trace: '" + path + "' is a folder; give a file name";
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   if (::access(dir.c_str(), W_OK) != 0) {
