@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "concbench/version.h"
+#include "filter.h"
 #include "measure/ideal.h"
 #include "measure/probe.h"
 #include "options.h"
@@ -98,8 +99,8 @@ struct Display {
   benchmark::BenchmarkReporter* reporter() { return progress ? progress.get() : table.get(); }
 };
 
-Display MakeDisplay(const concbench::Options& opt, const std::string& format, int64_t repetitions,
-                    double min_time_s) {
+Display MakeDisplay(const concbench::Options& opt, const std::string& format,
+                    const std::vector<concbench::Planned>& planned, int64_t repetitions, double min_time_s) {
   Display d;
   const bool progress = opt.display == concbench::Display::kProgress ||
                         (opt.display == concbench::Display::kAuto && format.empty() && isatty(STDOUT_FILENO));
@@ -113,9 +114,8 @@ Display MakeDisplay(const concbench::Options& opt, const std::string& format, in
     d.table->SetOutputStream(d.console_file.get());
     d.table->SetErrorStream(d.console_file.get());
   }
-  d.progress = std::make_unique<concbench::ProgressReporter>(
-      concbench::SelectPlanned(concbench::PlannedBenchmarks(), benchmark::GetBenchmarkFilter()), repetitions,
-      min_time_s, stdout, d.table.get(), isatty(STDOUT_FILENO) != 0);
+  d.progress = std::make_unique<concbench::ProgressReporter>(planned, repetitions, min_time_s, stdout,
+                                                             d.table.get(), isatty(STDOUT_FILENO) != 0);
   return d;
 }
 
@@ -194,6 +194,12 @@ int main(int argc, char** argv) {
   if (!opt.console_out.empty() && !CheckWritable("--console_out", opt.console_out)) return 2;
   benchmark::Initialize(&argc, argv, PrintHelp);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  // Read after Initialize, which takes it from argv or from $BENCHMARK_FILTER.
+  const std::string filter = benchmark::GetBenchmarkFilter();
+  if (auto err = concbench::FilterError(filter)) {
+    std::cerr << "concbench: " << *err << "\n";
+    return 2;
+  }
   // Before any thread exists, so that SIGINT and SIGTERM reach only the watchdog.
   if (!listing) concbench::BlockStopSignals();
 
@@ -211,22 +217,15 @@ int main(int argc, char** argv) {
     }
   }
 
-  Display display;
-  try {
-    display = MakeDisplay(opt, format, repetitions, min_time_s);
-  } catch (const std::exception& e) {
-    std::cerr << "concbench: " << e.what() << "\n";
-    return 2;
-  }
+  const std::vector<concbench::Planned> planned = concbench::SelectPlanned(concbench::PlannedBenchmarks(), filter);
+  Display display = MakeDisplay(opt, format, planned, repetitions, min_time_s);
   ErrorTrackingReporter reporter(display.reporter());
   std::unique_ptr<concbench::ResultsFile> file;
   const bool probing = !opt.no_probe && !listing;
   if (!out_path.empty() && out_format == "json") {
-    std::vector<std::string> planned;
-    for (const auto& p : concbench::SelectPlanned(concbench::PlannedBenchmarks(), benchmark::GetBenchmarkFilter())) {
-      planned.push_back(p.name);
-    }
-    file = std::make_unique<concbench::ResultsFile>(out_path, std::move(planned), [probing] {
+    std::vector<std::string> names;
+    for (const auto& p : planned) names.push_back(p.name);
+    file = std::make_unique<concbench::ResultsFile>(out_path, std::move(names), [probing] {
       return probing ? concbench::ContextEntries(concbench::ProbeEnd(), "_end") : concbench::ContextList{};
     });
   }
@@ -255,8 +254,7 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
   std::fflush(stdout);
   if (matched == 0) {
-    std::cerr << "concbench: no benchmark matched --benchmark_filter='" << benchmark::GetBenchmarkFilter()
-              << "'\n";
+    std::cerr << "concbench: no benchmark matched --benchmark_filter='" << filter << "'\n";
     return 1;
   }
   if (!reporter.failures().empty()) {

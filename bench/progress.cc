@@ -1,12 +1,10 @@
 #include "progress.h"
 
-#include <regex.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
 
 namespace concbench {
 namespace {
@@ -67,27 +65,6 @@ std::string ShortName(const std::string& name) {
     s.erase(it, end == std::string::npos ? std::string::npos : end - it);
   }
   return s;
-}
-
-std::vector<Planned> SelectPlanned(const std::vector<Planned>& all, const std::string& filter) {
-  std::string spec = filter;
-  bool negative = false;
-  if (spec.empty() || spec == "all") spec = ".";
-  if (spec[0] == '-') {
-    negative = true;
-    spec = spec.substr(1);
-  }
-  regex_t re;
-  if (regcomp(&re, spec.c_str(), REG_EXTENDED | REG_NOSUB) != 0) {
-    throw std::invalid_argument("invalid --benchmark_filter regex '" + filter + "'");
-  }
-  std::vector<Planned> out;
-  for (const Planned& p : all) {
-    const bool match = regexec(&re, p.name.c_str(), 0, nullptr, 0) == 0;
-    if (match != negative) out.push_back(p);
-  }
-  regfree(&re);
-  return out;
 }
 
 std::string FormatSeconds(double s) {

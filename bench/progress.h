@@ -26,11 +26,6 @@
 
 namespace concbench {
 
-// The registered benchmarks a Google Benchmark filter selects, matched as Google Benchmark 1.7.1
-// does (POSIX extended regex searched in the full name; a leading '-' negates; "" and "all" match
-// everything). Throws std::invalid_argument for a filter that is not a valid regex.
-std::vector<Planned> SelectPlanned(const std::vector<Planned>& all, const std::string& filter);
-
 // A benchmark's name as a person reads it: without Google Benchmark's "/iterations:N" and
 // "/real_time" parts.
 std::string ShortName(const std::string& name);

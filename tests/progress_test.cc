@@ -90,18 +90,6 @@ TEST(ProgressTest, LongErrorsAreCutToFitTheLine) {
   EXPECT_EQ(d.substr(d.size() - 3), "...");
 }
 
-TEST(ProgressTest, SelectsWhatGoogleBenchmarksFilterSelects) {
-  const std::vector<Planned> all = {{"sync/sleep/tasks:5/iterations:1/real_time", 1, 0},
-                                    {"threads/sleep/tasks:5/real_time", 0, 0},
-                                    {"async/sleep/tasks:5/real_time", 0, 0}};
-  EXPECT_EQ(SelectPlanned(all, "").size(), 3u);
-  EXPECT_EQ(SelectPlanned(all, "all").size(), 3u);
-  EXPECT_EQ(SelectPlanned(all, "^(sync|async)/").size(), 2u);
-  EXPECT_EQ(SelectPlanned(all, "iterations:1").size(), 1u);  // the full name is searched
-  EXPECT_EQ(SelectPlanned(all, "-^sync/").size(), 2u);
-  EXPECT_THROW(SelectPlanned(all, "(unclosed"), std::invalid_argument);
-}
-
 TEST(ProgressTest, NamesAndTimesReadAsAPersonWouldSayThem) {
   EXPECT_EQ(ShortName("threads/sleep/tasks:5/workers:5/iterations:3/real_time"), "threads/sleep/tasks:5/workers:5");
   EXPECT_EQ(ShortName("sync/cpu/tasks:4/n:200000/real_time"), "sync/cpu/tasks:4/n:200000");
