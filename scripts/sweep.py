@@ -237,13 +237,17 @@ def check_keys_used(families, grid: dict):
 
 
 def build_release() -> str:
-    """Builds build/release/concbench the way scripts/run does."""
+    """Builds build/release/concbench the way scripts/run does: silently, or with the build's
+    whole output on stderr when it fails."""
     os.chdir(REPO)
     subprocess.run(["scripts/setup"], check=True)
     jobs = str(os.cpu_count() or 2)
-    subprocess.run(["cmake", "--preset", "release"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["cmake", "--build", "--preset", "release", "-j", jobs, "--target",
-                    "concbench"], check=True, stdout=subprocess.DEVNULL)
+    for cmd in (["cmake", "--preset", "release"],
+                ["cmake", "--build", "--preset", "release", "-j", jobs, "--target", "concbench"]):
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if p.returncode != 0:
+            sys.stderr.write(p.stdout)
+            raise subprocess.CalledProcessError(p.returncode, cmd)
     return DEFAULT_BINARY
 
 
