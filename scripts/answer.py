@@ -57,8 +57,7 @@ def machine_lines(results: cr.Results) -> list[str]:
     cap = machine.number(ctx, "machine_parallel_capacity")
     end = machine.number(ctx, "machine_parallel_capacity_end")
     noise = machine.number(ctx, "machine_noise_cv")
-    cores = ctx.get("machine_usable_cores") or ctx.get("usable_cores") or "?"
-    head = f"Machine: {cores} usable cores delivering {cap:.2f}"
+    head = f"Machine: {machine.usable_cores(ctx)} delivering {cap:.2f}"
     if end is not None:
         head += f" at the start and {end:.2f} at the end"
     if noise is not None:

@@ -60,6 +60,8 @@ class AnswerTest(unittest.TestCase):
         self.assertIn("changed from 1.10 to 1.90", text)
         self.assertIn("vary by 18%", text)
         self.assertTrue(all(len(line) <= 100 for line in lines))
+        r.context["machine_usable_cores"] = "1"
+        self.assertTrue(answer.machine_lines(r)[0].startswith("Machine: 1 usable core delivering 1.10"))
 
     def test_bad_input_is_one_line(self):
         with tempfile.TemporaryDirectory() as d:
