@@ -218,6 +218,14 @@ int main(int argc, char** argv) {
   }
 
   const std::vector<concbench::Planned> planned = concbench::SelectPlanned(concbench::PlannedBenchmarks(), filter);
+  if (opt.list_plan) {
+    for (const auto& p : planned) {
+      std::printf("%.3f\t%s\n", concbench::PlannedSeconds(p, repetitions, min_time_s), p.name.c_str());
+    }
+    if (!planned.empty()) return 0;
+    std::cerr << "concbench: no benchmark matched --benchmark_filter='" << filter << "'\n";
+    return 1;
+  }
   Display display = MakeDisplay(opt, format, planned, repetitions, min_time_s);
   ErrorTrackingReporter reporter(display.reporter());
   std::unique_ptr<concbench::ResultsFile> file;
@@ -233,11 +241,15 @@ int main(int argc, char** argv) {
   std::optional<concbench::Watchdog> watchdog;
   if (!listing) {
     try {
-      watchdog.emplace([&file, &out_path](const std::string& reason, const std::string& cut_short) {
-        if (!file) return;
-        file->WritePartial(reason, cut_short);
-        std::fprintf(stderr, "concbench: the results so far are in %s, marked partial\n", out_path.c_str());
-      });
+      watchdog.emplace(
+          [&file, &out_path](const std::string& reason, const std::string& cut_short) {
+            if (!file) return;
+            file->WritePartial(reason, cut_short);
+            std::fprintf(stderr, "concbench: the results so far are in %s, marked partial\n", out_path.c_str());
+          },
+          [progress = display.progress.get()] {
+            if (progress != nullptr) progress->Tick();
+          });
     } catch (const std::system_error& e) {
       // No thread to spare (a lowered RLIMIT_NPROC): run without the watchdog, interruptible as usual.
       concbench::UnblockStopSignals();
@@ -248,8 +260,11 @@ int main(int argc, char** argv) {
   if (probing) {
     for (const auto& [k, v] : concbench::ContextEntries(concbench::ProbeMachine())) benchmark::AddCustomContext(k, v);
   }
+  // The progress lines count repetitions from the runs the watchdog's board sees.
+  concbench::SetRunObserver(display.progress.get());
   const size_t matched = file ? benchmark::RunSpecifiedBenchmarks(&reporter, file.get())
                               : benchmark::RunSpecifiedBenchmarks(&reporter);
+  concbench::SetRunObserver(nullptr);
   watchdog.reset();
   benchmark::Shutdown();
   std::fflush(stdout);

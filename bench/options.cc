@@ -192,9 +192,9 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
     const std::string_view key = arg.substr(2, eq == std::string_view::npos ? arg.npos : eq - 2);
     const bool has_value = eq != std::string_view::npos;
     const std::string_view value = has_value ? arg.substr(eq + 1) : std::string_view();
-    if (key == "probe" || key == "no_probe") {
+    if (key == "probe" || key == "no_probe" || key == "list_plan") {
       if (has_value) return "--" + std::string(key) + " takes no value";
-      (key == "probe" ? out->probe : out->no_probe) = true;
+      (key == "probe" ? out->probe : key == "no_probe" ? out->no_probe : out->list_plan) = true;
       continue;
     }
     std::optional<std::string> err;
@@ -248,6 +248,8 @@ std::string OwnFlagsHelp() {
       "      sleep overshoot, fork, load...), print its card and exit\n"
       "  --no_probe                     skip the machine probe a run starts and ends with\n"
       "      (its machine_* context keys are then absent)\n"
+      "  --list_plan                    list the selected benchmarks, one a line: the seconds\n"
+      "      planned for all its repetitions, a tab, its name; and exit\n"
       "  --timeout_s=SECONDS            each benchmark run's deadline, 0 for none (default:\n"
       "      the larger of 60 s and 10 x the run's planned time); past it a process pool\n"
       "      reports its stalled worker, or the watchdog ends the run with exit status 3\n"

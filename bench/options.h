@@ -48,6 +48,9 @@ struct Options {
   // --probe: print the machine card (bench/probe) and exit; --no_probe: run without probing.
   bool probe = false;
   bool no_probe = false;
+  // --list_plan: list the selected benchmarks with their planned seconds and exit (scripts/sweep
+  // reads it for its time-left estimate).
+  bool list_plan = false;
   Display display = Display::kAuto;
   // Where Google Benchmark's full table goes as well when progress lines are shown ("" = nowhere).
   std::string console_out;

@@ -42,6 +42,12 @@ TEST(OptionsTest, ParsesSuiteAndOverridesAndLeavesOtherFlags) {
   EXPECT_EQ(p.rest, (std::vector<std::string>{"--benchmark_filter=sync/", "--v=1"}));
 }
 
+TEST(OptionsTest, ListPlanTakesNoValue) {
+  EXPECT_TRUE(Parse({"--list_plan"}).options.list_plan);
+  EXPECT_FALSE(Parse({}).options.list_plan);
+  EXPECT_EQ(Parse({"--list_plan=yes"}).error, "--list_plan takes no value");
+}
+
 TEST(OptionsTest, UnknownFlagsAreLeftForGoogleBenchmark) {
   const Parsed p = Parse({"--bogus=1"});
   EXPECT_EQ(p.error, "");
