@@ -8,7 +8,7 @@
 # CONCBENCH_BINARY (without it the test skips).
 if(NOT CONCBENCH_SANITIZE)
   foreach(t results notebook_cells plot report sweep sweep_help stats compare notebook_python answer machine
-      run)
+      run time_left)
     add_test(NAME scripts_${t}
       COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_${t}
       WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)

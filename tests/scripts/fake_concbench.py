@@ -2,7 +2,8 @@
 """A stand-in for the concbench binary, for testing scripts/sweep without building or waiting.
 
 It speaks the same command line (--help with the grid flags, --suite, --KEY=LIST overrides,
---benchmark_list_tests, --benchmark_filter, --benchmark_repetitions, --benchmark_out) and writes
+--benchmark_list_tests, --list_plan (FAKE_PLAN_S seconds planned a repetition, default 0.01),
+--benchmark_filter, --benchmark_repetitions, --benchmark_out) and writes
 Google Benchmark-shaped JSON. Environment knobs for the error paths:
   FAKE_CONCBENCH_DELAY=S       sleep S seconds per benchmark (to interrupt a sweep mid-run)
   FAKE_CONCBENCH_FAIL=FAMILY   that family's first benchmark reports an error; exit 1
@@ -51,6 +52,7 @@ def die(msg, code=2):
 
 def main(argv):
     suite, overrides, listing, filt, reps, out = "notebook", {}, False, "", 1, None
+    plan = False
     for a in argv:
         key, _, value = a[2:].partition("=")
         if a == "--help":
@@ -77,6 +79,8 @@ def main(argv):
             overrides[key] = vals
         elif key == "benchmark_list_tests":
             listing = value == "true"
+        elif a == "--list_plan":
+            plan = True
         elif key == "benchmark_filter":
             filt = value
         elif key == "benchmark_repetitions":
@@ -100,6 +104,10 @@ def main(argv):
     if listing:
         for _, _, name in benches:
             print(name)
+        return 0
+    if plan:
+        for _, _, name in benches:
+            print(f"{reps * float(os.environ.get('FAKE_PLAN_S', '0.01')):.3f}\t{name}")
         return 0
     rows, failed = [], False
     delay = float(os.environ.get("FAKE_CONCBENCH_DELAY", "0"))

@@ -1,6 +1,7 @@
 """scripts/sweep.py against a fake concbench binary: the plan, rejection before running,
 progress, the merged results folder, failures, crashes, interruption and a family past its time
 limit."""
+import io
 import json
 import os
 import signal
@@ -30,6 +31,24 @@ def group_members(pgid):
         if int(fields[2]) == pgid:
             pids.append(int(entry))
     return pids
+
+
+class ProgressTest(unittest.TestCase):
+    def test_status_lines_come_after_three_then_ten_seconds_of_silence(self):
+        clock = [50.0]
+        err = io.StringIO()
+        progress = sweep.SweepProgress({"a": 2.0, "b": 10.0}, now=lambda: clock[0], err=err)
+        progress.began("a")
+        for clock[0] in (51.0, 52.0, 53.0):
+            progress.tick()
+        clock[0] = 54.0
+        progress.finished("a")  # 4 s for 2 planned: pace 2
+        progress.began("b")
+        for clock[0] in (60.0, 64.0):
+            progress.tick()
+        self.assertEqual(err.getvalue(),
+                         "    0:03  0/2 benchmarks  calibrating…  now a (3 s)\n"
+                         "    0:14  1/2 benchmarks  ~0:10 left  now b (10 s)\n")
 
 
 class SweepTest(unittest.TestCase):
@@ -109,6 +128,10 @@ class SweepTest(unittest.TestCase):
         self.assertIn("[1/3] sync/sleep: 2 benchmark(s)", p.stderr)
         self.assertIn("[3/3] processes/cpu: 4 benchmark(s)", p.stderr)
         self.assertIn("[2/4] threads/sleep/tasks:2/workers:4/sleep_ms:1/real_time", p.stdout)
+        # The time left, from the binary's plan (--list_plan) and what is done.
+        self.assertRegex(p.stderr, r"\[1/3\] sync/sleep: 2 benchmark\(s\) — elapsed 0:\d\d, calibrating…")
+        self.assertRegex(p.stderr, r"\[3/3\] processes/cpu: 4 benchmark\(s\) — elapsed 0:\d\d, ~\d+:\d\d left")
+        self.assertRegex(p.stdout, r"\[4/4\] processes/cpu/\S+  mean \S+ ms  \(~\d+:\d\d left\)")
         (folder,) = self.folders()
         self.assertRegex(folder, r"^\d{4}-\d\d-\d\dT\d{6}Z_[^_]+_sweep$")
         data = self.load(folder)
