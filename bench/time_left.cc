@@ -8,7 +8,7 @@ TimeLeft::TimeLeft(const std::vector<Planned>& planned, int64_t repetitions, dou
     : repetitions_(std::max<int64_t>(repetitions, 1)) {
   for (const Planned& p : planned) {
     const double one = PlannedSeconds(p, 1, min_time_s);
-    progress_[p.name].repetition_s = one;
+    progress_[p.name].planned_s = one;
     planned_s_ += one * static_cast<double>(repetitions_);
   }
 }
@@ -18,7 +18,6 @@ int64_t TimeLeft::repetitions_planned() const { return static_cast<int64_t>(prog
 void TimeLeft::Credit(Progress& p, int64_t done) {
   done = std::min(done, repetitions_);
   if (done <= p.done) return;
-  done_s_ += static_cast<double>(done - p.done) * p.repetition_s;
   repetitions_done_ += done - p.done;
   p.done = done;
 }
@@ -29,17 +28,24 @@ void TimeLeft::RunBegan(const std::string& name, double at_s) {
   running_since_s_ = at_s;
 }
 
-void TimeLeft::RunEnded(const std::string& name, int64_t iterations, double /*at_s*/) {
+void TimeLeft::RunEnded(const std::string& name, int64_t iterations, double at_s) {
   const auto it = progress_.find(name);
   if (it == progress_.end()) return;
   Progress& p = it->second;
+  const double took = running_ == name ? std::max(0.0, at_s - running_since_s_) : 0.0;
+  running_.clear();
+  p.measured_s += took;
+  in_runs_s_ += took;
   if (iterations > p.most_iterations) {  // a first run, or a longer sizing round
     p.most_iterations = iterations;
     p.runs_at_most = 0;
+    p.at_most_s = 0;
   }
-  if (iterations == p.most_iterations) ++p.runs_at_most;
+  if (iterations == p.most_iterations) {
+    ++p.runs_at_most;
+    p.at_most_s += took;
+  }
   Credit(p, p.runs_at_most);
-  if (running_ == name) running_.clear();
 }
 
 void TimeLeft::Finished(const std::string& name) {
@@ -47,18 +53,33 @@ void TimeLeft::Finished(const std::string& name) {
   if (it != progress_.end()) Credit(it->second, repetitions_);
 }
 
+double TimeLeft::Estimate(const Progress& p, double excess) const {
+  if (p.runs_at_most > 0) return p.at_most_s / static_cast<double>(p.runs_at_most);
+  return std::max(0.0, p.planned_s + excess);
+}
+
 std::optional<double> TimeLeft::SecondsLeft(double now_s) const {
-  if (done_s_ <= 0) return std::nullopt;
+  double excess = 0;
+  int measured = 0;
+  for (const auto& [name, p] : progress_) {
+    if (p.done == 0 || p.runs_at_most == 0) continue;
+    excess += p.measured_s / static_cast<double>(p.done) - p.planned_s;
+    ++measured;
+  }
+  if (measured == 0 || in_runs_s_ <= 0) return std::nullopt;
+  excess /= measured;
+  double left = 0;
+  for (const auto& [name, p] : progress_) {
+    left += static_cast<double>(repetitions_ - p.done) * Estimate(p, excess);
+  }
   const bool in_flight = !running_.empty();
-  const double settled_s = in_flight ? running_since_s_ : now_s;
-  const double pace = settled_s / done_s_;
-  double current_s = 0;  // the plan of the repetition in flight, when it is not done yet
   if (in_flight) {
     const Progress& p = progress_.at(running_);
-    if (p.done < repetitions_) current_s = p.repetition_s;
+    if (p.done < repetitions_) left -= std::min(now_s - running_since_s_, Estimate(p, excess));
   }
-  const double rest = std::max(0.0, planned_s_ - done_s_ - current_s);
-  return pace * rest + std::max(0.0, pace * current_s - (now_s - settled_s));
+  // The time between runs (Google Benchmark's own work, the reports), in proportion.
+  const double settled_s = in_flight ? running_since_s_ : now_s;
+  return std::max(0.0, left) * std::max(1.0, settled_s / in_runs_s_);
 }
 
 }  // namespace concbench

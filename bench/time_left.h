@@ -1,5 +1,4 @@
-// How long a run of concbench has left: the plan, scaled by how the repetitions done so far
-// compared with their plan.
+// How long a run of concbench has left, from its plan and the repetitions measured so far.
 //
 // Why repetitions: Google Benchmark 1.7.1 reports a benchmark only when its last repetition is
 // done (benchmark.cc, RunBenchmarks), and with --benchmark_enable_random_interleaving the
@@ -11,15 +10,22 @@
 // - An adaptive one (Google Benchmark chooses the count) runs it with growing counts in its
 //   first repetition until one lasts --benchmark_min_time (benchmark_runner.cc,
 //   DoOneRepetition), then once per repetition with that count. So a repetition is done when a
-//   run with the largest count seen so far ends; the smaller sizing rounds before it count as
-//   none, and their time goes into the pace.
+//   run with the largest count seen so far ends; the smaller sizing rounds before it are not
+//   repetitions, though their time counts.
 //
-// The estimate, at time t (seconds since the start) with a run of benchmark c in flight since s:
-//   done  = Σ over benchmarks of min(repetitions done, R) × planned seconds of one repetition
-//   pace  = s / done                          (the wall time of everything done, against its plan)
-//   left  = pace × (plan − done − plan(c)) + max(0, pace × plan(c) − (t − s))
-// Nothing is estimated before the first repetition is done. A benchmark that Google Benchmark
-// reports finished has all its repetitions done, whatever runs were seen.
+// The estimate: every repetition still to run, at
+// - its benchmark's own measured time per repetition once one is done (the mean of its runs at
+//   the largest count);
+// - otherwise its planned time plus the mean excess (measured − planned, per repetition, sizing
+//   included) of the benchmarks measured so far. The plan's error is mostly a cost it leaves out
+//   (a pool's start, a fork, the sizing rounds), about the same for a 0.1 s repetition as for a
+//   2.5 s one, so an excess added, not a ratio multiplied: a ratio taken from a few short
+//   repetitions 5-12 times over their plan once made a notebook run's estimate 2x the truth at
+//   its 10 % mark.
+// The run in flight is credited with the time it has run, up to its estimate; the sum is scaled
+// by (wall time so far) / (time inside runs), for what happens between runs. Nothing is estimated
+// before the first repetition is done. A benchmark Google Benchmark reports finished has all its
+// repetitions done.
 //
 // Not thread-safe: the caller serialises (ProgressReporter holds a mutex).
 //
@@ -62,18 +68,22 @@ class TimeLeft {
 
  private:
   struct Progress {
-    double repetition_s = 0;   // planned seconds of one repetition
-    int64_t done = 0;          // repetitions done, at most R
+    double planned_s = 0;       // one repetition
+    int64_t done = 0;           // repetitions done, at most R
+    double measured_s = 0;      // every run, sizing rounds included
     int64_t most_iterations = 0;
-    int64_t runs_at_most = 0;  // runs with most_iterations iterations
+    int64_t runs_at_most = 0;   // runs with most_iterations iterations, and their time
+    double at_most_s = 0;
   };
   void Credit(Progress& p, int64_t done);
+  // One repetition of `p` still to run, at `excess` seconds over plan for an unmeasured one.
+  double Estimate(const Progress& p, double excess) const;
 
   int64_t repetitions_;
   std::map<std::string, Progress> progress_;
   double planned_s_ = 0;
-  double done_s_ = 0;  // planned seconds of the repetitions done
   int64_t repetitions_done_ = 0;
+  double in_runs_s_ = 0;  // wall time inside runs that ended
   std::string running_;
   double running_since_s_ = 0;
 };

@@ -1,20 +1,18 @@
-"""How long a sweep has left: the binary's plan, scaled by how what is done compared with it.
+"""How long a sweep has left, from the binary's plan and the benchmarks measured so far.
 
-The same estimate as the binary's own progress lines (bench/time_left.h), at the granularity a
-sweep sees: it runs one family at a time, its benchmarks in order, each with all its
-repetitions, and learns that one is done from the binary's output. At time t, with benchmark c
-in flight since s:
-
-    done = the planned seconds of the benchmarks done
-    pace = s / done                 (the wall time of everything done, against its plan)
-    left = pace × (plan − done − plan(c)) + max(0, pace × plan(c) − (t − s))
-
-Nothing is estimated before the first benchmark is done.
+The binary's own estimate (bench/time_left.h) at the granularity a sweep sees: it runs one
+family at a time, its benchmarks in order, each with all its repetitions, and learns that one is
+done from the binary's output. Every benchmark not done yet counts at its planned seconds plus
+the mean excess (measured - planned) of the benchmarks done: the plan's error is mostly a cost it
+leaves out (the binary's start and probe, a pool's start, Google Benchmark's sizing rounds),
+about the same for a short benchmark as for a long one. The one in flight is credited with the
+time it has run, up to its estimate, and the sum is scaled by (wall time so far) / (time inside
+benchmarks), for what happens between them. Nothing is estimated before a benchmark is done.
 
     left = TimeLeft({"sync/sleep/...": 2.5, "threads/sleep/...": 0.5})
     left.began("sync/sleep/...", 0.0)
     left.finished("sync/sleep/...", 3.1)
-    left.seconds_left(3.1)   # 3.1 / 2.5 × 0.5
+    left.seconds_left(3.1)   # 0.5 + (3.1 - 2.5)
 """
 from __future__ import annotations
 
@@ -24,8 +22,7 @@ class TimeLeft:
         """planned: each benchmark's planned seconds, all repetitions."""
         self.planned = dict(planned)
         self.total = sum(self.planned.values())
-        self.done_s = 0.0
-        self.done: set[str] = set()
+        self.done: dict[str, float] = {}  # benchmark -> measured seconds
         self.running: str | None = None
         self.since = 0.0
 
@@ -36,17 +33,19 @@ class TimeLeft:
     def finished(self, name: str, at: float) -> None:
         """`name` is done at `at`; nothing is in flight until the next began()."""
         if name in self.planned and name not in self.done:
-            self.done.add(name)
-            self.done_s += self.planned[name]
+            self.done[name] = at - self.since if self.running == name else self.planned[name]
         if self.running == name:
             self.running, self.since = None, at
 
     def seconds_left(self, now: float) -> float | None:
-        if self.done_s <= 0:
+        inside = sum(self.done.values())
+        if not self.done or inside <= 0:
             return None
-        in_flight = self.running is not None and self.running not in self.done
+        excess = sum(self.done[n] - self.planned[n] for n in self.done) / len(self.done)
+        estimate = {n: max(0.0, p + excess) for n, p in self.planned.items() if n not in self.done}
+        left = sum(estimate.values())
+        in_flight = self.running in estimate
+        if in_flight:
+            left -= min(now - self.since, estimate[self.running])
         settled = self.since if in_flight else now
-        pace = settled / self.done_s
-        current = self.planned.get(self.running, 0.0) if in_flight else 0.0
-        rest = max(0.0, self.total - self.done_s - current)
-        return pace * rest + max(0.0, pace * current - (now - settled))
+        return max(0.0, left) * max(1.0, settled / inside)

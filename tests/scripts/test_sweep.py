@@ -42,13 +42,13 @@ class ProgressTest(unittest.TestCase):
         for clock[0] in (51.0, 52.0, 53.0):
             progress.tick()
         clock[0] = 54.0
-        progress.finished("a")  # 4 s for 2 planned: pace 2
+        progress.finished("a")  # 4 s for 2 planned: b's estimate is 10 + 2 s
         progress.began("b")
         for clock[0] in (60.0, 64.0):
             progress.tick()
         self.assertEqual(err.getvalue(),
                          "    0:03  0/2 benchmarks  calibrating…  now a (3 s)\n"
-                         "    0:14  1/2 benchmarks  ~0:10 left  now b (10 s)\n")
+                         "    0:14  1/2 benchmarks  ~0:02 left  now b (10 s)\n")
 
 
 class SweepTest(unittest.TestCase):

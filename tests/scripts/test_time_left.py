@@ -16,27 +16,34 @@ class TimeLeftTest(unittest.TestCase):
         left.began("a", 0.0)
         self.assertIsNone(left.seconds_left(5.0))
 
-    def test_the_plan_is_scaled_by_the_pace_of_what_is_done(self):
+    def test_what_is_not_done_counts_at_its_plan_plus_the_mean_excess(self):
         left = TimeLeft(PLAN)
         left.began("a", 0.0)
-        left.finished("a", 3.0)                      # 3 s for 2 planned: pace 1.5
-        self.assertAlmostEqual(left.seconds_left(3.0), 1.5 * 2.0)
-        left.began("b", 3.0)                         # in flight: credited up to 1.5 × 0.5
-        self.assertAlmostEqual(left.seconds_left(3.5), 1.5 * 1.5 + (0.75 - 0.5))
-        self.assertAlmostEqual(left.seconds_left(9.0), 1.5 * 1.5)  # overdue: the rest remains
-        left.finished("b", 4.0)                      # 4 s for 2.5 planned: pace 1.6
+        left.finished("a", 3.0)                      # 1 s over plan
+        self.assertAlmostEqual(left.seconds_left(3.0), (0.5 + 1.0) + (1.5 + 1.0))
+        left.began("b", 3.0)                         # in flight: credited up to its 1.5 s
+        self.assertAlmostEqual(left.seconds_left(3.5), 4.0 - 0.5)
+        self.assertAlmostEqual(left.seconds_left(9.0), 4.0 - 1.5)  # overdue: the rest remains
+        left.finished("b", 4.0)                      # 0.5 s over: the mean excess is 0.75 s
         left.began("c", 4.0)
-        self.assertAlmostEqual(left.seconds_left(4.0), 1.6 * 1.5)
+        self.assertAlmostEqual(left.seconds_left(4.0), 1.5 + 0.75)
         left.finished("c", 6.4)
         self.assertEqual(left.seconds_left(6.4), 0.0)
+
+    def test_time_between_benchmarks_scales_the_estimate(self):
+        left = TimeLeft(PLAN)
+        left.began("a", 1.0)                         # 1 s went elsewhere first
+        left.finished("a", 3.0)
+        self.assertAlmostEqual(left.seconds_left(3.0), (0.5 + 1.5) * 3.0 / 2.0)
 
     def test_a_benchmark_counts_once_and_an_unknown_one_not_at_all(self):
         left = TimeLeft(PLAN)
         left.finished("z", 1.0)
         self.assertIsNone(left.seconds_left(1.0))
-        left.finished("b", 1.0)
+        left.began("b", 0.5)
+        left.finished("b", 1.0)                      # on plan
         left.finished("b", 2.0)
-        self.assertAlmostEqual(left.seconds_left(2.0), 2.0 / 0.5 * 3.5)
+        self.assertAlmostEqual(left.seconds_left(2.0), (2.0 + 1.5) * 2.0 / 0.5)
 
 
 if __name__ == "__main__":
