@@ -14,9 +14,9 @@
 // nothing else was for kFirstStatusS seconds after the start, then for kStatusEveryS seconds.
 //
 // The time left comes from TimeLeft (bench/time_left.h): the families' own budgets
-// (PlannedBenchmarks), scaled by how the repetitions done compared with their plan. The
-// repetitions are counted from the runs the watchdog's board sees (the reporter is its
-// RunObserver), because Google Benchmark reports nothing before a benchmark's last repetition.
+// (PlannedBenchmarks), corrected by the repetitions measured so far. The repetitions are
+// counted from the runs the watchdog's board sees (the reporter is its RunObserver), because
+// Google Benchmark reports nothing before a benchmark's last repetition.
 // A table reporter may be given too: it receives every call as well, so the full Google
 // Benchmark table can be written to a file at the same time (--console_out).
 #pragma once

@@ -12,9 +12,9 @@ an unknown model, workload or key, a value out of range, or a key that none of t
 benchmarks takes is rejected with one line naming it and what is allowed.
 
 The sweep runs one benchmark family (<model>/<workload>) at a time, showing which run, the time
-so far and an estimate of the time left (the binary's plan, --list_plan, scaled by how the
-benchmarks done so far compared with it; a status line whenever nothing else was printed for
-10 s), and writes results/<UTC date>_<host>_sweep/ holding results.json
+so far and an estimate of the time left (the binary's plan, --list_plan, corrected by the
+benchmarks measured so far: scripts/time_left.py; a status line whenever nothing else was
+printed for 10 s), and writes results/<UTC date>_<host>_sweep/ holding results.json
 (every family's rows merged, with the run context and the sweep's status), sweep.log (the
 binary's output), the charts and report.md. Interrupted (Ctrl-C, SIGTERM), it keeps the families
 that finished, lists those that did not in the report and exits 130. A family that fails keeps
