@@ -119,6 +119,12 @@ Display MakeDisplay(const concbench::Options& opt, const std::string& format,
   return d;
 }
 
+// Google Benchmark's own main exits 0 when the filter matches nothing; concbench exits 1.
+int NoMatch(const std::string& filter) {
+  std::cerr << "concbench: no benchmark matched --benchmark_filter='" << filter << "'\n";
+  return 1;
+}
+
 void PrintHelp() {
   std::fputs(concbench::OwnFlagsHelp().c_str(), stdout);
   std::fputs("\nGoogle Benchmark flags:\n", stdout);
@@ -218,13 +224,12 @@ int main(int argc, char** argv) {
   }
 
   const std::vector<concbench::Planned> planned = concbench::SelectPlanned(concbench::PlannedBenchmarks(), filter);
+  if (planned.empty()) return NoMatch(filter);
   if (opt.list_plan) {
     for (const auto& p : planned) {
       std::printf("%.3f\t%s\n", concbench::PlannedSeconds(p, repetitions, min_time_s), p.name.c_str());
     }
-    if (!planned.empty()) return 0;
-    std::cerr << "concbench: no benchmark matched --benchmark_filter='" << filter << "'\n";
-    return 1;
+    return 0;
   }
   Display display = MakeDisplay(opt, format, planned, repetitions, min_time_s);
   ErrorTrackingReporter reporter(display.reporter());
@@ -268,10 +273,7 @@ int main(int argc, char** argv) {
   watchdog.reset();
   benchmark::Shutdown();
   std::fflush(stdout);
-  if (matched == 0) {
-    std::cerr << "concbench: no benchmark matched --benchmark_filter='" << filter << "'\n";
-    return 1;
-  }
+  if (matched == 0) return NoMatch(filter);
   if (!reporter.failures().empty()) {
     std::cerr << "concbench: " << reporter.failures().size() << " benchmark(s) failed:\n";
     for (const auto& f : reporter.failures()) std::cerr << "  " << f << "\n";
