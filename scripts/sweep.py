@@ -341,11 +341,16 @@ def run_family(cmd: list[str], log, members: list[str], repetitions: int, limit_
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
     done, count = 0, len(members)
-    if progress and members:
-        progress.began(members[0])
+    heard = False
+    if progress:
+        progress.family_started()
     try:
         for line in output_lines(proc, deadline, progress.tick if progress else None):
             log.write(line)
+            # The binary speaks once it has started and probed: its first benchmark runs now.
+            if progress and members and not heard:
+                progress.began(members[0])
+                heard = True
             m = _RESULT_LINE_RE.match(line)
             if not m:
                 if "ERROR OCCURRED" in line or line.startswith("concbench:"):
@@ -373,26 +378,65 @@ def run_family(cmd: list[str], log, members: list[str], repetitions: int, limit_
         if proc.returncode is None:
             stop(proc)
         proc.stdout.close()
+        if progress:
+            progress.family_ended()
 
 
 class SweepProgress:
-    """The sweep's estimate of its time left (time_left.TimeLeft) and its status lines: one on
-    stderr when nothing was printed for FIRST_STATUS_S after the start, then whenever nothing was
-    for STATUS_EVERY_S. `now` is a clock in seconds (time.monotonic unless a test gives one)."""
+    """The sweep's estimate of its time left and its status lines: one on stderr when nothing was
+    printed for FIRST_STATUS_S after the start, then whenever nothing was for STATUS_EVERY_S.
 
-    def __init__(self, planned: dict[str, float], now=time.monotonic, err=None):
+    The estimate is the benchmarks' (time_left.TimeLeft) plus the families' own cost: each family
+    run starts the binary, probes the machine (about 1.5 s here) and ends it, the same for 1
+    benchmark as for 40, so the families not run yet count at the mean of those run. `now` is a
+    clock in seconds (time.monotonic unless a test gives one)."""
+
+    def __init__(self, planned: dict[str, float], families: int = 1, now=time.monotonic, err=None):
         self.left = TimeLeft(planned)
         self.count = len(planned)
+        self.families = families
         self.now = now
         self.err = err
         self.start = self.last_line = now()
         self.quiet_s = FIRST_STATUS_S
+        self.overheads: list[float] = []  # each family run's time outside its benchmarks
+        self.family_since: float | None = None
+        self.family_inside = 0.0          # the benchmarks' time when the family run started
 
     def elapsed(self) -> float:
         return self.now() - self.start
 
+    def inside(self) -> float:
+        return sum(self.left.done.values())
+
+    def family_started(self) -> None:
+        self.family_since, self.family_inside = self.elapsed(), self.inside()
+
+    def family_ended(self) -> None:
+        if self.family_since is not None:
+            self.overheads.append(self.elapsed() - self.family_since - (self.inside() - self.family_inside))
+        self.family_since = None
+
+    def outside(self, t: float) -> float:
+        """The family run in progress's time so far outside its benchmarks (0 between runs)."""
+        if self.family_since is None:
+            return 0.0
+        running = t - self.left.since if self.left.running is not None else 0.0
+        return max(0.0, t - self.family_since - (self.inside() - self.family_inside) - running)
+
+    def seconds_left(self) -> float | None:
+        t = self.elapsed()
+        benchmarks = self.left.seconds_left(t, between=False)
+        if benchmarks is None:
+            return None
+        if not self.overheads:  # in the first family run: its start stands for every other's
+            return benchmarks + self.outside(t) * (self.families - 1)
+        mean = sum(self.overheads) / len(self.overheads)
+        left = mean * (self.families - len(self.overheads)) - min(self.outside(t), mean)
+        return benchmarks + max(0.0, left)
+
     def left_text(self) -> str:
-        s = self.left.seconds_left(self.elapsed())
+        s = self.seconds_left()
         return "calibrating…" if s is None else f"~{fmt_elapsed(s)} left"
 
     def began(self, name: str) -> None:
@@ -402,10 +446,12 @@ class SweepProgress:
         self.left.finished(name, self.elapsed())
         self.printed()
 
-    def printed(self) -> None:
-        """Something was printed: the next status line waits STATUS_EVERY_S."""
+    def printed(self, heading: bool = False) -> None:
+        """A line was printed: the next status line waits STATUS_EVERY_S, or after a family's
+        heading, what it waited before (FIRST_STATUS_S at the start)."""
         self.last_line = self.now()
-        self.quiet_s = STATUS_EVERY_S
+        if not heading:
+            self.quiet_s = STATUS_EVERY_S
 
     def tick(self) -> None:
         if self.now() - self.last_line < self.quiet_s:
@@ -607,7 +653,7 @@ def main(argv=None) -> int:
     selected = [n for _, members in fams for n, _ in members]
     known = [planned[n] for n in selected if n in planned]
     guess = sum(known) / len(known) if known else 1.0
-    progress = SweepProgress({n: planned.get(n, guess) for n in selected})
+    progress = SweepProgress({n: planned.get(n, guess) for n in selected}, len(fams))
     with open(os.path.join(out, "sweep.log"), "w") as log:
         for i, (fam, members) in enumerate(fams):
             if interrupted:
@@ -616,7 +662,7 @@ def main(argv=None) -> int:
             print(f"[{i + 1}/{len(fams)}] {fam}: {len(members)} benchmark(s) — "
                   f"elapsed {fmt_elapsed(time.monotonic() - start)}, {progress.left_text()}",
                   file=sys.stderr, flush=True)
-            progress.printed()
+            progress.printed(heading=True)
             part = os.path.join(parts_dir, f"{i:03d}.json")
             cmd = family_command(fam, binary, args.suite, overrides, grid_text, args.repetitions,
                                  part, extra)

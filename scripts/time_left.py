@@ -37,7 +37,9 @@ class TimeLeft:
         if self.running == name:
             self.running, self.since = None, at
 
-    def seconds_left(self, now: float) -> float | None:
+    def seconds_left(self, now: float, between: bool = True) -> float | None:
+        """The estimate at `now`; without `between`, the time between benchmarks is left out (for
+        a caller that estimates it on its own)."""
         inside = sum(self.done.values())
         if not self.done or inside <= 0:
             return None
@@ -48,4 +50,4 @@ class TimeLeft:
         if in_flight:
             left -= min(now - self.since, estimate[self.running])
         settled = self.since if in_flight else now
-        return max(0.0, left) * max(1.0, settled / inside)
+        return max(0.0, left) * (max(1.0, settled / inside) if between else 1.0)

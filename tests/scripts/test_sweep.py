@@ -38,6 +38,7 @@ class ProgressTest(unittest.TestCase):
         clock = [50.0]
         err = io.StringIO()
         progress = sweep.SweepProgress({"a": 2.0, "b": 10.0}, now=lambda: clock[0], err=err)
+        progress.printed(heading=True)  # "[1/1] a/...: 2 benchmark(s) — elapsed 0:00, calibrating…"
         progress.began("a")
         for clock[0] in (51.0, 52.0, 53.0):
             progress.tick()
@@ -49,6 +50,28 @@ class ProgressTest(unittest.TestCase):
         self.assertEqual(err.getvalue(),
                          "    0:03  0/2 benchmarks  calibrating…  now a (3 s)\n"
                          "    0:14  1/2 benchmarks  ~0:02 left  now b (10 s)\n")
+
+
+    def test_each_family_runs_start_counts_once_for_every_family_not_run(self):
+        clock = [0.0]
+        progress = sweep.SweepProgress({"a": 1.0, "b": 1.0, "c": 1.0}, families=2,
+                                       now=lambda: clock[0], err=io.StringIO())
+        progress.family_started()           # a and b: 2 s to start and probe, 1 s each
+        clock[0] = 2.0
+        progress.began("a")
+        clock[0] = 3.0
+        progress.finished("a")
+        progress.began("b")
+        clock[0] = 3.5                      # b half done, c to come, and the start of c's run
+        self.assertAlmostEqual(progress.seconds_left(), 0.5 + 1.0 + 2.0)
+        clock[0] = 4.0
+        progress.finished("b")
+        clock[0] = 5.0                      # 1 s to end: 3 s outside the benchmarks in all
+        progress.family_ended()
+        self.assertAlmostEqual(progress.seconds_left(), 1.0 + 3.0)
+        progress.family_started()
+        clock[0] = 6.5
+        self.assertAlmostEqual(progress.seconds_left(), 1.0 + 3.0 - 1.5)
 
 
 class SweepTest(unittest.TestCase):
