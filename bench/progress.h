@@ -46,8 +46,9 @@ std::string FormatSeconds(double seconds);
 // time, the median efficiency when it has one, and ✓, or the error.
 std::string DescribeFinished(const std::vector<benchmark::BenchmarkReporter::Run>& runs);
 
+// Ticks come about once a second, so silences of kStatusEveryS keep every gap under 10 s.
 inline constexpr double kFirstStatusS = 3;
-inline constexpr double kStatusEveryS = 10;
+inline constexpr double kStatusEveryS = 9;
 
 class ProgressReporter : public benchmark::BenchmarkReporter, public RunObserver {
  public:
