@@ -9,7 +9,7 @@
 # notebook's cells against the Python runner's code for them (and the fixtures' copy of it).
 if(NOT CONCBENCH_SANITIZE)
   foreach(t results notebook_cells cell_table plot report sweep sweep_help stats compare
-      notebook_python answer machine run)
+      notebook_python answer machine run time_left)
     add_test(NAME scripts_${t}
       COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_${t}
       WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)
