@@ -122,6 +122,8 @@ def format_arg(key: str, value: int) -> str:
         return "1 task"
     if key == "workers" and value == 1:
         return "1 worker"
+    if key == "steps" and value == 1:
+        return "1 step"
     return fmt.format(value)
 
 

@@ -4,6 +4,7 @@
     python3 scripts/notebook_python.py --quick --repetitions=2 -o q.json   # tiny, for tests
     python3 scripts/notebook_python.py --filter='^python\\.threads' --list
     python3 scripts/notebook_python.py --memory-tasks=1000,10000,100000,1000000 -o mem.json
+    python3 scripts/notebook_python.py --trace=python_trace.json -o python.json  # + timelines
 
 Cells mode (the default) runs the Python twin of every cell of the binary's table of the
 notebook's cells (`concbench --list_cells`: §0, 1, 2, 2.1, 3, 3.1 = 5.1, 4, 4.1, 5.2, 5.3, 6) with
@@ -66,6 +67,7 @@ if HERE not in sys.path:  # also under `python -I`, which leaves the script's fo
 
 import concbench_results as cr  # noqa: E402  (write_atomic; standard library only)
 import notebook_code as nb  # noqa: E402
+import notebook_trace  # noqa: E402  (--trace; standard library only)
 
 REPO = os.path.dirname(HERE)
 DEFAULT_BINARY = os.path.join(REPO, "build", "release", "concbench")
@@ -629,6 +631,7 @@ class Outcome:
     cpu_s: float = 0.0
     counters: dict = field(default_factory=dict)
     error: str | None = None
+    iterations: int = 1  # batches timed in the repetition (wall_s and cpu_s are per batch)
 
 
 def run_once(b: Bench) -> Outcome:
@@ -694,7 +697,8 @@ STATISTICS = (("mean", gb_mean, "time"), ("median", gb_median, "time"),
 
 def rows_for(b: Bench, family_index: int, outcomes: list[Outcome]) -> list[dict]:
     """Google Benchmark's rows for one benchmark: one per repetition, then the aggregates
-    (when at least two repetitions succeeded, as 1.7.1 does)."""
+    (when at least two repetitions succeeded, as 1.7.1 does). `b` needs a name and the
+    sections it stands for (none: no notebook_cells field)."""
     reps = len(outcomes)
     head = {"name": b.name, "family_index": family_index, "per_family_instance_index": 0,
             "run_name": b.name}
@@ -705,10 +709,11 @@ def rows_for(b: Bench, family_index: int, outcomes: list[Outcome]) -> list[dict]
             row.update(error_occurred=True, error_message=o.error, iterations=0,
                        real_time=0.0, cpu_time=0.0, time_unit="ms")
         else:
-            row.update(iterations=1, real_time=o.wall_s * 1e3, cpu_time=o.cpu_s * 1e3,
-                       time_unit="ms")
+            row.update(iterations=o.iterations, real_time=o.wall_s * 1e3,
+                       cpu_time=o.cpu_s * 1e3, time_unit="ms")
             row.update((k, float(v)) for k, v in sorted(o.counters.items()))
-        row["notebook_cells"] = b.sections
+        if b.sections:
+            row["notebook_cells"] = b.sections
         rows.append(row)
     ok = [o for o in outcomes if o.error is None]
     if reps < 2 or len(ok) < 2:
@@ -721,7 +726,8 @@ def rows_for(b: Bench, family_index: int, outcomes: list[Outcome]) -> list[dict]
                    cpu_time=fn([o.cpu_s * 1e3 for o in ok]), time_unit="ms")
         row.update((k, float(fn([float(o.counters[k]) for o in ok if k in o.counters])))
                    for k in keys)
-        row["notebook_cells"] = b.sections
+        if b.sections:
+            row["notebook_cells"] = b.sections
         rows.append(row)
     return rows
 
@@ -748,17 +754,31 @@ def summary_line(b: Bench, outcomes: list[Outcome]) -> str:
 
 
 def run_benches(benches: list[Bench], repetitions: int,
-                progress: Callable[[str, bool], None]) -> tuple[list[dict], int]:
+                progress: Callable[[str, bool], None], trace=None) -> tuple[list[dict], int]:
     """Runs each benchmark's repetitions back to back; returns the rows and how many failed.
-    progress(line, failed) hears of each benchmark as it finishes."""
+    progress(line, failed) hears of each benchmark as it finishes. With a trace
+    (notebook_trace.TraceFile), one untimed run more of each benchmark is traced after them."""
     rows, failed = [], 0
     for fi, b in enumerate(benches):
         outcomes = [run_once(b) for _ in range(repetitions)]
+        trace_once(trace, b, outcomes)
         failed += any(o.error is not None for o in outcomes)
         rows += rows_for(b, fi, outcomes)
         progress(f"[{fi + 1}/{len(benches)}] {summary_line(b, outcomes)}",
                  any(o.error is not None for o in outcomes))
     return rows, failed
+
+
+def trace_once(trace, b: Bench, outcomes: list[Outcome]) -> None:
+    """The traced run (--trace) of a benchmark that ran at least once; a trace that cannot be
+    written is reported once and not written again (main's exit status says so)."""
+    if trace is None or trace.failed or all(o.error is not None for o in outcomes):
+        return
+    try:
+        trace.add(b.name, b.run, b.ideal_s)
+    except OSError as e:
+        trace.failed = f"--trace={trace.path}: cannot write: {e.strerror or e}"
+        print(f"fatal: {trace.failed}", file=sys.stderr, flush=True)
 
 
 def gil_enabled():
@@ -871,6 +891,11 @@ def create_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true",
                    help="one line at the end (and one per failed benchmark) instead of one per "
                         "benchmark")
+    p.add_argument("--trace", metavar="PATH",
+                   help="after each cell's repetitions, run it once more, untimed, and write "
+                        "every task's start and end on its lane (thread, worker process, loop) "
+                        "to PATH in the Chrome Trace Event Format, as concbench --trace does "
+                        "(scripts/notebook_trace.py)")
     p.add_argument("--memory-tasks", metavar="T,...", type=task_list,
                    help="memory mode: for each T, T asyncio tasks pending at once in a fresh "
                         "interpreter (e.g. 1000,10000,100000,1000000)")
@@ -883,15 +908,15 @@ def create_parser() -> argparse.ArgumentParser:
     return p
 
 
-def check_writable(path: str) -> None:
-    """Fails now, before anything runs, if the output cannot be written."""
+def check_writable(path: str, flag: str = "--output") -> None:
+    """Fails now, before anything runs, if the output (or the trace) cannot be written."""
     if os.path.isdir(path):
-        raise UsageError(f"--output={path}: is a folder; expected a file path")
+        raise UsageError(f"{flag}={path}: is a folder; expected a file path")
     directory = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".notebook_python.", dir=directory)
     except OSError as e:
-        raise UsageError(f"--output={path}: cannot write in {directory}: "
+        raise UsageError(f"{flag}={path}: cannot write in {directory}: "
                          f"{e.strerror or e}") from None
     os.close(fd)
     os.unlink(tmp)
@@ -908,6 +933,21 @@ def child_main(args) -> int:
     except Exception as e:
         out = {"error": str(e) if isinstance(e, CheckFailed) else f"{type(e).__name__}: {e}"}
     print(json.dumps(out), flush=True)
+    return 0
+
+
+def write_output(path: str | None, data: dict, indent: int = 2) -> int:
+    """The JSON to `path` (atomically) or to standard output; 2 after one `fatal:` line when it
+    cannot be written, else 0."""
+    text = json.dumps(data, indent=indent) + "\n"
+    if not path:
+        sys.stdout.write(text)
+        return 0
+    try:
+        cr.write_atomic(path, text)
+    except OSError as e:
+        print(f"fatal: --output={path}: cannot write: {e.strerror or e}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -928,6 +968,11 @@ def main(argv=None) -> int:
             raise UsageError(f"--filter={args.filter!r}: not a regular expression: {e}") from None
         if args.output and not args.list:
             check_writable(args.output)
+        if args.trace and args.memory_tasks:
+            raise UsageError("--trace traces the notebook's cells; memory mode (--memory-tasks) "
+                             "has no cells to trace")
+        if args.trace and not args.list:
+            check_writable(args.trace, "--trace")
         tables = read_tables(args.concbench, args.cells)
         cells = cr.cells_of(tables["cells"])
         if args.memory_tasks:
@@ -966,27 +1011,20 @@ def main(argv=None) -> int:
         if bad or not args.quiet:
             print(line, file=sys.stderr, flush=True)
     try:
-        rows, failed = run_benches(benches, args.repetitions, progress)
+        trace = notebook_trace.TraceFile(args.trace) if args.trace else None
+        rows, failed = run_benches(benches, args.repetitions, progress, trace)
     except KeyboardInterrupt:
         print("interrupted; nothing written", file=sys.stderr)
         return 130
-    text = json.dumps({"context": ctx, "benchmarks": rows}, indent=2) + "\n"
-    if args.output:
-        try:
-            cr.write_atomic(args.output, text)
-        except OSError as e:
-            print(f"fatal: --output={args.output}: cannot write: {e.strerror or e}",
-                  file=sys.stderr)
-            return 2
-    else:
-        sys.stdout.write(text)
+    if write_output(args.output, {"context": ctx, "benchmarks": rows}):
+        return 2
     if args.quiet:
         print(f"notebook_python: {len(benches)} benchmarks × {args.repetitions} repetitions in "
               f"{time.perf_counter() - start:.0f} s, {failed} failed", file=sys.stderr)
     if failed:
         print(f"{failed} of {len(benches)} benchmark(s) failed", file=sys.stderr)
         return 1
-    return 0
+    return 2 if trace is not None and trace.failed else 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Draws concbench's charts (PNG) from a results JSON.
 
     scripts/plot results/<run>/results.json [-o OUTDIR]
+    scripts/plot trace.json [python_trace.json] [-o OUTDIR]   # timelines of traced benchmarks
 
 Charts, each drawn only when the results hold its data (otherwise one line says why it was
 skipped):
@@ -10,6 +11,9 @@ skipped):
   chunksize_<model>_<workload>.png    time and IPC messages vs chunksize, per payload
   overhead_per_task_<workload>.png    measured − ideal, per task, per model
   memory_per_task.png           memory per concurrent task vs tasks, per model
+  timelines/<cell id>.png       each notebook cell's traced batch, C++ above Python, from the
+                                traces beside the results (trace.json, python_trace.json), with
+                                timelines/index.md (timeline.py)
 Failed benchmarks are never drawn (a failure is not a zero); each chart says how many it left out.
 """
 from __future__ import annotations
@@ -31,6 +35,8 @@ from chart_style import (IDEAL_LINE, RC, Styler, auto_y, bar_figure, base_color,
                          ideal_handle, integer_formatter, integer_log_ticks, legend_right,
                          log_axis, save, seconds_formatter)
 import stats
+import timeline
+import trace_read
 from notebook_cells import judge_benches, notebook_rows, serial_model, short_verdict
 
 # What the families outside the binary's table of workloads measure (the table describes the
@@ -696,8 +702,14 @@ def chart_notebook(results: cr.Results, outdir: str) -> list[Chart]:
     return [publish(fig, outdir, "notebook.png", title, subtitle, dropped_note(results))]
 
 
+def chart_timelines(results: cr.Results, outdir: str) -> list[Chart]:
+    """timelines/<cell id>.png: every task of each notebook cell's traced batch (timeline.py)."""
+    return [Chart(title, filename, reason) for title, filename, reason
+            in timeline.cell_charts(results, outdir)]
+
+
 CHARTS = (chart_notebook, chart_time_vs_tasks, chart_speedup_vs_workers, chart_chunksize,
-          chart_overhead_per_task, chart_memory_per_task)
+          chart_overhead_per_task, chart_memory_per_task, chart_timelines)
 
 
 def make_charts(results: cr.Results, outdir: str) -> list[Chart]:
@@ -721,16 +733,24 @@ def make_charts(results: cr.Results, outdir: str) -> list[Chart]:
 def create_parser():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("results", help="a results.json (or a results folder holding one)")
+    p.add_argument("results", nargs="+",
+                   help="a results.json (or a results folder holding one); or trace files "
+                        "(concbench --trace, notebook_python.py --trace), whose benchmarks "
+                        "are drawn as timelines")
     p.add_argument("-o", "--output", help="folder for the PNGs (default: next to the JSON)")
     return p
 
 
 def main(argv=None) -> int:
     args = create_parser().parse_args(argv)
+    traces = len(args.results) > 1 or trace_read.is_trace(args.results[0])
 
     def draw():
-        results = cr.load_run(args.results)
+        if traces:  # timelines of every traced benchmark in the trace files
+            outdir = args.output or os.path.dirname(os.path.abspath(args.results[0]))
+            with plt.rc_context(RC):
+                return outdir, [Chart(*c) for c in timeline.trace_charts(args.results, outdir)]
+        results = cr.load_run(args.results[0])
         outdir = args.output or os.path.dirname(os.path.abspath(results.path))
         os.makedirs(outdir, exist_ok=True)
         return outdir, make_charts(results, outdir)

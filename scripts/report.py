@@ -20,6 +20,7 @@ import concbench_results as cr
 import machine
 import plot
 import stats
+import timeline
 from notebook_cells import (GIL_CELL, MEMORY_CELL, PRINTED_RSS_GROWTH_KIB, RACE_CELL,
                             find_cell, gil_check, lost_updates, memory_growth, notebook_rows,
                             verdict_phrase)
@@ -169,8 +170,61 @@ def section_notebook(results: cr.Results, charts: dict) -> list[str]:
     if base_rows:
         out += ["The parallel cells against the serial run of the same work, both C++, same run:", ""]
         out += table(["§", "models", "parallel", "serial", "verdict"], base_rows, "llrrl") + [""]
+    out += reference_crossovers(results)
     out += notebook_paragraphs(results)
     return out
+
+
+RESULTS_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            "results")
+CROSSOVER_JSON = "crossover.json"
+
+
+def newest_reference(root: str = RESULTS_ROOT) -> tuple[str, dict] | None:
+    """The newest committed crossover folder under root (scripts/map --crossovers, committed as
+    the reference results) and its crossover.json; folders not in git do not count. Outside a
+    git checkout every folder under root counts."""
+    import json
+    import subprocess
+    try:
+        p = subprocess.run(["git", "-C", root, "ls-files", "--", f"*/{CROSSOVER_JSON}"],
+                           capture_output=True, text=True, timeout=30)
+        listed = p.stdout.split() if p.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        listed = None
+    if listed is None:
+        listed = [os.path.join(d, CROSSOVER_JSON) for d in os.listdir(root)
+                  if os.path.isfile(os.path.join(root, d, CROSSOVER_JSON))] \
+            if os.path.isdir(root) else []
+    for rel in sorted(listed, key=lambda f: os.path.basename(os.path.dirname(f)), reverse=True):
+        try:
+            with open(os.path.join(root, rel)) as f:
+                data = json.load(f)
+            if isinstance(data.get("breakevens"), list):
+                return os.path.dirname(rel), data
+        except (OSError, ValueError, AttributeError):
+            continue
+    return None
+
+
+def reference_crossovers(results: cr.Results, root: str = RESULTS_ROOT) -> list[str]:
+    """The reference results' break-evens for the workloads of the notebook's cells, labelled as
+    the reference's (its date and machine): where the choice of §4 and §4.1 flips."""
+    found = newest_reference(root)
+    if found is None:
+        return []
+    folder, data = found
+    sections = {c.workload: c.section for c in cr.cells_of(results.table("cells"))
+                if c.role == "cell"}
+    lines = [f"- §{sections[r['workload']]}, {r.get('lang', '?')}: {r.get('short') or r['summary']}"
+             for r in data["breakevens"] if r.get("workload") in sections]
+    if not lines:
+        return []
+    ref = data.get("reference", {})
+    return [f"**Where the choice flips — the reference's crossovers, not this run's** "
+            f"([results/{folder}](../{folder}/crossover.md), {ref.get('date', '?')}, host "
+            f"{ref.get('host', '?')}; `scripts/map --crossovers` measures them here):", ""] + \
+        lines + [""]
 
 
 def notebook_paragraphs(results: cr.Results) -> list[str]:
@@ -204,11 +258,22 @@ def notebook_paragraphs(results: cr.Results) -> list[str]:
     return out
 
 
+def is_timeline(chart) -> bool:
+    return bool(chart.filename) and chart.filename.startswith(timeline.TIMELINE_DIR + "/")
+
+
+def section_timelines(results: cr.Results, chart_list: list) -> list[str]:
+    """Each notebook cell's timeline, by section, with what to look at (timeline.py)."""
+    return timeline.report_section(results, {c.filename for c in chart_list if is_timeline(c)})
+
+
 def section_charts(chart_list: list) -> list[str]:
     out = ["## Charts", ""]
     skipped = []
     for c in chart_list:
         if c.filename == "notebook.png" or (c.title.startswith("The notebook") and not c.error):
+            continue
+        if is_timeline(c):  # section_timelines shows them
             continue
         if c.filename:
             out += [f"### {c.title}", "", f"![{c.title}]({c.filename})", ""]
@@ -342,6 +407,7 @@ def build_report(results: cr.Results, chart_list: list, json_name: str) -> str:
         head += [f"**⚠ {len(failed)} benchmark(s) failed — see below.**", ""]
     body = (section_machine(results) + section_failed(results) + section_sweep(results)
             + section_notebook(results, charts)
+            + section_timelines(results, chart_list)
             + section_charts(chart_list) + section_results(results) + section_context(results))
     return "\n".join(head + body).rstrip() + "\n"
 

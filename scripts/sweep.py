@@ -271,10 +271,11 @@ def build_release() -> str:
 
 # --- running ---------------------------------------------------------------------------------
 
-def new_folder(root: str) -> str:
+def new_folder(root: str, kind: str = "sweep") -> str:
+    """A new folder root/<UTC date>_<host>_<kind>/ (with -1, -2... if that one exists)."""
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
     host = socket.gethostname().split(".")[0] or "host"
-    base = os.path.join(root, f"{stamp}_{host}_sweep")
+    base = os.path.join(root, f"{stamp}_{host}_{kind}")
     out, n = base, 1
     while True:
         try:

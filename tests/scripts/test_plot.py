@@ -52,7 +52,11 @@ class ChartsTest(unittest.TestCase):
             "overhead_per_task_trabajo.png"])
         skipped = {c.title: c.reason for c in charts if not c.filename}
         self.assertEqual(sorted(skipped), ["Memory per concurrent task vs tasks",
-                                           "Speed-up vs workers", "Wall time vs number of tasks"])
+                                           "Speed-up vs workers",
+                                           "Timelines of the notebook's cells",
+                                           "Wall time vs number of tasks"])
+        self.assertIn("no trace.json or python_trace.json beside the results",
+                      skipped["Timelines of the notebook's cells"])
         self.assertFalse(any(c.error for c in charts))
 
     def test_sweep_fixture(self):
@@ -64,10 +68,12 @@ class ChartsTest(unittest.TestCase):
             "speedup_vs_workers_sleep.png", "time_vs_tasks_memory.png",
             "time_vs_tasks_sleep.png"])
         # A sweep runs none of the notebook's cells with the notebook's arguments.
-        self.assertEqual([(c.title, c.reason) for c in charts if not c.filename], [
-            ("The notebook's cells: its own Python and concbench's C++, on this machine",
-             "none of the notebook's cells has a matching benchmark (run the notebook suite: "
-             "scripts/run)")])
+        skipped = [(c.title, c.reason) for c in charts if not c.filename]
+        self.assertEqual(skipped[0], (
+            "The notebook's cells: its own Python and concbench's C++, on this machine",
+            "none of the notebook's cells has a matching benchmark (run the notebook suite: "
+            "scripts/run)"))
+        self.assertEqual([t for t, _ in skipped[1:]], ["Timelines of the notebook's cells"])
 
     def test_failed_benchmarks_are_left_out_and_every_skip_says_why(self):
         outdir, charts = self.charts("with_errors.json")
