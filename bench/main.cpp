@@ -237,7 +237,11 @@ int main(int argc, char** argv) {
       std::cerr << "concbench: " << *err << "\n";
       return 2;
     }
-    trace = std::make_unique<concbench::TraceFile>(opt.trace);
+    if (auto err = concbench::FilterError(opt.trace_filter)) {
+      std::cerr << "concbench: --trace_filter" << err->substr(err->find(':')) << "\n";
+      return 2;
+    }
+    trace = std::make_unique<concbench::TraceFile>(opt.trace, opt.trace_filter);
     concbench::SetActiveTrace(trace.get());
   }
   benchmark::Initialize(&argc, argv, PrintHelp);
@@ -340,6 +344,10 @@ int main(int argc, char** argv) {
   if (!reporter.failures().empty()) {
     std::cerr << "concbench: " << reporter.failures().size() << " benchmark(s) failed:\n";
     for (const auto& f : reporter.failures()) std::cerr << "  " << f << "\n";
+    return 1;
+  }
+  if (trace && trace->failed()) {
+    std::cerr << "concbench: the trace " << trace->path() << " could not be written\n";
     return 1;
   }
   return 0;
