@@ -139,7 +139,8 @@ void RunBatchFamily(benchmark::State& state, const Args& args, const ModelInfo& 
       [&] { return Checksum(runner->Run(nullptr)); });
   if (meter) runner->AddCounters(state, *meter);
   // The traced iteration: one batch more after the last repetition, outside the timed loop.
-  if (TraceFile* trace = ActiveTrace(); trace != nullptr && meter && CurrentIsLastRepetition()) {
+  if (TraceFile* trace = ActiveTrace();
+      trace != nullptr && meter && CurrentIsLastRepetition() && trace->Wants(CurrentBenchmark())) {
     TraceRecorder recorder(CurrentBenchmark(), model.task_tracks, spec, inputs);
     recorder.Begin();
     try {

@@ -9,14 +9,15 @@
 
 #include "measure/memory.h"
 #include "models/async.h"
-#include "models/coro_runner.h"
+#include "models/coro/frames.h"
+#include "models/coro/spec_task.h"
 #include "models/fork_per_task.h"
 #include "models/gil.h"
 #include "models/loop_process_pool.h"
 #include "models/hold.h"
 #include "models/process_pool.h"
 #include "models/thread_per_task.h"
-#include "models/thread_pool.h"
+#include "models/thread_pool/thread_pool.h"
 #include "results_file.h"
 #include "watchdog.h"
 #include "workload/task.h"
@@ -187,7 +188,7 @@ std::optional<TaskSpec> ZeroWaitSleeps(const TaskSpec& spec) {
   return zero;
 }
 
-// The event loop: callbacks (models/async.h) or coroutines (models/coro_runner.h), gathered or one
+// The event loop: callbacks (models/async.h) or coroutines (models/coro/spec_task.h), gathered or one
 // after another, waits on the loop or blocking it, compute inline or on libuv's threadpool.
 class LoopRunner final : public BatchRunner {
  public:

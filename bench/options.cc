@@ -256,6 +256,11 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
       out->trace = std::string(value);
       continue;
     }
+    if (key == "trace_filter") {
+      if (!has_value || value.empty()) return std::string("--trace_filter needs a regular expression: --trace_filter=REGEX");
+      out->trace_filter = std::string(value);
+      continue;
+    }
     if (key == "inject_slowdown") {
       if (auto err = ParseNumber(key, "percent", 0, 1000, has_value, value, &out->inject_slowdown_pct)) return err;
       continue;
@@ -301,6 +306,7 @@ std::string OwnFlagsHelp() {
       "  --trace=PATH                   after each benchmark's timed repetitions, one untimed\n"
       "      batch more, every task and step on its lane (thread, worker, loop) written to PATH\n"
       "      in the Chrome Trace Event Format (Perfetto UI, chrome://tracing)\n"
+      "  --trace_filter=REGEX           trace only the benchmarks whose name REGEX matches\n"
       "  --inject_slowdown=PCT          a positive control: every compute step does PCT % more\n"
       "      work of its own kind (0 to 1000; recorded in the context), so a comparison can be\n"
       "      checked against a known change\n"

@@ -68,8 +68,10 @@ struct Options {
   // Google Benchmark's --benchmark_repetitions (main reads it): the traced iteration follows a
   // benchmark's last repetition.
   int64_t repetitions = 1;
-  // --trace=PATH: the trace file ("" = no trace).
+  // --trace=PATH: the trace file ("" = no trace); --trace_filter=REGEX: trace only the benchmarks
+  // whose name it matches ("" = all).
   std::string trace;
+  std::string trace_filter;
   // Argument name → values replacing the suite's values for that argument.
   std::map<std::string, std::vector<int64_t>, std::less<>> overrides;
 };

@@ -1,5 +1,6 @@
 #include "trace.h"
 
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -7,7 +8,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 
 #include "results_file.h"
 
@@ -145,6 +145,8 @@ void TraceRecorder::Error(const std::string& what) {
 
 std::optional<std::string> TraceFile::CheckWritable(const std::string& path) {
   if (path.empty()) return std::string("--trace needs a file name: --trace=PATH");
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return "--trace: '" + path + "' is a folder; give a file name";
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   if (::access(dir.c_str(), W_OK) != 0) {
@@ -153,7 +155,7 @@ std::optional<std::string> TraceFile::CheckWritable(const std::string& path) {
   return std::nullopt;
 }
 
-TraceFile::TraceFile(std::string path) : path_(std::move(path)) {}
+TraceFile::TraceFile(std::string path, const std::string& filter) : path_(std::move(path)), filter_(filter) {}
 
 void TraceFile::Add(const TraceRecorder& r, double ideal_s) {
   const std::lock_guard file_lock(mu_);
@@ -228,17 +230,27 @@ void TraceFile::WriteLocked() {
   for (const std::string& l : left_out_) left += (left.empty() ? "" : ", ") + JsonString(l);
   text += "\n],\n\"otherData\": {\"clock\": \"CLOCK_MONOTONIC, microseconds from the first traced batch\", "
           "\"left_out\": [" + left + "]" + (stopped_.empty() ? "" : ", \"stopped\": " + JsonString(stopped_)) + "}}\n";
-  const std::string tmp = path_ + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out.flush()) {
-      std::fprintf(stderr, "concbench: --trace: cannot write %s\n", tmp.c_str());
-      return;
+  // A temporary file of our own beside the trace, renamed over it: readers see the old file or
+  // the new one, never half of one.
+  std::string tmp = path_ + ".XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  bool ok = fd >= 0;
+  if (ok) {
+    size_t done = 0;
+    while (ok && done < text.size()) {
+      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      ok = n > 0;
+      if (ok) done += static_cast<size_t>(n);
     }
+    ok = ::close(fd) == 0 && ok;
+    ok = ok && ::chmod(tmp.c_str(), 0644) == 0 && std::rename(tmp.c_str(), path_.c_str()) == 0;
   }
-  if (std::rename(tmp.c_str(), path_.c_str()) != 0) {
-    std::fprintf(stderr, "concbench: --trace: cannot rename %s to %s: %s\n", tmp.c_str(), path_.c_str(), std::strerror(errno));
+  if (!ok) {
+    const int err = errno;
+    if (fd >= 0) ::unlink(tmp.c_str());
+    if (!failed_) std::fprintf(stderr, "concbench: --trace: cannot write %s: %s\n", path_.c_str(), std::strerror(err));
+    failed_ = true;
   }
 }
 

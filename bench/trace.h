@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "filter.h"
 #include "workload/blocking.h"
 #include "workload/task_spec.h"
 
@@ -102,7 +103,12 @@ class TraceFile {
   // Why `path` cannot be written (its folder missing or not writable), or nothing.
   static std::optional<std::string> CheckWritable(const std::string& path);
 
-  explicit TraceFile(std::string path);
+  // `filter` (a --benchmark_filter-style regular expression, "" for all) chooses the benchmarks
+  // traced; std::invalid_argument for an invalid one.
+  explicit TraceFile(std::string path, const std::string& filter = "");
+
+  // Whether the benchmark named `name` (its full name) is to be traced.
+  bool Wants(const std::string& name) const { return filter_.Matches(name); }
 
   // Adds a recorded benchmark (its ideal in seconds goes into its args) and rewrites the file.
   void Add(const TraceRecorder& recorder, double ideal_s);
@@ -110,16 +116,20 @@ class TraceFile {
   void Stop(const std::string& reason);
 
   const std::string& path() const { return path_; }
+  // Whether a write of the file failed (said once on stderr; the run then exits 1).
+  bool failed() const { return failed_; }
 
  private:
   void WriteLocked();
 
   std::string path_;
+  BenchmarkFilter filter_;
   std::mutex mu_;
   std::vector<std::string> processes_;  // each traced benchmark's events, serialised
   std::vector<std::string> left_out_;   // "benchmark: N tasks left out"
   std::optional<uint64_t> t0_ns_;
   std::string stopped_;
+  bool failed_ = false;
 };
 
 // The run's trace file, or null without --trace.

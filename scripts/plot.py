@@ -29,6 +29,7 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter, LogLocator
 
 import concbench_results as cr
+import machine
 from chart_style import (IDEAL_LINE, RC, Styler, auto_y, bar_figure, base_color, caption,
                          figure, finish, format_kib, format_log_axis, grid_for, hide_unused,
                          ideal_handle, integer_formatter, integer_log_ticks, legend_right,
@@ -285,7 +286,7 @@ def chart_speedup_vs_workers(results: cr.Results, outdir: str) -> list[Chart]:
             if cores and str(cores).isdigit() and results.workload_table.kind(workload) \
                     in (cr.CPU_BOUND, cr.MIXED):
                 ax.axvline(int(cores), color="#999999", linewidth=0.8, linestyle="--")
-                ax.text(int(cores), ymax * 1.05, f" {cores} usable cores", fontsize=8,
+                ax.text(int(cores), ymax * 1.05, f" {machine.usable_cores(results.context)}", fontsize=8,
                         color="#555555", va="top")
             log_axis(ax, "x", base=2)
             integer_log_ticks(ax, [b.args["workers"] for f in fseries.values() for b in f])

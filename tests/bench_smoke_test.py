@@ -219,6 +219,13 @@ class BadInput(unittest.TestCase):
     def test_unknown_flag(self):
         self.assert_fails("--suite=smoke", "--no_such_flag=1", mentions=["no_such_flag"])
 
+    def test_invalid_filter_regex_is_refused_with_its_reason_before_anything_runs(self):
+        p = run("--suite=smoke", "--benchmark_filter=(", timeout=60)
+        self.assertEqual(p.stderr, "concbench: --benchmark_filter: '(' is not a valid regular expression "
+                                   "(Mismatched '(' and ')' in regular expression)\n")
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.stdout, "")  # no probe, no context, no benchmark
+
     def test_filter_matching_nothing(self):
         self.assert_fails("--suite=smoke", "--benchmark_filter=^nothing_matches$",
                           mentions=["no benchmark matched"])

@@ -1,4 +1,5 @@
-#include "models/coro_runner.h"
+#include "models/coro/offload.h"
+#include "models/coro/spec_task.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,3 @@
-#include "models/coro.h"
-
 #include <gtest/gtest.h>
 #include <pthread.h>
 
@@ -10,6 +8,12 @@
 #include <vector>
 
 #include "measure/timer.h"
+#include "models/coro/frames.h"
+#include "models/coro/gather.h"
+#include "models/coro/notebook_tasks.h"
+#include "models/coro/run.h"
+#include "models/coro/sleep.h"
+#include "models/coro/task.h"
 #include "workload/echo_client.h"
 #include "workload/echo_server.h"
 #include "workload/sleep.h"

@@ -17,7 +17,7 @@
 #include "models/process_pool.h"
 #include "workload/task_env.h"
 #include "workload/task_spec.h"
-#include "models/thread_pool.h"
+#include "models/thread_pool/thread_pool.h"
 #include "sys/uv_loop.h"
 #include "workload/echo_client.h"
 #include "workload/echo_protocol.h"
@@ -99,6 +99,32 @@ TEST(EchoServerTest, StopsWithConnectionsAndRepliesStillPending) {
   EXPECT_LT(w.ElapsedSeconds(), 2.0);  // did not wait for the 10 s timers
   EXPECT_EQ(server.replies_sent(), 0);
   EXPECT_EQ(server.connections_open(), 0);
+}
+
+TEST(EchoServerTest, EveryReplyWaitsItsDelayWhenRepliesOverlapOrAreDropped) {
+  FdLeakCheck fds;
+  constexpr auto kDelay = milliseconds(40);
+  EchoServer server({.delay = kDelay});
+  const EchoBatch batch(3, 64);
+  // Three connections, requests 10 ms apart; the first one's reply is dropped (its connection
+  // closes while it waits), so the server's timer, armed for it, must move on to the second.
+  std::vector<EchoConnection> conns;
+  std::vector<Stopwatch> sent(3);
+  for (int i = 0; i < 3; ++i) {
+    conns.push_back(EchoConnection::Connect(server.address(), {}));
+    sent[i].Reset();
+    conns.back().SendRequest(batch.payload(i));
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  conns[0].Close();
+  for (int i = 1; i < 3; ++i) {
+    conns[i].ReceiveReply(batch.payload(i).size());
+    const double waited = sent[i].ElapsedSeconds();
+    EXPECT_GE(waited, 0.040) << "reply " << i << " left before its delay";
+    EXPECT_LT(waited, 10 * 0.040) << "reply " << i;
+  }
+  EXPECT_EQ(server.Stop(), "");
+  EXPECT_EQ(server.replies_sent(), 2);
 }
 
 TEST(EchoSyncTest, EchoesAPayloadLargerThanASocketBuffer) {

@@ -14,7 +14,7 @@
 
 #include "echo_test_support.h"
 #include "measure/timer.h"
-#include "models/thread_pool.h"
+#include "models/thread_pool/thread_pool.h"
 #include "observer_support.h"
 #include "workload/cpu.h"
 #include "workload/echo_client.h"

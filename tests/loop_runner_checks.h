@@ -1,5 +1,5 @@
 // What both event-loop runners do with any TaskSpec under every one of their variants: RunOnLoop
-// (models/async.h, async_test.cc) and RunCoroutines (models/coro_runner.h, coro_runner_test.cc).
+// (models/async.h, async_test.cc) and RunCoroutines (models/coro/spec_task.h, coro_runner_test.cc).
 // Each check takes the runner's variants (its options) and `run(spec, inputs, env, options)`,
 // which runs one batch on `loop`.
 //

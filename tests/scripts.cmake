@@ -12,7 +12,7 @@
 # that the Python twins' names are the binary's.
 if(NOT CONCBENCH_SANITIZE)
   foreach(t results notebook_cells cell_table plot report sweep sweep_help stats compare
-      notebook_python answer machine run trace timeline map notebook_mixed)
+      notebook_python answer machine run time_left trace timeline map notebook_mixed)
     add_test(NAME scripts_${t}
       COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_${t}
       WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)
@@ -22,4 +22,11 @@ if(NOT CONCBENCH_SANITIZE)
   set_property(TEST scripts_sweep_help scripts_cell_table scripts_trace scripts_map
     scripts_notebook_mixed APPEND PROPERTY
     ENVIRONMENT "CONCBENCH_BINARY=$<TARGET_FILE:concbench>")
+  # Every relative link of README.md and docs/*.md resolves: the file exists and an #anchor names
+  # a heading of its page (GitHub's rule).
+  add_test(NAME scripts_docs_links
+    COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_docs_links
+    WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)
+  set_tests_properties(scripts_docs_links PROPERTIES TIMEOUT 60
+    ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
 endif()

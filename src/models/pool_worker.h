@@ -12,6 +12,10 @@
 // - kWorkerExitTaskThrew after an error frame "task I (input V) threw: <what()>" when a task
 //   throws (a refused echo connection, say).
 //
+// A worker whose env has an echo server connects to it once at start-up and closes: the first
+// connect after a fork is slow (copy-on-write faults), and that cost belongs to the pool's
+// start-up, not to the first task.
+//
 // Requirements: call it only in a freshly forked child. The parent may have had other threads,
 // so it uses only malloc, read, write, getrusage and the task functions, never stdio or a lock.
 //

@@ -2,10 +2,11 @@
 """A stand-in for the concbench binary, for testing scripts/sweep without building or waiting.
 
 It speaks the same command line (--help with the grid flags, --suite, --KEY=LIST overrides,
---benchmark_list_tests, --benchmark_filter, --benchmark_repetitions, --benchmark_out, and
---list_models, --list_workloads, --list_cells from the saved copy of the real binary's tables in
-fixtures/concbench_tables.json) and writes Google Benchmark-shaped JSON whose context carries
-those tables, as the real one does. Environment knobs for the error paths:
+--benchmark_list_tests, --list_planned (FAKE_PLAN_S seconds planned a repetition, default 0.01),
+--benchmark_filter, --benchmark_repetitions, --benchmark_out, and --list_models, --list_workloads,
+--list_cells from the saved copy of the real binary's tables in fixtures/concbench_tables.json) and
+writes Google Benchmark-shaped JSON whose context carries those tables, as the real one does.
+Environment knobs for the error paths:
   FAKE_CONCBENCH_DELAY=S       sleep S seconds per benchmark (to interrupt a sweep mid-run)
   FAKE_CONCBENCH_FAIL=FAMILY   that family's first benchmark reports an error; exit 1
   FAKE_CONCBENCH_CRASH=FAMILY  die (exit 134) in that family before writing any JSON
@@ -58,6 +59,7 @@ def die(msg, code=2):
 
 def main(argv):
     suite, overrides, listing, filt, reps, out = "notebook", {}, False, "", 1, None
+    plan = False
     for a in argv:
         key, _, value = a[2:].partition("=")
         if a == "--help":
@@ -88,6 +90,8 @@ def main(argv):
             overrides[key] = vals
         elif key == "benchmark_list_tests":
             listing = value == "true"
+        elif a == "--list_planned":
+            plan = True
         elif key == "benchmark_filter":
             filt = value
         elif key == "benchmark_repetitions":
@@ -111,6 +115,12 @@ def main(argv):
     if listing:
         for _, _, name in benches:
             print(name)
+        return 0
+    if plan:
+        per = float(os.environ.get("FAKE_PLAN_S", "0.01"))
+        print(json.dumps({"repetitions": reps, "benchmarks": [
+            {"name": name, "iterations": 1, "planned_s": reps * per, "estimate_s": per}
+            for _, _, name in benches]}))
         return 0
     rows, failed = [], False
     delay = float(os.environ.get("FAKE_CONCBENCH_DELAY", "0"))

@@ -195,10 +195,6 @@ class BinaryTraceTest(unittest.TestCase):
         self.assertNotIn("sync/sleep", p.stdout)  # no benchmark ran (§1 alone takes 2.5 s)
         self.assertLess(time.monotonic() - started, 2.0)
 
-    # bench/trace.cc's TraceFile::CheckWritable checks only the folder: a path that is a folder
-    # runs every benchmark, fails each write ("cannot rename /tmp.tmp to /tmp: Is a
-    # directory"), leaves PATH.tmp beside it and exits 0. Remove expectedFailure once fixed.
-    @unittest.expectedFailure
     def test_a_trace_path_that_is_a_folder_is_refused_before_anything_runs(self):
         with tempfile.TemporaryDirectory() as tmp:
             folder = os.path.join(tmp, "a_folder")

@@ -1,11 +1,11 @@
 // The `async.coro` model's runner: every task of a batch is one C++20 coroutine on the libuv loop
-// (models/coro.h), the notebook's `async def` that awaits its waits, running any TaskSpec
+// (models/coro/), the notebook's `async def` that awaits its waits, running any TaskSpec
 // (workload/task_spec.h): `co_await Sleep` for a sleep step, an awaited echo exchange for an echo
 // step, and a compute step inline or `co_await`ed on libuv's threadpool (asyncio's
 // run_in_executor). Tasks are gathered (asyncio.gather) or awaited one after another.
 //
-// The guarantees are RunUntilComplete's and Gather's (models/coro.h): every frame and handle of
-// the run is gone when the call returns or throws. An offloaded step that is still running when
+// The guarantees are RunUntilComplete's and Gather's (models/coro/run.h, gather.h): every frame
+// and handle of the run is gone when the call returns or throws. An offloaded step that is still running when
 // a run is abandoned finishes on its own request, which its done callback frees (UvLoop::Close
 // waits for it); it never writes into a frame.
 //
@@ -20,7 +20,8 @@
 #include <vector>
 
 #include "models/async.h"
-#include "models/coro.h"
+#include "models/coro/run.h"
+#include "models/coro/task.h"
 #include "workload/blocking.h"
 #include "workload/task_env.h"
 #include "workload/task_spec.h"
@@ -57,33 +58,5 @@ Task<int64_t> SpecTask(const SpecBatch& batch, int64_t input, int64_t task);
 // std::invalid_argument for a spec ValidateSpec refuses.
 std::vector<int64_t> RunCoroutines(UvLoop& loop, const TaskSpec& spec, std::span<const int64_t> inputs,
                                    const TaskEnv& env, const CoroRunOptions& options);
-
-// `co_await OffloadCompute(loop, step, input)`: runs the compute step on libuv's threadpool and
-// gives its result (or rethrows what it threw) on the loop's thread. `observer`, when given, sees
-// the step begin and end on the threadpool thread.
-class [[nodiscard]] OffloadAwaiter {
- public:
-  OffloadAwaiter(UvLoop& loop, const Step& step, int64_t input, TaskObserver* observer, int64_t task, size_t k)
-      : loop_(loop), step_(step), input_(input), observer_(observer), task_(task), k_(k) {}
-  OffloadAwaiter(const OffloadAwaiter&) = delete;
-  OffloadAwaiter& operator=(const OffloadAwaiter&) = delete;
-  ~OffloadAwaiter();
-
-  bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> waiter);  // throws UvError if uv_queue_work fails
-  int64_t await_resume();
-
- private:
-  struct Request;  // heap-allocated: libuv's threadpool may outlive the awaiter
-  UvLoop& loop_;
-  const Step& step_;
-  int64_t input_;
-  TaskObserver* observer_;
-  int64_t task_;
-  size_t k_;
-  Request* request_ = nullptr;  // in flight; owned by libuv until its done callback
-  int64_t result_ = 0;
-  std::exception_ptr error_;
-};
 
 }  // namespace concbench

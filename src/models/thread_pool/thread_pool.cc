@@ -1,4 +1,4 @@
-#include "models/thread_pool.h"
+#include "models/thread_pool/thread_pool.h"
 
 #include <string>
 #include <system_error>
