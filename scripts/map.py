@@ -443,6 +443,7 @@ def load_json(path: str) -> dict | None:
         return None
 
 
+LEFT_OUT_KEY = "concbench_map_python_left_out"  # the Python points the plan left out
 SCREENING_KEY = decide.SCREENING_KEY  # {benchmark key: seconds per batch in the screening}
 
 
@@ -535,6 +536,8 @@ def run(plan: Plan) -> int:
             racing_lines = [f"{reps} repetitions of every model, interleaved at random."]
     extra = {"concbench_map_racing": " ".join(racing_lines),
              "concbench_map_command": "scripts/map " + " ".join(sys.argv[1:])}
+    if plan.left_out:
+        extra[LEFT_OUT_KEY] = "; ".join(plan.left_out)
     cpp = merged(parts.get("cpp"), parts.get("cpp_race"), extra)
     py = merged(parts.get("py"), parts.get("py_race"), extra)
     if cpp is None:
@@ -641,7 +644,9 @@ def crossover_breakevens(results: cr.Results) -> dict:
     """{workload: (axis, {lang: [BreakEven]}, notebook value)} for the crossover workloads."""
     serial = serial_model(results) or "sync"
     out = {}
-    for workload in results.workloads():
+    # In the notebook's order (its cells'), then any other.
+    order = list(dict.fromkeys([c.workload for c in _cells(results)] + results.workloads()))
+    for workload in [w for w in order if w in results.workloads()]:
         axis, series = decide.crossover_series(results, workload)
         if axis is None:
             continue
@@ -696,7 +701,7 @@ def write_crossovers(results: cr.Results, out: str, timing: str) -> list[str]:
         if chart.filename:
             charts.append(chart.filename)
     notes = []
-    left = (results.python_context or {}).get("python_left_out")
+    left = (results.python_context or {}).get(LEFT_OUT_KEY)
     if left:
         notes.append(f"Python points left out (a serial batch over {PYTHON_MAX_BATCH_S:g} s "
                      f"here): {left}.")
