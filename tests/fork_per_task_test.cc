@@ -131,12 +131,12 @@ TEST(ForkPerTaskTest, AChildWhoseTaskThrowsIsReportedAndTheOthersReaped) {
   try {
     RunForkPerTask({{EchoStep(std::chrono::milliseconds(0), 64)}}, in, refused.env);
     ADD_FAILURE() << "RunForkPerTask returned although every task threw";
-  } catch (const WorkerDied& e) {
-    // The child says nothing but its exit status (kWorkerExitException).
-    EXPECT_TRUE(WIFEXITED(e.wait_status()));
-    EXPECT_EQ(WEXITSTATUS(e.wait_status()), kWorkerExitException);
-    EXPECT_NE(std::string(e.what()).find("exited with status 13 before sending its result"), std::string::npos)
-        << e.what();
+  } catch (const WorkerError& e) {
+    // The child's own words: which task, its input, and what it threw.
+    const std::string what = e.what();
+    EXPECT_NE(what.find("RunForkPerTask: the process of task "), std::string::npos) << what;
+    EXPECT_NE(what.find("threw: echo 127.0.0.1:"), std::string::npos) << what;
+    EXPECT_NE(what.find("refused"), std::string::npos) << what;
   }
   EXPECT_TRUE(NoChildren());
   EXPECT_EQ(OpenFdCount(), fds);

@@ -1,6 +1,6 @@
 // One echo request on a connection of its own, on a libuv loop: connect, send the request frame
 // (workload/echo_protocol.h), read the reply frame, check it byte for byte, close. It is the
-// event loop's way of running an echo step of a TaskSpec (models/loop_runner.h): nothing blocks,
+// event loop's way of running an echo step of a TaskSpec (models/async.h's RunOnLoop): nothing blocks,
 // and the loop runs other tasks while the server holds the reply.
 //
 // Guarantees: exactly one of the owner's callbacks runs, once, on the loop thread, unless the

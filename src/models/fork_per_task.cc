@@ -50,6 +50,7 @@ void ForkTask(const TaskSpec& spec, const TaskEnv& env, std::span<const int64_t>
     // The earlier children's result pipes; the child never returns, so its copies of the owners
     // are never destroyed.
     for (const Child& k : *kids) ::close(k.fd.get());
+    std::string thrown;
     try {
       std::vector<TraceSpan> spans;
       SpanRecorder recorder(&spans);
@@ -60,9 +61,16 @@ void ForkTask(const TaskSpec& spec, const TaskEnv& env, std::span<const int64_t>
       w.Add(i, value, {});
       w.Finish();
       ::_exit(WriteAll(p.write_end.get(), out) ? 0 : kWorkerExitIo);
+    } catch (const std::exception& e) {
+      thrown = e.what();
     } catch (...) {
-      ::_exit(kWorkerExitException);
+      thrown = "an exception that is not a std::exception";
     }
+    // As a pool worker does: the task's own words, then its exit status.
+    std::string out;
+    AppendErrorFrame("task " + std::to_string(i) + " (input " + std::to_string(inputs[i]) + ") threw: " + thrown, &out);
+    WriteAll(p.write_end.get(), out);
+    ::_exit(kWorkerExitTaskThrew);
   }
   Child& c = kids->emplace_back();
   c.pid = pid;
@@ -101,6 +109,14 @@ bool ReadResult(Child& c, size_t i, ResultChunk* chunk, int64_t* result, IpcStat
     s = SplitFrame(std::string_view(c.in.data(), c.len));
   }
   if (s.status == FrameStatus::kIncomplete) return false;
+  if (s.status == FrameStatus::kComplete && s.type == FrameType::kError) {
+    std::string message;
+    if (auto e = DecodeErrorMessage(s.content, &message)) message = "a malformed error frame: " + *e;
+    const pid_t pid = std::exchange(c.pid, 0);
+    ReapOrKill(pid, kWorkerExitTimeout);
+    throw WorkerError("RunForkPerTask: the process of task " + std::to_string(i) + " (pid " + std::to_string(pid) +
+                      ") reported: " + message);
+  }
   std::string err;
   if (s.status == FrameStatus::kMalformed) {
     err = s.error;

@@ -68,10 +68,19 @@ int64_t Gil::switches() const {
 
 int64_t RunTaskUnderGil(const TaskSpec& spec, int64_t input, const TaskEnv& env, Gil& gil, TaskObserver* observer,
                         int64_t task) {
+  // Whether this thread holds the lock: released on every way out, an exception included.
+  struct Release {
+    Gil& gil;
+    bool held = false;
+    ~Release() {
+      if (held) gil.Release();
+    }
+  } release{gil};
   // Traced, the time spent waiting for the lock shows as "waiting for the GIL" events.
   const auto acquire = [&] {
     const uint64_t t0 = observer != nullptr ? MonotonicNs() : 0;
     gil.Acquire();
+    release.held = true;
     if (observer != nullptr) observer->ModelEvent("waiting for the GIL", t0, MonotonicNs());
   };
   const auto checkpoint = [&] {
@@ -86,13 +95,6 @@ int64_t RunTaskUnderGil(const TaskSpec& spec, int64_t input, const TaskEnv& env,
   // A thread holds the GIL whenever it runs Python code: from the task's start to its end, except
   // while it waits.
   acquire();
-  struct Release {
-    Gil& gil;
-    bool held = true;
-    ~Release() {
-      if (held) gil.Release();
-    }
-  } release{gil};
   int64_t sum = 0;
   for (size_t k = 0; k < spec.steps.size(); ++k) {
     const Step& s = spec.steps[k];
@@ -104,7 +106,6 @@ int64_t RunTaskUnderGil(const TaskSpec& spec, int64_t input, const TaskEnv& env,
       release.held = false;
       sum += RunStepBlocking(s, input, env);
       acquire();
-      release.held = true;
     }
     if (observer != nullptr) observer->StepEnd(task, k);
   }

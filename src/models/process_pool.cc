@@ -147,7 +147,7 @@ void ProcessPool::WorkerGone(int index) {
   Worker& w = workers_[static_cast<size_t>(index)];
   const pid_t pid = std::exchange(w.pid, 0);
   const std::optional<int> st = ReapOrKill(pid, kWorkerExitTimeout);
-  // A worker whose inherited task threw sent an error frame and exited; the parent may notice the
+  // A worker whose task threw sent an error frame and exited; the parent may notice the
   // exit first (EPIPE on its next chunk). The message says more than the exit status.
   if (const std::string reported = PendingErrorMessage(w); !reported.empty()) {
     const std::string what = "ProcessPool: " + WorkerName(index, pid) + " reported: " + reported;
@@ -289,7 +289,6 @@ void ProcessPool::CheckMapArguments(const TaskSpec& spec, std::span<const int64_
   if (broken()) throw std::logic_error("ProcessPool::Map: the pool cannot be used: " + broken_reason_);
   if (chunksize < 1) throw std::invalid_argument("ProcessPool::Map: chunksize must be >= 1, got " + std::to_string(chunksize));
   if (auto err = ValidateSpec(spec)) throw std::invalid_argument("ProcessPool::Map: " + *err);
-  if (spec.steps.size() > kMaxSteps) throw std::invalid_argument("ProcessPool::Map: too many steps");
   if (!payloads.empty() && payloads.size() != inputs.size()) {
     throw std::invalid_argument("ProcessPool::Map: " + std::to_string(payloads.size()) + " payloads for " +
                                 std::to_string(inputs.size()) + " inputs");

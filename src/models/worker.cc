@@ -59,8 +59,7 @@ void ReportWorkerSpans(std::vector<WorkerSpan>* spans, TaskObserver* observer) {
 
 ResultFrameWriter StartResultsFrame(std::string* out) {
   // The sample counts this process and the children it reaped. fork starts a child's counts at
-  // zero and the built-in kinds fork nothing, so for a worker it is its own use; a child an
-  // inherited function forked and reaped is part of what that task cost.
+  // zero and no step forks, so for a worker it is its own use.
   const RusageDelta used = RusageSample::Take().totals;
   return ResultFrameWriter(out, static_cast<uint64_t>(std::llround(used.cpu_seconds() * 1e9)),
                            static_cast<uint64_t>(used.context_switches()));

@@ -16,31 +16,6 @@
 namespace concbench {
 namespace {
 
-std::string Ms(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
-
-void CheckSleepArgs(const char* fn, int64_t tasks, std::chrono::milliseconds wait) {
-  if (tasks < 0 || wait.count() < 0) {
-    throw std::invalid_argument(std::string(fn) + ": tasks and wait must be >= 0, got " +
-                                std::to_string(tasks) + " tasks of " + Ms(wait));
-  }
-}
-
-}  // namespace
-
-Task<int64_t> CoroSleepTask(UvLoop& loop, int64_t index, std::chrono::nanoseconds wait) {
-  co_await Sleep(loop, wait);
-  co_return SleepTaskResult(index);
-}
-
-namespace {
-
-Task<std::vector<int64_t>> SleepOneAfterAnother(UvLoop& loop, int64_t tasks, std::chrono::nanoseconds wait) {
-  std::vector<int64_t> results;
-  results.reserve(static_cast<size_t>(tasks));
-  for (int64_t i = 0; i < tasks; ++i) results.push_back(co_await CoroSleepTask(loop, i, wait));
-  co_return results;
-}
-
 Task<int64_t> ReturnAtOnce(int64_t index) { co_return SleepTaskResult(index); }
 
 Task<int64_t> AwaitEach(int64_t tasks) {
@@ -50,21 +25,6 @@ Task<int64_t> AwaitEach(int64_t tasks) {
 }
 
 }  // namespace
-
-std::vector<int64_t> CoroGather(UvLoop& loop, int64_t tasks, std::chrono::milliseconds wait,
-                                const RunOptions& options) {
-  CheckSleepArgs("CoroGather", tasks, wait);
-  std::vector<Task<int64_t>> sleeps;
-  sleeps.reserve(static_cast<size_t>(tasks));
-  for (int64_t i = 0; i < tasks; ++i) sleeps.push_back(CoroSleepTask(loop, i, wait));
-  return RunUntilComplete(loop, Gather(std::move(sleeps)), options);
-}
-
-std::vector<int64_t> CoroSequential(UvLoop& loop, int64_t tasks, std::chrono::milliseconds wait,
-                                    const RunOptions& options) {
-  CheckSleepArgs("CoroSequential", tasks, wait);
-  return RunUntilComplete(loop, SleepOneAfterAnother(loop, tasks, wait), options);
-}
 
 int64_t CoroDispatch(int64_t tasks) {
   if (tasks < 0) throw std::invalid_argument("CoroDispatch: tasks must be >= 0, got " + std::to_string(tasks));
@@ -77,10 +37,7 @@ int64_t CoroDispatch(int64_t tasks) {
 
 // ---- echo over coroutines ---------------------------------------------------------------------
 
-namespace {
-
-// `verified`, when given, counts the replies verified (for the batch's timeout message).
-Task<int64_t> EchoExchange(UvLoop& loop, sockaddr_in server, const EchoBatch& batch, int64_t task,
+Task<int64_t> CoroEchoTask(UvLoop& loop, sockaddr_in server, const EchoBatch& batch, int64_t task,
                            bool close_with_reset, int64_t* verified) {
   const std::span<const uint8_t> payload = batch.payload(task);
   const size_t want = kEchoHeaderBytes + payload.size();
@@ -112,31 +69,5 @@ Task<int64_t> EchoExchange(UvLoop& loop, sockaddr_in server, const EchoBatch& ba
   }
 }
 
-}  // namespace
-
-Task<int64_t> CoroEchoTask(UvLoop& loop, const sockaddr_in& server, const EchoBatch& batch, int64_t task,
-                           bool close_with_reset) {
-  return EchoExchange(loop, server, batch, task, close_with_reset, nullptr);
-}
-
-std::vector<int64_t> CoroEchoBatch(UvLoop& loop, const sockaddr_in& server, const EchoBatch& batch,
-                                   const AsyncEchoOptions& options) {
-  if (batch.tasks() == 0) return {};
-  const auto timeout = std::max(options.timeout, std::chrono::milliseconds(1));
-  int64_t verified = 0;
-  std::vector<Task<int64_t>> exchanges;
-  exchanges.reserve(static_cast<size_t>(batch.tasks()));
-  for (int64_t i = 0; i < batch.tasks(); ++i) {
-    exchanges.push_back(EchoExchange(loop, server, batch, i, options.close_with_reset, &verified));
-  }
-  try {
-    return RunUntilComplete(loop, Gather(std::move(exchanges)), {.timeout = timeout, .on_started = {}});
-  } catch (const CoroTimeout&) {
-    throw EchoError(EchoErrorKind::kTimeout, "echo " + FormatAddress(server) + ": " +
-                                                 std::to_string(batch.tasks() - verified) + " of " +
-                                                 std::to_string(batch.tasks()) + " replies missing after " +
-                                                 Ms(timeout));
-  }
-}
 
 }  // namespace concbench
