@@ -38,7 +38,6 @@ constexpr double kForkS = 500e-6;           // fork + exit + reap of one child
 int64_t Workers(const Args& a) { return a["workers"]; }
 int64_t CoresFor(int64_t workers) { return std::min<int64_t>(workers, UsableCores()); }
 int64_t Chunksize(const Args& a) { return a.Get("chunksize", 1); }
-int64_t Tasks(const Args& a) { return a.Get("tasks", 1); }
 int64_t LoopPool() { return std::min<int64_t>(UvThreadpoolSize(), UsableCores()); }
 
 // ---- shapes: how each model runs a batch, for its ideal ----

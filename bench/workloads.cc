@@ -34,7 +34,7 @@ TaskSpec TareaNormalSpec(const Args&) { return {{Compute(ComputeFn::kTareaNormal
 TaskSpec EchoSpec(const Args& a) { return {{EchoStep(milliseconds(a["delay_ms"]), a["payload"])}}; }
 
 // A mixed task: `steps` rounds of cpu_intensivo for cpu_us microseconds (n calibrated once per
-// run, measure/cpu_rate.h), then a wait of io_ms: a sleep, or an echo request whose reply the
+// run, measure/probe.h), then a wait of io_ms: a sleep, or an echo request whose reply the
 // server holds io_ms.
 TaskSpec MixedSpec(const Args& a, bool echo) {
   const int64_t n = CpuIntensivoStepsFor(static_cast<double>(a["cpu_us"]));
