@@ -29,7 +29,7 @@ template <class Options>
 std::string DescribeVariant(const Options& o) {
   std::string s = o.start == LoopStart::kGather ? "gather" : "sequential";
   if constexpr (requires { o.waits; }) s += o.waits == LoopWaits::kOnLoop ? "/on_loop" : "/blocking";
-  return s + (o.compute == LoopCompute::kInline ? "/inline" : "/threadpool");
+  return s + (o.compute == LoopCompute::kInline ? "/inline" : o.compute == LoopCompute::kThreadpool ? "/threadpool" : "/processes");
 }
 
 // A compute step then a sleep: cpu_intensivo(20000) = 959757, then the sleep's input + 1, under
