@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "named.h"
+
 namespace concbench {
 namespace {
 
@@ -68,12 +70,7 @@ double Iterations(const benchmark::State& state) {
 
 std::span<const CounterDef> Counters() { return kCounters; }
 
-const CounterDef* FindCounter(std::string_view name) {
-  for (const CounterDef& c : kCounters) {
-    if (c.name == name) return &c;
-  }
-  return nullptr;
-}
+const CounterDef* FindCounter(std::string_view name) { return FindNamed(Counters(), name); }
 
 void SetCounter(benchmark::State& state, std::string_view name, double value) {
   if (FindCounter(name) == nullptr) throw std::logic_error("undocumented counter " + std::string(name));

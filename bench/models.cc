@@ -18,6 +18,7 @@
 #include "models/process_pool.h"
 #include "models/thread_per_task.h"
 #include "models/thread_pool/thread_pool.h"
+#include "named.h"
 #include "results_file.h"
 #include "watchdog.h"
 #include "workload/task.h"
@@ -379,6 +380,19 @@ std::unique_ptr<BatchRunner> Make(const RunnerSetup& s) {
   return std::make_unique<R>(s, Options...);
 }
 
+// A row of an event-loop model: its shape follows from how it starts tasks, waits and computes.
+template <bool kCoroutines, LoopStart kStart, LoopWaits kWaits, LoopCompute kCompute>
+constexpr ModelInfo LoopModel(std::string_view name, std::string_view summary, std::string_view python) {
+  constexpr bool one_at_a_time = kStart == LoopStart::kSequential || kWaits == LoopWaits::kBlocking;
+  constexpr auto shape = one_at_a_time                         ? Serial
+                         : kCompute == LoopCompute::kInline     ? LoopInline
+                         : kCompute == LoopCompute::kThreadpool ? LoopOffload
+                                                                : LoopProcesses;
+  return {name, summary, python, kComputeAndWaits, shape, /*parallel=*/kCompute != LoopCompute::kInline,
+          /*gil=*/false, /*task_tracks=*/true, kCompute == LoopCompute::kProcesses ? Messages : Timers,
+          Make<LoopRunner, kCoroutines, kStart, kWaits, kCompute>};
+}
+
 // The table. Python twins are the notebook's own code run live (scripts/notebook_python.py).
 const ModelInfo kModels[] = {
     {"sync", "every task in the calling thread, one after another (section 1)", "python.sync", kComputeAndWaits,
@@ -399,32 +413,27 @@ const ModelInfo kModels[] = {
     {"threads.mutex", "the same under a mutex (section 2.1)", "python.threads.mutex", 0},
     {"threads.atomic", "the same with an atomic increment", "", 0},
     {"threads.local", "each thread counts alone, then the counts are added", "", 0},
-    {"async", "a libuv event loop: tasks gathered, waits as timers and sockets, compute inline (section 3)",
-     "python.async", kComputeAndWaits, LoopInline, false, false, true, Timers,
-     Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kInline>},
-    {"async.sequential", "the loop awaiting one task after another (sections 3.1, 5.1)", "python.async.sequential",
-     kComputeAndWaits, Serial, false, false, true, Timers,
-     Make<LoopRunner, false, LoopStart::kSequential, LoopWaits::kOnLoop, LoopCompute::kInline>},
-    {"async.blocking", "tasks on the loop that block it while they wait (time.sleep inside async def)", "",
-     kComputeAndWaits, Serial, false, false, true, Timers,
-     Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kBlocking, LoopCompute::kInline>},
-    {"async.offload", "the loop with compute on libuv's threadpool (run_in_executor)", "", kComputeAndWaits,
-     LoopOffload, true, false, true, Timers,
-     Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kThreadpool>},
-    {"async.processes", "the loop with compute in worker processes (run_in_executor with a process pool)", "",
-     kComputeAndWaits, LoopProcesses, true, false, true, Messages,
-     Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kProcesses>},
+    LoopModel<false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kInline>(
+        "async", "a libuv event loop: tasks gathered, waits as timers and sockets, compute inline (section 3)", "python.async"),
+    LoopModel<false, LoopStart::kSequential, LoopWaits::kOnLoop, LoopCompute::kInline>(
+        "async.sequential", "the loop awaiting one task after another (sections 3.1, 5.1)", "python.async.sequential"),
+    LoopModel<false, LoopStart::kGather, LoopWaits::kBlocking, LoopCompute::kInline>(
+        "async.blocking", "tasks on the loop that block it while they wait (time.sleep inside async def)", ""),
+    LoopModel<false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kThreadpool>(
+        "async.offload", "the loop with compute on libuv's threadpool (run_in_executor)", "python.async.offload"),
+    LoopModel<false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kProcesses>(
+        "async.processes", "the loop with compute in worker processes (run_in_executor with a process pool)",
+        "python.async.processes"),
     {"async.bare", "the gathered timers written directly against libuv: the floor a timer costs", "", 0},
     {"async.keepalive", "async over connections kept open", "", 0},
-    {"async.coro", "C++20 coroutines on the same loop: co_await Sleep, Gather (section 3's async def)",
-     "python.async", kComputeAndWaits, LoopInline, false, false, true, Timers,
-     Make<LoopRunner, true, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kInline>},
-    {"async.coro.sequential", "coroutines awaited one after another (section 3.1)", "python.async.sequential",
-     kComputeAndWaits, Serial, false, false, true, Timers,
-     Make<LoopRunner, true, LoopStart::kSequential, LoopWaits::kOnLoop, LoopCompute::kInline>},
-    {"async.coro.offload", "coroutines awaiting compute on libuv's threadpool", "", kComputeAndWaits, LoopOffload, true,
-     false, true, Timers, Make<LoopRunner, true, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kThreadpool>},
-    {"processes", "concbench's fork-based worker pool over pipes, warm (sections 4, 4.1, 5.3)", "", kComputeAndWaits,
+    LoopModel<true, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kInline>(
+        "async.coro", "C++20 coroutines on the same loop: co_await Sleep, Gather (section 3's async def)", "python.async"),
+    LoopModel<true, LoopStart::kSequential, LoopWaits::kOnLoop, LoopCompute::kInline>(
+        "async.coro.sequential", "coroutines awaited one after another (section 3.1)", "python.async.sequential"),
+    LoopModel<true, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kThreadpool>(
+        "async.coro.offload", "coroutines awaiting compute on libuv's threadpool", ""),
+    {"processes", "concbench's fork-based worker pool over pipes, warm (sections 4, 4.1, 5.3)", "python.processes",
+     kComputeAndWaits,
      Pool, true, false, false, Messages, Make<ProcessesRunner, false>},
     {"processes.with_startup", "the pool built and shut down in every batch (`with ProcessPoolExecutor()`)",
      "python.processes.with_startup", kComputeAndWaits, Pool, true, false, false, MessagesAndForks,
@@ -438,12 +447,7 @@ const ModelInfo kModels[] = {
 
 std::span<const ModelInfo> Models() { return kModels; }
 
-const ModelInfo* FindModel(std::string_view name) {
-  for (const ModelInfo& m : kModels) {
-    if (m.name == name) return &m;
-  }
-  return nullptr;
-}
+const ModelInfo* FindModel(std::string_view name) { return FindNamed(Models(), name); }
 
 std::string_view ModelOfName(std::string_view name) { return name.substr(0, name.find('/')); }
 
