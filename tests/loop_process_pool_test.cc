@@ -31,6 +31,12 @@ struct Owner final : LoopComputeOwner {
   void OnComputeFailed(std::exception_ptr error) override { failed = error; }
 };
 
+// Every worker reaped, and the loop closes (no handle of the pool is left on it).
+void ExpectNothingLeft(UvLoop& loop) {
+  EXPECT_TRUE(NoChildren());
+  EXPECT_NO_THROW(loop.Close());
+}
+
 std::string Message(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
@@ -55,8 +61,7 @@ TEST(LoopProcessPoolTest, MoreStepsThanWorkersAllComeBackWithTheirResults) {
   ASSERT_EQ(owner.done.size(), 5u);
   for (int64_t t = 0; t < 5; ++t) EXPECT_EQ(owner.done[t], trabajo(t)) << t;
   EXPECT_EQ(owner.failed, nullptr);
-  EXPECT_TRUE(NoChildren());
-  EXPECT_NO_THROW(loop.Close());
+  ExpectNothingLeft(loop);
 }
 
 TEST(LoopProcessPoolTest, AWorkerThatDiesIsReportedAndThePoolIsBroken) {
@@ -76,8 +81,7 @@ TEST(LoopProcessPoolTest, AWorkerThatDiesIsReportedAndThePoolIsBroken) {
     EXPECT_TRUE(pool.idle());
     EXPECT_THROW(pool.Submit(Compute(ComputeFn::kIdentity), 2, 2, &owner), std::logic_error);
   }
-  EXPECT_TRUE(NoChildren());
-  EXPECT_NO_THROW(loop.Close());
+  ExpectNothingLeft(loop);
 }
 
 TEST(LoopProcessPoolTest, ASpecAWorkerCannotRunIsRefusedBeforeAnythingIsSent) {
@@ -158,8 +162,7 @@ TEST(AsyncProcessesTest, AWorkerThatDiesStopsTheBatchAndTheLoopCloses) {
       EXPECT_NE(std::string(e.what()).find("while running task 2"), std::string::npos) << e.what();
     }
   }
-  EXPECT_TRUE(NoChildren());
-  EXPECT_NO_THROW(loop.Close());
+  ExpectNothingLeft(loop);
 }
 
 TEST(AsyncProcessesTest, ComputeInProcessesWithoutAPoolIsRefused) {

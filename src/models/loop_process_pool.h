@@ -43,6 +43,8 @@
 
 namespace concbench {
 
+// Who is told how a submitted step ended, on the loop's thread: its result, or the error that
+// broke the pool.
 class LoopComputeOwner {
  public:
   virtual ~LoopComputeOwner() = default;
