@@ -25,13 +25,7 @@
 
 namespace concbench {
 
-class EchoExchangeOwner {
- public:
-  virtual ~EchoExchangeOwner() = default;
-  virtual void OnEchoReply(int64_t task, int64_t digest) = 0;
-  // `what` names the step and the system error, without the server's address.
-  virtual void OnEchoFailure(int64_t task, EchoErrorKind kind, const std::string& what) = 0;
-};
+class EchoExchangeOwner;
 
 class EchoExchange {
  public:
@@ -71,6 +65,15 @@ class EchoExchange {
   EchoExchangeOwner* owner_ = nullptr;  // null once a callback ran or the exchange was cancelled
   bool close_with_reset_ = true;
   bool closing_ = false;
+};
+
+// Who hears how an exchange ended, on the loop's thread.
+class EchoExchangeOwner {
+ public:
+  virtual ~EchoExchangeOwner() = default;
+  virtual void OnEchoReply(int64_t task, int64_t digest) = 0;
+  // `what` names the step and the system error, without the server's address.
+  virtual void OnEchoFailure(int64_t task, EchoErrorKind kind, const std::string& what) = 0;
 };
 
 }  // namespace concbench
