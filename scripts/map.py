@@ -65,7 +65,9 @@ PYTHON_MAX_BATCH_S = 6.0  # the Python crossover stops where a serial batch pass
 CPP_RUN_S, CPP_PROBE_S, CPP_PER_BENCH_S = 0.3, 3.5, 0.02
 PY_RUN_S, PY_PER_BENCH_S = 1.0, 0.03
 GRID_KEYS = ("cpu_us", "io_ms", "tasks", "steps", "workers")
-_LEFT_RE = re.compile(r"\(~\d+(?::\d\d)+ left\)")
+# The binary's and notebook_mixed.py's own time left, "(~1:23 left)" on a benchmark's line and
+# "~1:23 left" on a status line: replaced by the whole run's.
+_LEFT_RE = re.compile(r"\(?~\d+(?::\d\d)+ left\)?")
 
 
 class UsageError(Exception):
@@ -104,7 +106,31 @@ def create_parser() -> argparse.ArgumentParser:
                    "else the python3 on PATH without the uvloop rows)")
     p.add_argument("--out-root", default=os.path.join(REPO, "results"),
                    help="where the new results folder goes (default: results/)")
+    p.add_argument("--redraw", metavar="FOLDER",
+                   help="write a map or crossover folder's charts and .md again from its "
+                        "results (nothing runs)")
     return p
+
+
+def redraw(folder: str) -> int:
+    """A results folder's map.md and decision_map.png (or crossover files) written again from
+    its results.json and python.json."""
+    results = cr.load_run(folder)
+    ctx = results.context
+    try:
+        racing = json.loads(ctx.get("concbench_map_racing") or "[]")
+    except ValueError:  # an older run's: one line
+        racing = [ctx["concbench_map_racing"]]
+    racing = racing if isinstance(racing, list) and racing else ["(not recorded)"]
+    out = os.path.dirname(os.path.abspath(results.path))
+    if ctx.get("concbench_suite") == "crossover":
+        lines = write_crossovers(results, out, racing[-1])
+    else:
+        cells = decide.map_cells(results)
+        lines = write_map(len({(c.workload, tuple(c.args.items())) for c in cells}) == 1,
+                          results, out, racing, out)
+    print("\n".join(lines))
+    return 0
 
 
 # --- the plan --------------------------------------------------------------------------------
@@ -405,8 +431,9 @@ def run_child(cmd: list[str], tag: str, log, clock: Clock, stdin_text: str | Non
                 costs[key_of(done.group(1))] = now - last
                 last = now
             if _LEFT_RE.search(text) or done:
-                text = _LEFT_RE.sub("", text).rstrip() + \
-                    f"   ~{sweep.fmt_elapsed(clock.left())} left"
+                mine = f"~{sweep.fmt_elapsed(clock.left())} left"
+                text = _LEFT_RE.sub(mine, text) if _LEFT_RE.search(text) else \
+                    f"{text.rstrip()}   {mine}"
             if text.strip():
                 print(f"  {tag} {text}", flush=True)
         return proc.wait()
@@ -534,7 +561,10 @@ def run(plan: Plan) -> int:
             racing_lines = race(plan, out, clock, parts, phase, reps, costs)
         else:
             racing_lines = [f"{reps} repetitions of every model, interleaved at random."]
-    extra = {"concbench_map_racing": " ".join(racing_lines),
+    elapsed = sweep.fmt_elapsed(time.monotonic() - start)
+    racing_lines.append(f"Planned at the start: about {sweep.fmt_elapsed(plan.total_s)}; "
+                        f"it took {elapsed}.")
+    extra = {"concbench_map_racing": json.dumps(racing_lines),
              "concbench_map_command": "scripts/map " + " ".join(sys.argv[1:])}
     if plan.left_out:
         extra[LEFT_OUT_KEY] = "; ".join(plan.left_out)
@@ -547,15 +577,12 @@ def run(plan: Plan) -> int:
     cr.write_atomic(os.path.join(out, "results.json"), json.dumps(cpp, indent=1) + "\n")
     if py is not None:
         cr.write_atomic(os.path.join(out, "python.json"), json.dumps(py, indent=1) + "\n")
-    elapsed = sweep.fmt_elapsed(time.monotonic() - start)
-    racing_lines.append(f"Planned at the start: about {sweep.fmt_elapsed(plan.total_s)}; "
-                        f"it took {elapsed}.")
     results = cr.load_run(out)
     shown = os.path.relpath(out) if not os.path.relpath(out).startswith("..") else out
     if args.crossovers:
         lines = write_crossovers(results, out, racing_lines[-1])
     else:
-        lines = write_map(plan, results, out, racing_lines, shown)
+        lines = write_map(plan.one_point(), results, out, racing_lines, shown)
     print("\n".join(lines))
     print(f"map: done in {elapsed}", file=sys.stderr)
     return status
@@ -613,11 +640,11 @@ def cores_of(results: cr.Results) -> int:
     return os.cpu_count() or 1
 
 
-def write_map(plan: Plan, results: cr.Results, out: str, racing: list[str],
+def write_map(one_point: bool, results: cr.Results, out: str, racing: list[str],
               shown: str) -> list[str]:
     import plot_map  # matplotlib only when there is something to draw
     cells = decide.map_cells(results)
-    if plan.one_point():
+    if one_point:
         cr.write_atomic(os.path.join(out, "map.md"),
                         map_report.own_task_md(results, cells, cores_of(results), racing))
         return [""] + map_report.own_task_lines(cells, cores_of(results)) + \
@@ -738,6 +765,9 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = create_parser().parse_args(argv)
+        if args.redraw:
+            done, status = cr.fatal_on_user_errors(lambda: redraw(args.redraw), "the charts")
+            return status or done
         binary = args.binary or (DEFAULT_BINARY if args.dry_run else None)
         if binary is None:
             try:

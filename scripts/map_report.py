@@ -89,31 +89,35 @@ def details_md(cells: list[decide.Cell]) -> list[str]:
     return out
 
 
-def winners_count(cells: list[decide.Cell], lang: str) -> list[tuple[str, int]]:
+def family_count(cells: list[decide.Cell], lang: str, models: cr.Models) -> list[tuple[str, int]]:
+    """How many of a language's cells each family (base model) wins by median, most first."""
     counts: dict = {}
     for c in cells:
         if c.lang == lang and c.winner is not None:
-            key = "tie" if c.tie else decide.short_model(c.winner.model)
-            counts[key] = counts.get(key, 0) + 1
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            f = models.base(c.winner.model)
+            counts[f] = counts.get(f, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], models.rank(kv[0])))
 
 
 def headline(cells: list[decide.Cell], models: cr.Models) -> str:
-    """The map's one-line answer: the most frequent winner per language, and the rule's score."""
+    """The map's one-line answer: per language, how many cells each family is fastest in (by
+    median) and how many of them are ties; and the rule's score."""
     parts = []
     for lang in (decide.CPP, decide.PYTHON):
-        n = sum(1 for c in cells if c.lang == lang)
-        wins = [(m, k) for m, k in winners_count(cells, lang) if m != "tie"]
-        if n and wins:
-            ties = sum(1 for c in cells if c.lang == lang and c.tie)
-            parts.append(f"{lang}: {wins[0][0]} fastest in {wins[0][1]} of {n} cells"
-                         + (f", {ties} tie{'s' if ties != 1 else ''}" if ties else ""))
+        mine = [c for c in cells if c.lang == lang]
+        if not mine:
+            continue
+        ties = sum(1 for c in mine if c.tie)
+        parts.append(f"{lang}: "
+                     + ", ".join(f"{f} {n}" for f, n in family_count(cells, lang, models))
+                     + f" of {len(mine)}"
+                     + (f" ({ties} tie{'s' if ties != 1 else ''})" if ties else ""))
     checks = [decide.check_rule(models, c) for c in cells]
     judged = [k for k in checks if k.holds is not None]
     if judged:
         parts.append(f"the notebook's rule holds in {sum(k.holds for k in judged)} of "
                      f"{len(judged)} cells with work")
-    return "; ".join(parts)
+    return "Fastest by median — " + "; ".join(parts)
 
 
 def map_md(results: cr.Results, cells: list[decide.Cell], racing: list[str],

@@ -19,7 +19,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 import concbench_results as cr
 import decide
 import stats
-from chart_style import (RC, Styler, finish, format_log_axis, log_axis, save,
+from chart_style import (RC, Styler, base_color, finish, format_log_axis, log_axis, save,
                          seconds_formatter)
 from plot import Chart
 
@@ -55,11 +55,13 @@ def chart_decision_map(results: cr.Results, cells: list[decide.Cell], outdir: st
                    decide.grid_groups(cells, lang).items()]
     if not groups or all(len(by) < 2 for _, _, by in groups):
         return Chart(title, reason="one point only: the ranked answer is in map.md")
-    # The colours on the map: each cell's fastest model (a tie's too, hatched).
+    # A cell's colour is its fastest model's family (the table's hue of its base model: sync,
+    # threads, processes, async), a tie's too, lighter and hatched; the cell names the model.
+    # Seven shades of one hue could not be told apart; four hues can.
     winners = sorted({decide.short_model(c.winner.model) for c in cells if c.winner},
                      key=results.models.rank)
-    style = Styler([(m,) for m in winners], results.models)
-    color = {m: style((m,))["color"] for m in winners}
+    color = {m: base_color(results.models, m) for m in winners}
+    families = list(dict.fromkeys(results.models.base(m) for m in winners))
     ncols = max(len({k[1] for k in by}) for _, _, by in groups)
     nrows = [len({k[0] for k in by}) for _, _, by in groups]
     panel_w = CELL_W * ncols
@@ -77,15 +79,16 @@ def chart_decision_map(results: cr.Results, cells: list[decide.Cell], outdir: st
             y -= gap
             _draw_map_panel(fig, ax, lang, fixed, by, color)
             legend_axes.append(ax)
-        handles = [matplotlib.patches.Patch(facecolor=color[m], edgecolor="white", label=m)
-                   for m in winners]
+        handles = [matplotlib.patches.Patch(facecolor=base_color(results.models, f),
+                                            edgecolor="white", label=f"{f} (any variant)")
+                   for f in families]
         handles.append(matplotlib.patches.Patch(facecolor="#dddddd", hatch="///",
                                                 edgecolor="#888888",
                                                 label="tie: the U test cannot\nseparate the "
                                                       "best two"))
         fig.legend(handles=handles, loc="upper left", fontsize=8, frameon=False,
                    bbox_to_anchor=((1.3 + panel_w) / fig_w, 1 - top / fig_h),
-                   title="fastest model\n(C++ and its Python twin\nshare a colour)",
+                   title="fastest model's family\n(the cell names the model;\nPython as its C++ twin)",
                    title_fontsize=8)
         fig.text(0.01, 0.1 / fig_h, textwrap.fill(
             "In each cell: the fastest model (lowest median over its repetitions), ×margin = "

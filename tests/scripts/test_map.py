@@ -248,6 +248,32 @@ class ChartTest(unittest.TestCase):
         self.assertEqual(problems, [])
 
 
+class RedrawTest(unittest.TestCase):
+    def test_a_map_folder_is_drawn_again_from_its_results(self):
+        import shutil
+        with tempfile.TemporaryDirectory() as d:
+            folder = os.path.join(d, "run")
+            shutil.copytree(MAP_RUN, folder)
+            p = subprocess.run([sys.executable, os.path.join(support.SCRIPTS, "map.py"),
+                                f"--redraw={folder}"], capture_output=True, text=True,
+                               timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("Fastest by median — C++: async 2, sync 1, processes 1 of 4 (1 tie); "
+                          "Python: sync 1, processes 1 of 2; the notebook's rule holds in 4 of 4 "
+                          "cells with work.", p.stdout)
+            support.png_size(os.path.join(folder, "decision_map.png"))
+            with open(os.path.join(folder, "map.md")) as f:
+                self.assertIn("## Every cell", f.read())
+
+    def test_a_folder_without_results_is_one_fatal_line(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = subprocess.run([sys.executable, os.path.join(support.SCRIPTS, "map.py"),
+                                f"--redraw={d}"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(len(p.stderr.splitlines()), 1)
+        self.assertTrue(p.stderr.startswith("fatal: "), p.stderr)
+
+
 class ReferenceInReportTest(unittest.TestCase):
     def write_reference(self, root, folder, short):
         os.makedirs(os.path.join(root, folder))
