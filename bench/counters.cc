@@ -38,9 +38,10 @@ constexpr CounterDef kCounters[] = {
     {"ns_per_increment", "wall time of one iteration ÷ (threads × increments), in nanoseconds (counter)."},
     {"us_per_worker", "wall time of one pool start-up ÷ workers, in microseconds (threads/startup)."},
     {"roundtrip_s", "wall time of one request/response message pair between two processes, in seconds (roundtrip)."},
-    {"ipc_bytes", "bytes of frames the parent wrote and read per iteration: headers, items and payloads "
-                  "(processes)."},
-    {"ipc_messages", "frames the parent wrote and read per iteration, one each way per chunk (processes)."},
+    {"ipc_bytes", "bytes of frames the parent wrote and read per iteration: headers, task specs, items and "
+                  "payloads (processes)."},
+    {"ipc_messages", "frames the parent wrote and read per iteration: a pool's one each way per chunk, a forked "
+                     "child's one results frame, async.processes' one each way per compute step (processes)."},
     {"lost_updates", "expected − obtained value of the shared counter, mean per iteration (counter; only race can "
                      "lose any)."},
     {"gil_switches", "hand-overs of the emulated GIL per iteration (threads.gil)."},

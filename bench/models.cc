@@ -226,7 +226,7 @@ class LoopRunner final : public BatchRunner {
 
   void AddCounters(benchmark::State& state, const Meter& meter) override {
     if (coroutines_) SetCounter(state, "frame_bytes", static_cast<double>(frame_bytes_));
-    if (compute_ == LoopCompute::kThreadpool) {
+    if (compute_ == LoopCompute::kThreadpool && !coroutines_) {  // RunOnLoop counts the threads it used
       SetCounter(state, "pool_threads", UvThreadpoolSize());
       SetCounter(state, "threads_used", threads_used_);
     }

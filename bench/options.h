@@ -1,6 +1,6 @@
 // concbench's own command-line flags, parsed before Google Benchmark sees argv.
 //
-// --suite=notebook|smoke|sweep picks the argument grids every family registers; a grid override
+// --suite=notebook|smoke|sweep|map|crossover picks the argument grids every family registers; a grid override
 // such as --tasks=1,4,16 replaces the suite's values of that argument for every family that has
 // it. Each value is checked against the argument's allowed range: an empty list, a non-number,
 // a value out of range or a repeated value is an error that names the flag, the value and what

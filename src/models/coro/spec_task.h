@@ -31,7 +31,7 @@ namespace concbench {
 struct CoroRunOptions {
   LoopStart start = LoopStart::kGather;
   LoopCompute compute = LoopCompute::kInline;
-  // As RunOptions (models/coro.h): abandon the run after `timeout` (0: none); `on_started` once
+  // As RunOptions (models/coro/run.h): abandon the run after `timeout` (0: none); `on_started` once
   // every gathered task has run to its first suspension.
   std::chrono::milliseconds timeout{0};
   std::function<void()> on_started;
