@@ -3,12 +3,14 @@
     scripts/report results/<run>/results.json [-o report.md]
 
 The report holds, in this order: failed benchmarks (if any, first, never charted as zeros), an
-unfinished sweep's missing runs, the notebook's cells next to concbench's C++ times, every chart
-(or the one line saying why it was skipped), a table of every benchmark's key numbers, and the
-run context. A partial results file (results.partial.json, `concbench_partial` in its context)
-opens with a banner naming why it stopped, the benchmarks cut short and those never run; its
-charts show what finished. Everything is written atomically: a failure leaves no half-written
-file. `scripts/run` calls this after every run that left a results file.
+unfinished sweep's missing runs, the notebook's cells next to concbench's C++ times, the cells'
+timelines, every other chart with its one-line answer (those that draw the notebook's cells by
+section, then the sweeps' and the maps'; one line names those the run could not draw and why),
+a table of every benchmark's key numbers, and the run context. A partial results file
+(results.partial.json, `concbench_partial` in its context) opens with a banner naming why it
+stopped, the benchmarks cut short and those never run; its charts show what finished.
+Everything is written atomically: a failure leaves no half-written file. `scripts/run` calls
+this after every run that left a results file.
 """
 from __future__ import annotations
 
@@ -267,22 +269,94 @@ def section_timelines(results: cr.Results, chart_list: list) -> list[str]:
     return timeline.report_section(results, {c.filename for c in chart_list if is_timeline(c)})
 
 
-def section_charts(chart_list: list) -> list[str]:
-    out = ["## Charts", ""]
-    skipped = []
-    for c in chart_list:
-        if c.filename == "notebook.png" or (c.title.startswith("The notebook") and not c.error):
-            continue
-        if is_timeline(c):  # section_timelines shows them
-            continue
-        if c.filename:
-            out += [f"### {c.title}", "", f"![{c.title}]({c.filename})", ""]
-        else:
-            word = "**Not drawn (error)**" if c.error else "Skipped"
-            skipped.append(f"- {word}: {c.title} — {c.reason}.")
-    if skipped:
-        out += ["Charts not drawn for this run:", ""] + skipped + [""]
+def section_key(section: str) -> tuple:
+    """'4.1' -> (4, 1): the notebook's order."""
+    return tuple(int(p) if p.isdigit() else 0 for p in section.split("."))
+
+
+def chart_sections(results: cr.Results, chart) -> list[str]:
+    """The notebook sections whose cells a chart draws (their C++ or Python benchmark), in the
+    notebook's order."""
+    drawn = set(chart.benches)
+    found = {r.cell.section for r in notebook_rows(results)
+             if any(b is not None and b.run_name in drawn for b in (r.cpp, r.python))}
+    return sorted(found, key=section_key)
+
+
+def chart_entry(heading: str, title: str, filename: str, answer: str) -> list[str]:
+    return [f"#### {heading}", "", f"![{title}]({filename})", "",
+            f"**Answer:** {answer}" if answer else "", ""]
+
+
+def map_charts(folder: str) -> list[tuple[str, str, str]]:
+    """The charts scripts/map left in this folder, (title, filename, answer): the decision map
+    with map.md's headline, each crossover chart with crossover.json's short answers."""
+    import json
+    out = []
+    if os.path.isfile(os.path.join(folder, "decision_map.png")):
+        answer = ""
+        try:
+            with open(os.path.join(folder, "map.md")) as f:
+                answer = next((line.strip("*. \n") for line in f
+                               if line.startswith("**") and line.rstrip().endswith(".**")), "")
+        except OSError:
+            pass
+        out.append(("Which model finishes first, for each mix of computing and waiting?",
+                    "decision_map.png", answer))
+    try:
+        with open(os.path.join(folder, CROSSOVER_JSON)) as f:
+            records = json.load(f).get("breakevens", [])
+    except (OSError, ValueError, AttributeError):
+        records = []
+    for name in sorted(os.listdir(folder)):
+        if name.startswith("crossover_") and name.endswith(".png"):
+            workload = name[len("crossover_"):-len(".png")]
+            answer = "; ".join(f"{r.get('lang', '?')}: {r.get('short') or r.get('summary')}"
+                               for r in records if r.get("workload") == workload)
+            out.append((f"Where does the choice flip, growing {workload}?", name, answer))
     return out
+
+
+def not_drawn_line(chart_list: list) -> list[str]:
+    """One line: the charts this run could not draw, grouped by why."""
+    by_reason: dict = {}
+    for c in chart_list:
+        if not c.filename:
+            by_reason.setdefault((c.error, c.reason), []).append(c.title)
+    if not by_reason:
+        return []
+    parts = [("**error** " if error else "") + ", ".join(f"*{t}*" for t in titles)
+             + f" — {reason}" for (error, reason), titles in by_reason.items()]
+    return ["**Not drawn for this run:** " + "; ".join(parts) + ".", ""]
+
+
+def section_charts(results: cr.Results, chart_list: list, folder: str = "") -> list[str]:
+    """Every chart but the notebook's and the timelines (their own sections), each with its
+    one-line answer: first those that draw the notebook's cells, by section, then the sweeps'
+    and the maps'; then one line for those this run could not draw."""
+    out = ["## Charts", "", "Each chart asks one question in its title and answers it in the "
+           "line under it, computed from this run.", ""]
+    drawn = [c for c in chart_list if c.filename and c.filename != "notebook.png"
+             and not is_timeline(c)]
+    by_section = [(chart_sections(results, c), c) for c in drawn]
+    notebook = sorted(((s, c) for s, c in by_section if s),
+                      key=lambda sc: section_key(sc[0][0]))
+    if notebook:
+        out += ["### By the notebook's sections", ""]
+        for sections, c in notebook:
+            out += chart_entry(", ".join(f"§{s}" for s in sections) + f" — {c.title}", c.title,
+                               c.filename, c.answer)
+    others = [c for s, c in by_section if not s]
+    if others:
+        out += ["### Sweeps and other families", ""]
+        for c in others:
+            out += chart_entry(c.title, c.title, c.filename, c.answer)
+    maps = map_charts(folder) if folder and os.path.isdir(folder) else []
+    if maps:
+        out += ["### Maps", ""]
+        for title, filename, answer in maps:
+            out += chart_entry(title, title, filename, answer)
+    return out + not_drawn_line(chart_list)
 
 
 def unstable(b: cr.Bench, machine_cv: float | None) -> str:
@@ -386,7 +460,10 @@ def section_partial(results: cr.Results) -> list[str]:
     return out + ([""] if cut or not_run else [])
 
 
-def build_report(results: cr.Results, chart_list: list, json_name: str) -> str:
+def build_report(results: cr.Results, chart_list: list, json_name: str,
+                 folder: str = "") -> str:
+    """report.md's text; `folder` is where it and the charts are (the maps are looked for
+    there)."""
     ctx = results.context
     suite = ctx.get("concbench_suite", "?")
     models = sorted({results.models.base(b.model_full) for b in results.benches},
@@ -408,7 +485,8 @@ def build_report(results: cr.Results, chart_list: list, json_name: str) -> str:
     body = (section_machine(results) + section_failed(results) + section_sweep(results)
             + section_notebook(results, charts)
             + section_timelines(results, chart_list)
-            + section_charts(chart_list) + section_results(results) + section_context(results))
+            + section_charts(results, chart_list, folder)
+            + section_results(results) + section_context(results))
     return "\n".join(head + body).rstrip() + "\n"
 
 
@@ -432,7 +510,7 @@ def main(argv=None) -> int:
         os.makedirs(outdir, exist_ok=True)
         charts = plot.make_charts(results, outdir)
         json_name = os.path.relpath(os.path.abspath(results.path), outdir)
-        cr.write_atomic(out, build_report(results, charts, json_name))
+        cr.write_atomic(out, build_report(results, charts, json_name, outdir))
         return out, charts
     done, status = cr.fatal_on_user_errors(write, "the report")
     if status:

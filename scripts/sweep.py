@@ -20,8 +20,8 @@ that finished, lists those that did not in the report and exits 130. A family th
 its rows (errors included) and the sweep goes on; the exit status is then 1.
 
 Every family run has a time limit (--family-timeout=SECONDS; 0 means none). The default is the
-larger of 900 s and 60 s per benchmark and repetition of the family: the sweep cannot estimate a
-family's time (the binary lists names, not estimates), and 60 s is the smallest per-benchmark
+larger of 900 s and 60 s per benchmark and repetition of the family: the binary's plan is an
+estimate that fixed costs can exceed many times over, and 60 s is the smallest per-benchmark
 deadline the binary's own watchdog gives, so the limit only ends a binary whose watchdog did
 not. Each family runs in its own process group; at the limit the group gets SIGTERM, then
 SIGKILL 10 s later. The rows its results file holds by then are kept, sweep.log and report.md

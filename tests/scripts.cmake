@@ -9,10 +9,12 @@
 # notebook's cells against the Python runner's code for them (and the fixtures' copy of it),
 # scripts_trace validates the traces it writes (--trace) for one family of every model,
 # scripts_map checks that scripts/map refuses bad input in one line, and scripts_notebook_mixed
-# that the Python twins' names are the binary's.
+# that the Python twins' names are the binary's. scripts_charts renders every chart of the
+# fixture runs and holds each to the chart rules (chart_checks.py).
 if(NOT CONCBENCH_SANITIZE)
   foreach(t results notebook_cells cell_table plot report sweep sweep_help stats compare
-      notebook_python answer machine run time_left trace timeline map notebook_mixed)
+      notebook_python answer machine run time_left trace timeline map notebook_mixed
+      charts)
     add_test(NAME scripts_${t}
       COMMAND ${CONCBENCH_PYTHON} -m unittest -v test_${t}
       WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/scripts)

@@ -46,15 +46,16 @@ class ChartsTest(unittest.TestCase):
 
     def test_notebook_fixture(self):
         outdir, charts = self.charts("notebook_all_models.json")
+        # One size per cell: bars where lines would need three, no lines at all otherwise.
         self.assertEqual(self.assert_valid_pngs(outdir, charts), [
-            "chunksize_processes_trabajo.png", "notebook.png", "overhead_per_task_cpu.png",
+            "chunksize_trabajo_pairs.png", "notebook.png", "overhead_per_task_cpu.png",
             "overhead_per_task_sleep.png", "overhead_per_task_tarea_normal.png",
             "overhead_per_task_trabajo.png"])
         skipped = {c.title: c.reason for c in charts if not c.filename}
-        self.assertEqual(sorted(skipped), ["Memory per concurrent task vs tasks",
-                                           "Speed-up vs workers",
+        self.assertEqual(sorted(skipped), ["How much faster do more workers make it?",
+                                           "How much memory does each task held alive take?",
                                            "Timelines of the notebook's cells",
-                                           "Wall time vs number of tasks"])
+                                           "Which model stays flat as tasks grow?"])
         self.assertIn("no trace.json or python_trace.json beside the results",
                       skipped["Timelines of the notebook's cells"])
         self.assertFalse(any(c.error for c in charts))
@@ -62,7 +63,7 @@ class ChartsTest(unittest.TestCase):
     def test_sweep_fixture(self):
         outdir, charts = self.charts("sweep_all_models.json")
         self.assertEqual(self.assert_valid_pngs(outdir, charts), [
-            "chunksize_processes_trabajo.png", "memory_per_task.png",
+            "chunksize_trabajo.png", "memory_per_task.png",
             "overhead_per_task_cpu.png", "overhead_per_task_sleep.png",
             "overhead_per_task_trabajo.png", "speedup_vs_workers_cpu.png",
             "speedup_vs_workers_sleep.png", "time_vs_tasks_memory.png",
@@ -70,7 +71,7 @@ class ChartsTest(unittest.TestCase):
         # A sweep runs none of the notebook's cells with the notebook's arguments.
         skipped = [(c.title, c.reason) for c in charts if not c.filename]
         self.assertEqual(skipped[0], (
-            "The notebook's cells: its own Python and concbench's C++, on this machine",
+            "How long does each notebook cell take here, in its own Python and in C++?",
             "none of the notebook's cells has a matching benchmark (run the notebook suite: "
             "scripts/run)"))
         self.assertEqual([t for t, _ in skipped[1:]], ["Timelines of the notebook's cells"])
@@ -86,20 +87,20 @@ class ChartsTest(unittest.TestCase):
         notes = {}
         saved = plot.publish
 
-        def publish(fig, outdir, filename, title, subtitle, *more):
+        def publish(fig, outdir, filename, title, answer, more=(), *rest):
             notes[filename] = more
-            return saved(fig, outdir, filename, title, subtitle, *more)
+            return saved(fig, outdir, filename, title, answer, more, *rest)
         plot.publish = publish
         try:
             outdir, charts = self.charts("partial.json")
         finally:
             plot.publish = saved
-        self.assertEqual(self.assert_valid_pngs(outdir, charts), [
-            "overhead_per_task_sleep.png", "time_vs_tasks_sleep.png"])
+        # Two task counts a model: bars of what was measured, no lines.
+        self.assertEqual(self.assert_valid_pngs(outdir, charts), ["overhead_per_task_sleep.png"])
         self.assertFalse(any(c.error for c in charts))
         # The benchmark cut short (0 iterations, zero times, no counters) is left out, and said so.
-        for fn in ("overhead_per_task_sleep.png", "time_vs_tasks_sleep.png"):
-            self.assertIn("not drawn: 1 failed benchmark(s), listed in report.md", notes[fn])
+        self.assertIn("not drawn: 1 failed benchmark(s), listed in report.md",
+                      notes["overhead_per_task_sleep.png"])
 
     def test_a_chart_that_breaks_does_not_stop_the_others(self):
         def broken(_results, _outdir):
@@ -136,8 +137,8 @@ class CommandLineTest(unittest.TestCase):
             p = self.run_plot(fixture("with_errors.json"), "-o", d)
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertEqual(p.stdout.strip(), os.path.join(d, "overhead_per_task_sleep.png"))
-            self.assertIn("skipped: Speed-up vs workers: no model was run at two or more worker "
-                          "counts", p.stderr)
+            self.assertIn("skipped: How much faster do more workers make it?: no model was run "
+                          "at 3 or more worker counts", p.stderr)
 
 
 if __name__ == "__main__":

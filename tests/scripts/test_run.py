@@ -77,7 +77,7 @@ class RunAfterAFailedRunTest(unittest.TestCase):
         files = os.listdir(folder)
         self.assertIn("results.partial.json", files)
         self.assertNotIn("results.json", files)
-        self.assertIn("time_vs_tasks_sleep.png", files)
+        self.assertIn("overhead_per_task_sleep.png", files)  # two task counts: bars
         with open(os.path.join(folder, "report.md")) as f:
             self.assertIn("**⚠ PARTIAL RESULTS: timed out: async/sleep/tasks:8", f.read())
         self.assertIn("the run failed (exit 3)", p.stderr)

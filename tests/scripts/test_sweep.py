@@ -162,7 +162,7 @@ class SweepTest(unittest.TestCase):
         self.assertEqual(data["context"]["concbench_sweep_status"], "complete: 3 run(s)")
         self.assertIn("--tasks=2,8 --repetitions=2", data["context"]["concbench_sweep_plan"])
         files = os.listdir(os.path.join(self.root, folder))
-        for f in ("results.json", "report.md", "sweep.log", "time_vs_tasks_sleep.png"):
+        for f in ("results.json", "report.md", "sweep.log", "overhead_per_task_sleep.png"):
             self.assertIn(f, files)
         self.assertNotIn(".parts", files)
 
