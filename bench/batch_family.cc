@@ -17,6 +17,7 @@
 #include "measure/probe.h"
 #include "models.h"
 #include "models/gil.h"
+#include "trace.h"
 #include "workload/echo_server.h"
 #include "workloads.h"
 
@@ -137,13 +138,28 @@ void RunBatchFamily(benchmark::State& state, const Args& args, const ModelInfo& 
        .live_workers = runner->live_workers()},
       [&] { return Checksum(runner->Run(nullptr)); });
   if (meter) runner->AddCounters(state, *meter);
+  // The traced iteration: one batch more after the last repetition, outside the timed loop.
+  if (TraceFile* trace = ActiveTrace();
+      trace != nullptr && meter && CurrentIsLastRepetition() && trace->Wants(CurrentBenchmark())) {
+    TraceRecorder recorder(CurrentBenchmark(), model.task_tracks, spec, inputs);
+    recorder.Begin();
+    try {
+      runner->Run(&recorder);
+    } catch (const std::exception& e) {
+      recorder.Error(e.what());
+      Fail(state, std::string("the traced iteration failed: ") + e.what());
+    }
+    recorder.End();
+    trace->Add(recorder, ideal);
+  }
   runner.reset();  // a pool's workers are reaped, a loop closed, before the server stops
   if (echo.server) {
     if (const std::string err = echo.server->Stop(); !err.empty() && !state.error_occurred()) {
       Fail(state, "echo server did not stop cleanly: " + err);
       return;
     }
-    if (!meter) return;
+    // One request per task and nothing else: then the iteration's time per task is a request's.
+    if (!meter || spec.steps.size() != 1) return;
     SetWallPerTask(state, *meter, "request_us", static_cast<double>(tasks), 1e-6);
     state.SetBytesProcessed(state.iterations() * tasks * static_cast<int64_t>(echo.payloads->payload_bytes()) * 2);
   }

@@ -10,7 +10,7 @@
 //                    before the timed loop, for models whose compute can use several cores
 //   checksum         Σ results: the compute steps' calibrated results plus every wait's result
 //
-// Echo workloads also report request_us and bytes_per_second.
+// A workload of one echo request per task also reports request_us and bytes_per_second.
 #pragma once
 
 #include <string_view>

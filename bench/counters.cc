@@ -4,45 +4,63 @@
 #include <stdexcept>
 #include <string>
 
+#include "named.h"
+
 namespace concbench {
 namespace {
 
 constexpr CounterDef kCounters[] = {
-    {"ideal_s", "the best wall time one iteration of this model could take for these arguments, in seconds"},
-    {"overhead_s", "measured wall time per iteration − ideal_s"},
-    {"efficiency", "ideal_s / measured wall time per iteration; 1.0 means the model reached its ideal"},
-    {"machine_ideal_s", "ideal_s computed with the parallel capacity the machine delivered on the same batch "
-                        "just before the timed loop, seconds (CPU-parallel families)"},
-    {"machine_efficiency", "machine_ideal_s / measured wall time per iteration: the model against what the "
-                           "machine could give at that moment"},
-    {"checksum", "Σ of the task results of one iteration, verified against the expected value after timing"},
-    {"cpu_util", "CPU seconds (user + system: every thread of the process, its reaped children and live pool "
-                 "workers) / wall seconds, over the timed loop; 1.0 = one core busy"},
-    {"ctx_switches", "voluntary + involuntary context switches per iteration (process, children, live workers)"},
-    {"items_per_second", "tasks completed per second of wall time"},
-    {"bytes_per_second", "payload bytes sent and received per second of wall time (echo)"},
-    {"ns_per_task", "wall time of one iteration ÷ tasks, nanoseconds: the whole cost of one dispatched task"},
-    {"overhead_ns_per_task", "(wall time of one iteration − ideal_s) ÷ tasks, nanoseconds: what the model adds per task"},
-    {"request_us", "wall time of one iteration ÷ tasks, microseconds: one echo request, waiting included"},
-    {"ns_per_increment", "wall time of one iteration ÷ (threads × increments), nanoseconds"},
-    {"us_per_worker", "wall time of one start-up ÷ workers, microseconds"},
-    {"roundtrip_s", "wall time of one request/response message pair between two processes, seconds"},
-    {"ipc_bytes", "bytes of frames the parent wrote and read per iteration (headers, items and payloads)"},
-    {"ipc_messages", "frames the parent wrote and read per iteration (one each way per chunk)"},
-    {"lost_updates", "expected − obtained value of the shared counter, mean per iteration"},
-    {"gil_switches", "hand-overs of the emulated GIL per iteration"},
-    {"frame_bytes", "the size of one task's coroutine frame, as its promise allocated it, bytes (async.coro)"},
-    {"pool_threads", "libuv's threadpool size (UV_THREADPOOL_SIZE)"},
-    {"threads_used", "threadpool threads that ran at least one task (max over iterations)"},
-    {"rss_kib", "resident memory growth while the tasks were alive (or the list existed), KiB"},
-    {"rss_kib_per_task", "rss_kib ÷ tasks; for children: the mean RSS of one child"},
-    {"vm_kib_per_task", "virtual memory added per task (the reserved stack), KiB"},
-    {"pss_kib_per_task", "mean proportional set size of one child (shared pages divided among their sharers), KiB"},
-    {"parent_rss_kib", "change of the parent's own resident memory while its children were alive, KiB"},
-    {"rss_before_kib", "resident memory before the list was built, KiB"},
-    {"rss_after_kib", "resident memory with the list built, KiB"},
-    {"rss_released_kib", "resident memory after the list was released, KiB"},
-    {"bytes_per_item", "rss_kib × 1024 ÷ n: resident bytes per list element"},
+    {"ideal_s", "the best wall time one iteration of this model could take for these arguments on ideal cores, in "
+                "seconds: T·S for sync sleeps, the makespan of the tasks (or chunks) on the workers for pools, one "
+                "sleep for gathered timers. For CPU work the task times come from a serial calibration of the same "
+                "batch, and parallel models can use at most the usable cores."},
+    {"overhead_s", "measured wall time per iteration − ideal_s, in seconds."},
+    {"efficiency", "ideal_s / measured wall time per iteration; 1.0 means the model reached its ideal."},
+    {"machine_ideal_s", "ideal_s computed with the parallel capacity the machine delivered on the same batch just "
+                        "before the timed loop, in seconds: what the model could reach on the cores as they were at "
+                        "that moment (CPU-parallel families)."},
+    {"machine_efficiency", "machine_ideal_s / measured wall time per iteration: the model against what the machine "
+                           "could give at that moment."},
+    {"checksum", "Σ of the task results of one iteration, checked against the expected value after timing; a "
+                 "mismatch ends the benchmark with an error."},
+    {"cpu_util", "CPU seconds (user + system: every thread of the process, its reaped children and a live pool's "
+                 "workers, which report their own usage) / wall seconds, over the timed loop; 1.0 = one core busy."},
+    {"ctx_switches", "voluntary + involuntary context switches per iteration (process, children, live workers)."},
+    {"items_per_second", "tasks completed per second of wall time."},
+    {"bytes_per_second", "payload bytes sent and received per second of wall time (echo)."},
+    {"ns_per_task", "wall time of one iteration ÷ tasks, in nanoseconds: the whole cost of one dispatched task "
+                    "(dispatch; with tasks:1, the submit → result round trip)."},
+    {"overhead_ns_per_task", "(wall time of one iteration − ideal_s) ÷ tasks, in nanoseconds: what the model adds "
+                             "per task (gathered timers; at sleep_ms:0, the whole cost of arming, firing and closing "
+                             "one timer)."},
+    {"request_us", "wall time of one iteration ÷ tasks, in microseconds: one echo request, waiting included (at "
+                   "delay_ms:0, the per-request overhead)."},
+    {"ns_per_increment", "wall time of one iteration ÷ (threads × increments), in nanoseconds (counter)."},
+    {"us_per_worker", "wall time of one pool start-up ÷ workers, in microseconds (threads/startup)."},
+    {"roundtrip_s", "wall time of one request/response message pair between two processes, in seconds (roundtrip)."},
+    {"ipc_bytes", "bytes of frames the parent wrote and read per iteration: headers, task specs, items and "
+                  "payloads (processes)."},
+    {"ipc_messages", "frames the parent wrote and read per iteration: a pool's one each way per chunk, a forked "
+                     "child's one results frame, async.processes' one each way per compute step (processes)."},
+    {"lost_updates", "expected − obtained value of the shared counter, mean per iteration (counter; only race can "
+                     "lose any)."},
+    {"gil_switches", "hand-overs of the emulated GIL per iteration (threads.gil)."},
+    {"frame_bytes", "the size of one task's coroutine frame, as its promise's operator new was asked for it, in "
+                    "bytes (async.coro)."},
+    {"pool_threads", "libuv's threadpool size (UV_THREADPOOL_SIZE, read once per process, default 4; async CPU "
+                     "offload)."},
+    {"threads_used", "threadpool threads that ran at least one task, max over iterations (async CPU offload)."},
+    {"rss_kib", "resident memory growth while the tasks were alive, or while the list existed (alloc), in KiB."},
+    {"rss_kib_per_task", "rss_kib ÷ tasks, in KiB (for pending timers and coroutines only from 1,000 tasks on); "
+                         "for held children, the mean RSS of one child."},
+    {"vm_kib_per_task", "virtual memory added per held thread (its reserved stack), in KiB."},
+    {"pss_kib_per_task", "mean proportional set size of one held child, in KiB: its shared pages divided among "
+                         "their sharers, what a child really adds."},
+    {"parent_rss_kib", "change of the parent's own resident memory while its children were held, in KiB."},
+    {"rss_before_kib", "resident memory before the list was built, in KiB (alloc)."},
+    {"rss_after_kib", "resident memory with the list built, in KiB (alloc)."},
+    {"rss_released_kib", "resident memory after the list was released, in KiB (alloc)."},
+    {"bytes_per_item", "rss_kib × 1024 ÷ n: resident bytes per list element (alloc)."},
 };
 
 double Iterations(const benchmark::State& state) {
@@ -53,12 +71,7 @@ double Iterations(const benchmark::State& state) {
 
 std::span<const CounterDef> Counters() { return kCounters; }
 
-const CounterDef* FindCounter(std::string_view name) {
-  for (const CounterDef& c : kCounters) {
-    if (c.name == name) return &c;
-  }
-  return nullptr;
-}
+const CounterDef* FindCounter(std::string_view name) { return FindNamed(Counters(), name); }
 
 void SetCounter(benchmark::State& state, std::string_view name, double value) {
   if (FindCounter(name) == nullptr) throw std::logic_error("undocumented counter " + std::string(name));
@@ -105,12 +118,6 @@ void SetMachineIdealCounters(benchmark::State& state, const Meter& meter, double
   const double measured = SecondsPerIteration(state, meter);
   SetCounter(state, "machine_ideal_s", machine_ideal_s);
   SetCounter(state, "machine_efficiency", measured > 0 ? machine_ideal_s / measured : 0);
-}
-
-void SetModelCounters(benchmark::State& state, const Meter& meter, double ideal_s, int64_t checksum) {
-  SetIdealCounters(state, meter, ideal_s);
-  SetCounter(state, "checksum", static_cast<double>(checksum));
-  SetUsageCounters(state, meter);
 }
 
 void SetWallPerTask(benchmark::State& state, const Meter& meter, std::string_view name, double tasks,

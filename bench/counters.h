@@ -1,15 +1,15 @@
 // Every counter a concbench benchmark reports, defined once: its name, unit and meaning are in
-// kCounters (bench/counters.cc), which the README's counter table lists word for word (a test
-// checks both lists agree), and each is computed by exactly one function below.
+// kCounters (bench/counters.cc), which the table in docs/counters.md lists word for word, in the
+// same order (tests/counters_test.cc compares both names and meanings), and each is computed by
+// exactly one function below.
 //
 // The model counters (ideal_s, overhead_s, efficiency, checksum, cpu_util, ctx_switches) are set
-// by the family skeleton (bench/family.h) from a Meter; the others by the families that have them.
+// by the family skeleton (bench/family.h) from a Meter; the others by the families that have them,
+// from the meter the skeleton returns:
 //
-//   Meter meter;
-//   meter.Start();
-//   for (auto _ : state) { ... }
-//   meter.Stop();
-//   SetModelCounters(state, meter, ideal_s, checksum);
+//   const auto meter = TimeIterations(state, {.checksum = SleepBatchChecksum(tasks), .items = tasks},
+//                                     [&] { return CoroDispatch(tasks); });  // bench/family.h
+//   if (meter) SetWallPerTask(state, *meter, "ns_per_task", static_cast<double>(tasks), 1e-9);
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -32,7 +32,7 @@ struct CounterDef {
 };
 
 // Every counter name a benchmark may report (Google Benchmark's own items_per_second and
-// bytes_per_second included), in the README's order.
+// bytes_per_second included), in docs/counters.md's order.
 std::span<const CounterDef> Counters();
 const CounterDef* FindCounter(std::string_view name);
 
@@ -80,9 +80,6 @@ void SetIdealCounters(benchmark::State& state, const Meter& meter, double ideal_
 
 // machine_ideal_s and machine_efficiency (machine_ideal_s / measured).
 void SetMachineIdealCounters(benchmark::State& state, const Meter& meter, double machine_ideal_s);
-
-// The ideal counters, checksum, and the usage counters.
-void SetModelCounters(benchmark::State& state, const Meter& meter, double ideal_s, int64_t checksum);
 
 // `name` = wall time of one iteration ÷ `tasks`, in units of `unit_s` seconds (ns_per_task,
 // request_us, ns_per_increment, us_per_worker).

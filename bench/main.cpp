@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "concbench/version.h"
+#include "filter.h"
 #include "measure/probe.h"
 #include "measure/ideal.h"
 #include "cells.h"
@@ -32,6 +33,7 @@
 #include "progress.h"
 #include "registry.h"
 #include "results_file.h"
+#include "trace.h"
 #include "sys/rlimit.h"
 #include "watchdog.h"
 #include "workload/task_spec.h"
@@ -102,8 +104,8 @@ struct Display {
   benchmark::BenchmarkReporter* reporter() { return progress ? progress.get() : table.get(); }
 };
 
-Display MakeDisplay(const concbench::Options& opt, const std::string& format, int64_t repetitions,
-                    double min_time_s) {
+Display MakeDisplay(const concbench::Options& opt, const std::string& format,
+                    const std::vector<concbench::Planned>& planned, int64_t repetitions, double min_time_s) {
   Display d;
   const bool progress = opt.display == concbench::Display::kProgress ||
                         (opt.display == concbench::Display::kAuto && format.empty() && isatty(STDOUT_FILENO));
@@ -117,10 +119,15 @@ Display MakeDisplay(const concbench::Options& opt, const std::string& format, in
     d.table->SetOutputStream(d.console_file.get());
     d.table->SetErrorStream(d.console_file.get());
   }
-  d.progress = std::make_unique<concbench::ProgressReporter>(
-      concbench::SelectPlanned(concbench::PlannedBenchmarks(), benchmark::GetBenchmarkFilter()), repetitions,
-      min_time_s, stdout, d.table.get(), isatty(STDOUT_FILENO) != 0);
+  d.progress = std::make_unique<concbench::ProgressReporter>(planned, repetitions, min_time_s, stdout,
+                                                             d.table.get(), isatty(STDOUT_FILENO) != 0);
   return d;
+}
+
+// Google Benchmark's own main exits 0 when the filter matches nothing; concbench exits 1.
+int NoMatch(const std::string& filter) {
+  std::cerr << "concbench: no benchmark matched --benchmark_filter='" << filter << "'\n";
+  return 1;
 }
 
 void PrintHelp() {
@@ -213,7 +220,7 @@ int main(int argc, char** argv) {
     std::cerr << "concbench: " << *err << "\n";
     return 2;
   }
-  if (!opt.list.empty()) return List(opt, argc, argv);
+  if (!opt.list.empty() && opt.list != "planned") return List(opt, argc, argv);
   if (opt.probe) return Probe(opt, argc, argv);
   if (!CheckOutputWritable(argc, argv)) return 2;
   // Read before Initialize consumes them (their values were checked by ParseOwnFlags).
@@ -224,8 +231,27 @@ int main(int argc, char** argv) {
   const std::string out_format = BenchmarkFlag(argc, argv, "benchmark_out_format", "json");
   const bool listing = BenchmarkFlag(argc, argv, "benchmark_list_tests", "false") != "false";
   if (!opt.console_out.empty() && !CheckWritable("--console_out", opt.console_out)) return 2;
+  std::unique_ptr<concbench::TraceFile> trace;
+  if (!opt.trace.empty()) {
+    if (auto err = concbench::TraceFile::CheckWritable(opt.trace)) {
+      std::cerr << "concbench: " << *err << "\n";
+      return 2;
+    }
+    if (auto err = concbench::FilterError(opt.trace_filter)) {
+      std::cerr << "concbench: --trace_filter" << err->substr(err->find(':')) << "\n";
+      return 2;
+    }
+    trace = std::make_unique<concbench::TraceFile>(opt.trace, opt.trace_filter);
+    concbench::SetActiveTrace(trace.get());
+  }
   benchmark::Initialize(&argc, argv, PrintHelp);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  // Read after Initialize, which takes it from argv or from $BENCHMARK_FILTER.
+  const std::string filter = benchmark::GetBenchmarkFilter();
+  if (auto err = concbench::FilterError(filter)) {
+    std::cerr << "concbench: " << *err << "\n";
+    return 2;
+  }
   // Before any thread exists, so that SIGINT and SIGTERM reach only the watchdog.
   if (!listing) concbench::BlockStopSignals();
 
@@ -233,6 +259,7 @@ int main(int argc, char** argv) {
   // Before any task runs or any worker is forked: they all read it.
   concbench::SetComputeSlowdownPercent(opt.inject_slowdown_pct);
   opt.min_time_s = min_time_s;
+  opt.repetitions = repetitions;
   AddContext(opt);
   if (concbench::RegisterAllFamilies(opt) == 0) {
     std::cerr << "concbench: no benchmark registered for " << concbench::DescribeOptions(opt) << "\n";
@@ -251,27 +278,33 @@ int main(int argc, char** argv) {
     }
   }
 
-  Display display;
-  try {
-    display = MakeDisplay(opt, format, repetitions, min_time_s);
-  } catch (const std::exception& e) {
-    std::cerr << "concbench: " << e.what() << "\n";
-    return 2;
+  const std::vector<concbench::Planned> planned = concbench::SelectPlanned(concbench::PlannedBenchmarks(), filter);
+  if (planned.empty()) return NoMatch(filter);
+  if (opt.list == "planned") {
+    std::string json = "{\"repetitions\": " + std::to_string(repetitions) + ", \"benchmarks\": [";
+    for (size_t i = 0; i < planned.size(); ++i) {
+      char seconds[64];
+      std::snprintf(seconds, sizeof seconds, "%.6g, \"estimate_s\": %.6g",
+                    concbench::PlannedSeconds(planned[i], repetitions, min_time_s), planned[i].estimate_s);
+      json += std::string(i ? "," : "") + "\n  {\"name\": " + concbench::JsonString(planned[i].name) +
+              ", \"iterations\": " + std::to_string(planned[i].iterations) + ", \"planned_s\": " + seconds + "}";
+    }
+    std::fputs((json + "\n]}\n").c_str(), stdout);
+    return 0;
   }
+  Display display = MakeDisplay(opt, format, planned, repetitions, min_time_s);
   ErrorTrackingReporter reporter(display.reporter());
   std::unique_ptr<concbench::ResultsFile> file;
   const bool probing = !opt.no_probe && !listing;
   if (!out_path.empty() && out_format == "json") {
-    std::vector<std::string> planned;
-    for (const auto& p : concbench::SelectPlanned(concbench::PlannedBenchmarks(), benchmark::GetBenchmarkFilter())) {
-      planned.push_back(p.name);
-    }
+    std::vector<std::string> names;
+    for (const auto& p : planned) names.push_back(p.name);
     // The tables the scripts read names, order, colours and the notebook's cells from.
     concbench::ContextList tables = {{"concbench_models", concbench::ModelsJson()},
                                      {"concbench_workloads", concbench::WorkloadsJson()},
                                      {"concbench_cells", concbench::CellsJson()}};
     file = std::make_unique<concbench::ResultsFile>(
-        out_path, std::move(planned),
+        out_path, std::move(names),
         [probing] { return probing ? concbench::ContextEntries(concbench::ProbeEnd(), "_end") : concbench::ContextList{}; },
         std::move(tables));
   }
@@ -279,11 +312,16 @@ int main(int argc, char** argv) {
   std::optional<concbench::Watchdog> watchdog;
   if (!listing) {
     try {
-      watchdog.emplace([&file, &out_path](const std::string& reason, const std::string& cut_short) {
-        if (!file) return;
-        file->WritePartial(reason, cut_short);
-        std::fprintf(stderr, "concbench: the results so far are in %s, marked partial\n", out_path.c_str());
-      });
+      watchdog.emplace(
+          [&file, &out_path, &trace](const std::string& reason, const std::string& cut_short) {
+            if (trace) trace->Stop(reason);
+            if (!file) return;
+            file->WritePartial(reason, cut_short);
+            std::fprintf(stderr, "concbench: the results so far are in %s, marked partial\n", out_path.c_str());
+          },
+          [progress = display.progress.get()] {
+            if (progress != nullptr) progress->Tick();
+          });
     } catch (const std::system_error& e) {
       // No thread to spare (a lowered RLIMIT_NPROC): run without the watchdog, interruptible as usual.
       concbench::UnblockStopSignals();
@@ -294,19 +332,22 @@ int main(int argc, char** argv) {
   if (probing) {
     for (const auto& [k, v] : concbench::ContextEntries(concbench::ProbeMachine())) benchmark::AddCustomContext(k, v);
   }
+  // The progress lines count repetitions from the runs the watchdog's board sees.
+  concbench::SetRunObserver(display.progress.get());
   const size_t matched = file ? benchmark::RunSpecifiedBenchmarks(&reporter, file.get())
                               : benchmark::RunSpecifiedBenchmarks(&reporter);
+  concbench::SetRunObserver(nullptr);
   watchdog.reset();
   benchmark::Shutdown();
   std::fflush(stdout);
-  if (matched == 0) {
-    std::cerr << "concbench: no benchmark matched --benchmark_filter='" << benchmark::GetBenchmarkFilter()
-              << "'\n";
-    return 1;
-  }
+  if (matched == 0) return NoMatch(filter);
   if (!reporter.failures().empty()) {
     std::cerr << "concbench: " << reporter.failures().size() << " benchmark(s) failed:\n";
     for (const auto& f : reporter.failures()) std::cerr << "  " << f << "\n";
+    return 1;
+  }
+  if (trace && trace->failed()) {
+    std::cerr << "concbench: the trace " << trace->path() << " could not be written\n";
     return 1;
   }
   return 0;

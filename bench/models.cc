@@ -9,14 +9,16 @@
 
 #include "measure/memory.h"
 #include "models/async.h"
-#include "models/coro_runner.h"
+#include "models/coro/frames.h"
+#include "models/coro/spec_task.h"
 #include "models/fork_per_task.h"
 #include "models/gil.h"
 #include "models/loop_process_pool.h"
 #include "models/hold.h"
 #include "models/process_pool.h"
 #include "models/thread_per_task.h"
-#include "models/thread_pool.h"
+#include "models/thread_pool/thread_pool.h"
+#include "named.h"
 #include "results_file.h"
 #include "watchdog.h"
 #include "workload/task.h"
@@ -37,7 +39,6 @@ constexpr double kForkS = 500e-6;           // fork + exit + reap of one child
 int64_t Workers(const Args& a) { return a["workers"]; }
 int64_t CoresFor(int64_t workers) { return std::min<int64_t>(workers, UsableCores()); }
 int64_t Chunksize(const Args& a) { return a.Get("chunksize", 1); }
-int64_t Tasks(const Args& a) { return a.Get("tasks", 1); }
 int64_t LoopPool() { return std::min<int64_t>(UvThreadpoolSize(), UsableCores()); }
 
 // ---- shapes: how each model runs a batch, for its ideal ----
@@ -48,6 +49,7 @@ BatchShape PoolUnderGil(const Args& a) { return {.lanes = Workers(a), .cpu_slots
 BatchShape EveryTaskAtOnce(const Args&) { return {.lanes = 0, .cpu_slots = UsableCores()}; }
 BatchShape LoopInline(const Args&) { return {.lanes = 0, .cpu_slots = 1}; }
 BatchShape LoopOffload(const Args&) { return {.lanes = 0, .cpu_slots = LoopPool()}; }
+BatchShape LoopProcesses(const Args& a) { return {.lanes = 0, .cpu_slots = CoresFor(Workers(a))}; }
 
 // ---- overheads, to size runs ----
 
@@ -66,6 +68,30 @@ double MessagesAndForks(const Args& a, int64_t tasks) {
 double ForkPerTask(const Args&, int64_t tasks) { return kForkS * static_cast<double>(tasks); }
 
 // ---- runners ----
+
+// In a traced batch, a pool's workers report their spans (and the pool its instants of them);
+// they reach the observer when the batch ends, also when it throws: the tasks seen so far.
+class TracedWorkers {
+ public:
+  template <class Pool>
+  TracedWorkers(Pool* pool, TaskObserver* observer) : observer_(observer) {
+    if (pool == nullptr || observer == nullptr) return;
+    pool->SetTraceSink(&spans_);
+    detach_ = [pool] { pool->SetTraceSink(nullptr); };
+  }
+  ~TracedWorkers() {
+    if (!detach_) return;
+    detach_();
+    ReportWorkerSpans(&spans_, observer_);
+  }
+  TracedWorkers(const TracedWorkers&) = delete;
+  TracedWorkers& operator=(const TracedWorkers&) = delete;
+
+ private:
+  TaskObserver* observer_;
+  std::vector<WorkerSpan> spans_;
+  std::function<void()> detach_;
+};
 
 // Runs task i on its input, in a blocking model's thread or process.
 struct Blocking {
@@ -162,7 +188,7 @@ std::optional<TaskSpec> ZeroWaitSleeps(const TaskSpec& spec) {
   return zero;
 }
 
-// The event loop: callbacks (models/async.h) or coroutines (models/coro_runner.h), gathered or one
+// The event loop: callbacks (models/async.h) or coroutines (models/coro/spec_task.h), gathered or one
 // after another, waits on the loop or blocking it, compute inline or on libuv's threadpool.
 class LoopRunner final : public BatchRunner {
  public:
@@ -200,7 +226,7 @@ class LoopRunner final : public BatchRunner {
 
   void AddCounters(benchmark::State& state, const Meter& meter) override {
     if (coroutines_) SetCounter(state, "frame_bytes", static_cast<double>(frame_bytes_));
-    if (compute_ == LoopCompute::kThreadpool) {
+    if (compute_ == LoopCompute::kThreadpool && !coroutines_) {  // RunOnLoop counts the threads it used
       SetCounter(state, "pool_threads", UvThreadpoolSize());
       SetCounter(state, "threads_used", threads_used_);
     }
@@ -222,6 +248,7 @@ class LoopRunner final : public BatchRunner {
                             .on_started = std::move(on_started), .observer = observer});
     }
     LoopStats stats;
+    const TracedWorkers traced(processes_.get(), observer);
     auto r = RunOnLoop(loop_, spec, s_.inputs, s_.env,
                        {.start = start_, .waits = waits_, .compute = compute_, .processes = processes_.get(),
                         .on_started = std::move(on_started), .observer = observer},
@@ -274,13 +301,16 @@ class ProcessesRunner final : public BatchRunner {
     if (!with_startup) pool_ = MakePool();
   }
 
-  std::vector<int64_t> Run(TaskObserver*) override {
+  std::vector<int64_t> Run(TaskObserver* observer) override {
     std::unique_ptr<ProcessPool> local;
     ProcessPool* p = pool_.get();
     if (with_startup_) {
+      const uint64_t t0 = observer != nullptr ? MonotonicNs() : 0;
       local = MakePool();
       p = local.get();
+      if (observer != nullptr) observer->ModelEvent("start the pool: fork " + std::to_string(workers_) + " workers", t0, MonotonicNs());
     }
+    const TracedWorkers traced(p, observer);
     const IpcStats before = p->ipc();
     std::vector<int64_t> values;
     if (payloads_.empty()) {
@@ -289,7 +319,11 @@ class ProcessesRunner final : public BatchRunner {
       p->MapWithPayloads(s_.spec, s_.inputs, payloads_, chunksize_, &mapped_);
       values = mapped_.values;
     }
-    if (local) local->Shutdown();
+    if (local) {
+      const uint64_t t0 = observer != nullptr ? MonotonicNs() : 0;
+      local->Shutdown();
+      if (observer != nullptr) observer->ModelEvent("shut the pool down", t0, MonotonicNs());
+    }
     ipc_ += p->ipc() - before;
     return values;
   }
@@ -326,9 +360,11 @@ class ProcessesRunner final : public BatchRunner {
 class ForkPerTaskRunner final : public BatchRunner {
  public:
   explicit ForkPerTaskRunner(const RunnerSetup& s) : s_(s) {}
-  std::vector<int64_t> Run(TaskObserver*) override {
+  std::vector<int64_t> Run(TaskObserver* observer) override {
     IpcStats one;
-    auto r = RunForkPerTask(s_.spec, s_.inputs, s_.env, &one, RunStallTimeout());
+    std::vector<WorkerSpan> spans;
+    auto r = RunForkPerTask(s_.spec, s_.inputs, s_.env, &one, RunStallTimeout(), observer != nullptr ? &spans : nullptr);
+    if (observer != nullptr) ReportWorkerSpans(&spans, observer);
     ipc_ += one;
     return r;
   }
@@ -344,18 +380,31 @@ std::unique_ptr<BatchRunner> Make(const RunnerSetup& s) {
   return std::make_unique<R>(s, Options...);
 }
 
+// A row of an event-loop model: its shape follows from how it starts tasks, waits and computes.
+template <bool kCoroutines, LoopStart kStart, LoopWaits kWaits, LoopCompute kCompute>
+constexpr ModelInfo LoopModel(std::string_view name, std::string_view summary, std::string_view python) {
+  constexpr bool one_at_a_time = kStart == LoopStart::kSequential || kWaits == LoopWaits::kBlocking;
+  constexpr auto shape = one_at_a_time                         ? Serial
+                         : kCompute == LoopCompute::kInline     ? LoopInline
+                         : kCompute == LoopCompute::kThreadpool ? LoopOffload
+                                                                : LoopProcesses;
+  return {name, summary, python, kComputeAndWaits, shape, /*parallel=*/kCompute != LoopCompute::kInline,
+          /*gil=*/false, /*task_tracks=*/true, kCompute == LoopCompute::kProcesses ? Messages : Timers,
+          Make<LoopRunner, kCoroutines, kStart, kWaits, kCompute>};
+}
+
 // The table. Python twins are the notebook's own code run live (scripts/notebook_python.py).
 const ModelInfo kModels[] = {
     {"sync", "every task in the calling thread, one after another (section 1)", "python.sync", kComputeAndWaits,
-     Serial, false, false, None, Make<SyncRunner>},
+     Serial, false, false, false, None, Make<SyncRunner>},
     {"sync.keepalive", "sync over one connection kept open for every request", "", 0},
     {"sync.bare", "sync against a minimal blocking peer: the floor of one request", "", 0},
     {"threads", "concbench's thread pool: submit, map(chunksize), as_completed (sections 2, 4, 5.2)", "python.threads",
-     kComputeAndWaits, Pool, true, false, Wakeups, Make<ThreadsRunner, false>},
+     kComputeAndWaits, Pool, true, false, false, Wakeups, Make<ThreadsRunner, false>},
     {"threads.per_task", "one std::thread per task, created and joined in every batch", "", kComputeAndWaits,
-     EveryTaskAtOnce, true, false, ThreadPerTask, Make<ThreadPerTaskRunner>},
+     EveryTaskAtOnce, true, false, false, ThreadPerTask, Make<ThreadPerTaskRunner>},
     {"threads.gil", "the thread pool under an emulated CPython GIL: one thread computes at a time",
-     "python.threads", kComputeAndWaits, PoolUnderGil, false, true, Wakeups, Make<ThreadsRunner, true>},
+     "python.threads", kComputeAndWaits, PoolUnderGil, false, true, false, Wakeups, Make<ThreadsRunner, true>},
     {"threads.keepalive", "threads, each worker on one connection kept open", "", 0},
     {"threads.submit", "Submit() and a future per task: the pool's dispatch cost", "", 0},
     {"threads.queue", "a minimal mutex + condition-variable queue: the floor of dispatch", "", 0},
@@ -364,37 +413,32 @@ const ModelInfo kModels[] = {
     {"threads.mutex", "the same under a mutex (section 2.1)", "python.threads.mutex", 0},
     {"threads.atomic", "the same with an atomic increment", "", 0},
     {"threads.local", "each thread counts alone, then the counts are added", "", 0},
-    {"async", "a libuv event loop: tasks gathered, waits as timers and sockets, compute inline (section 3)",
-     "python.async", kComputeAndWaits, LoopInline, false, false, Timers,
-     Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kInline>},
-    {"async.sequential", "the loop awaiting one task after another (sections 3.1, 5.1)", "python.async.sequential",
-     kComputeAndWaits, Serial, false, false, Timers,
-     Make<LoopRunner, false, LoopStart::kSequential, LoopWaits::kOnLoop, LoopCompute::kInline>},
-    {"async.blocking", "tasks on the loop that block it while they wait (time.sleep inside async def)", "",
-     kComputeAndWaits, Serial, false, false, Timers,
-     Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kBlocking, LoopCompute::kInline>},
-    {"async.offload", "the loop with compute on libuv's threadpool (run_in_executor)", "", kComputeAndWaits,
-     LoopOffload, true, false, Timers,
-     Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kThreadpool>},
-    {"async.processes", "the loop with compute in worker processes (run_in_executor with a process pool)", "",
-     kComputeAndWaits, Pool, true, false, Messages,
-     Make<LoopRunner, false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kProcesses>},
+    LoopModel<false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kInline>(
+        "async", "a libuv event loop: tasks gathered, waits as timers and sockets, compute inline (section 3)", "python.async"),
+    LoopModel<false, LoopStart::kSequential, LoopWaits::kOnLoop, LoopCompute::kInline>(
+        "async.sequential", "the loop awaiting one task after another (sections 3.1, 5.1)", "python.async.sequential"),
+    LoopModel<false, LoopStart::kGather, LoopWaits::kBlocking, LoopCompute::kInline>(
+        "async.blocking", "tasks on the loop that block it while they wait (time.sleep inside async def)", ""),
+    LoopModel<false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kThreadpool>(
+        "async.offload", "the loop with compute on libuv's threadpool (run_in_executor)", "python.async.offload"),
+    LoopModel<false, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kProcesses>(
+        "async.processes", "the loop with compute in worker processes (run_in_executor with a process pool)",
+        "python.async.processes"),
     {"async.bare", "the gathered timers written directly against libuv: the floor a timer costs", "", 0},
     {"async.keepalive", "async over connections kept open", "", 0},
-    {"async.coro", "C++20 coroutines on the same loop: co_await Sleep, Gather (section 3's async def)",
-     "python.async", kComputeAndWaits, LoopInline, false, false, Timers,
-     Make<LoopRunner, true, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kInline>},
-    {"async.coro.sequential", "coroutines awaited one after another (section 3.1)", "python.async.sequential",
-     kComputeAndWaits, Serial, false, false, Timers,
-     Make<LoopRunner, true, LoopStart::kSequential, LoopWaits::kOnLoop, LoopCompute::kInline>},
-    {"async.coro.offload", "coroutines awaiting compute on libuv's threadpool", "", kComputeAndWaits, LoopOffload, true,
-     false, Timers, Make<LoopRunner, true, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kThreadpool>},
-    {"processes", "concbench's fork-based worker pool over pipes, warm (sections 4, 4.1, 5.3)", "", kComputeAndWaits,
-     Pool, true, false, Messages, Make<ProcessesRunner, false>},
+    LoopModel<true, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kInline>(
+        "async.coro", "C++20 coroutines on the same loop: co_await Sleep, Gather (section 3's async def)", "python.async"),
+    LoopModel<true, LoopStart::kSequential, LoopWaits::kOnLoop, LoopCompute::kInline>(
+        "async.coro.sequential", "coroutines awaited one after another (section 3.1)", "python.async.sequential"),
+    LoopModel<true, LoopStart::kGather, LoopWaits::kOnLoop, LoopCompute::kThreadpool>(
+        "async.coro.offload", "coroutines awaiting compute on libuv's threadpool", ""),
+    {"processes", "concbench's fork-based worker pool over pipes, warm (sections 4, 4.1, 5.3)", "python.processes",
+     kComputeAndWaits,
+     Pool, true, false, false, Messages, Make<ProcessesRunner, false>},
     {"processes.with_startup", "the pool built and shut down in every batch (`with ProcessPoolExecutor()`)",
-     "python.processes.with_startup", kComputeAndWaits, Pool, true, false, MessagesAndForks,
+     "python.processes.with_startup", kComputeAndWaits, Pool, true, false, false, MessagesAndForks,
      Make<ProcessesRunner, true>},
-    {"processes.per_task", "one fork per task, no reuse", "", kComputeAndWaits, EveryTaskAtOnce, true, false,
+    {"processes.per_task", "one fork per task, no reuse", "", kComputeAndWaits, EveryTaskAtOnce, true, false, false,
      ForkPerTask, Make<ForkPerTaskRunner>},
     {"processes.bare_pipe", "one message over two bare pipes: the floor of the pool's IPC", "", 0},
 };
@@ -403,12 +447,7 @@ const ModelInfo kModels[] = {
 
 std::span<const ModelInfo> Models() { return kModels; }
 
-const ModelInfo* FindModel(std::string_view name) {
-  for (const ModelInfo& m : kModels) {
-    if (m.name == name) return &m;
-  }
-  return nullptr;
-}
+const ModelInfo* FindModel(std::string_view name) { return FindNamed(Models(), name); }
 
 std::string_view ModelOfName(std::string_view name) { return name.substr(0, name.find('/')); }
 

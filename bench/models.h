@@ -68,6 +68,8 @@ struct ModelInfo {
   bool parallel = false;
   // Compute under the emulated GIL: its ideal uses the GIL's own (sliced) calibration.
   bool gil = false;
+  // Tasks interleave on one thread (an event loop): the trace gives each task a lane of its own.
+  bool task_tracks = false;
   // Rough seconds the model adds to one batch of these arguments (starting threads or processes,
   // messages, timers), only to size runs.
   double (*overhead_s)(const Args& args, int64_t tasks) = nullptr;

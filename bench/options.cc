@@ -220,7 +220,7 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
       (key == "probe" ? out->probe : out->no_probe) = true;
       continue;
     }
-    if (key == "list_models" || key == "list_workloads" || key == "list_cells") {
+    if (key == "list_models" || key == "list_workloads" || key == "list_cells" || key == "list_planned") {
       if (has_value) return "--" + std::string(key) + " takes no value";
       if (!out->list.empty()) return "--" + std::string(key) + " and --list_" + out->list + " cannot be given together";
       out->list = std::string(key.substr(5));
@@ -249,6 +249,16 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
     }
     if (key == "timeout_s") {
       if (auto err = ParseTimeout(has_value, value, &out->timeout_s)) return err;
+      continue;
+    }
+    if (key == "trace") {
+      if (!has_value || value.empty()) return std::string("--trace needs a file name: --trace=PATH");
+      out->trace = std::string(value);
+      continue;
+    }
+    if (key == "trace_filter") {
+      if (!has_value || value.empty()) return std::string("--trace_filter needs a regular expression: --trace_filter=REGEX");
+      out->trace_filter = std::string(value);
       continue;
     }
     if (key == "inject_slowdown") {
@@ -290,6 +300,13 @@ std::string OwnFlagsHelp() {
       "  --list_workloads               print the table of workloads (JSON) and exit\n"
       "  --list_cells                   print the notebook's cells and the benchmarks that\n"
       "      reproduce them (JSON) and exit\n"
+      "  --list_planned                 print the benchmarks the other flags select, with their\n"
+      "      planned iterations and seconds (JSON), and exit: what scripts/map and scripts/sweep\n"
+      "      plan with\n"
+      "  --trace=PATH                   after each benchmark's timed repetitions, one untimed\n"
+      "      batch more, every task and step on its lane (thread, worker, loop) written to PATH\n"
+      "      in the Chrome Trace Event Format (Perfetto UI, chrome://tracing)\n"
+      "  --trace_filter=REGEX           trace only the benchmarks whose name REGEX matches\n"
       "  --inject_slowdown=PCT          a positive control: every compute step does PCT % more\n"
       "      work of its own kind (0 to 1000; recorded in the context), so a comparison can be\n"
       "      checked against a known change\n"

@@ -1,6 +1,6 @@
 // concbench's own command-line flags, parsed before Google Benchmark sees argv.
 //
-// --suite=notebook|smoke|sweep picks the argument grids every family registers; a grid override
+// --suite=notebook|smoke|sweep|map|crossover picks the argument grids every family registers; a grid override
 // such as --tasks=1,4,16 replaces the suite's values of that argument for every family that has
 // it. Each value is checked against the argument's allowed range: an empty list, a non-number,
 // a value out of range or a repeated value is an error that names the flag, the value and what
@@ -51,8 +51,8 @@ struct Options {
   // --probe: print the machine card (bench/probe) and exit; --no_probe: run without probing.
   bool probe = false;
   bool no_probe = false;
-  // --list_models, --list_workloads, --list_cells: "models", "workloads" or "cells"; print that
-  // table as JSON and exit.
+  // --list_models, --list_workloads, --list_cells, --list_planned: "models", "workloads",
+  // "cells" or "planned"; print that table as JSON and exit.
   std::string list;
   Display display = Display::kAuto;
   // Where Google Benchmark's full table goes as well when progress lines are shown ("" = nowhere).
@@ -65,6 +65,13 @@ struct Options {
   // Google Benchmark's --benchmark_min_time (main reads it), which sizes the deadline of runs
   // whose iterations Google Benchmark chooses.
   double min_time_s = 0.5;
+  // Google Benchmark's --benchmark_repetitions (main reads it): the traced iteration follows a
+  // benchmark's last repetition.
+  int64_t repetitions = 1;
+  // --trace=PATH: the trace file ("" = no trace); --trace_filter=REGEX: trace only the benchmarks
+  // whose name it matches ("" = all).
+  std::string trace;
+  std::string trace_filter;
   // Argument name → values replacing the suite's values for that argument.
   std::map<std::string, std::vector<int64_t>, std::less<>> overrides;
 };

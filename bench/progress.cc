@@ -1,12 +1,12 @@
 #include "progress.h"
 
-#include <regex.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
-#include <stdexcept>
+#include <optional>
 
 namespace concbench {
 namespace {
@@ -54,6 +54,18 @@ std::string FitColumns(const std::string& s, size_t columns) {
   return s;
 }
 
+const char* Benchmarks(size_t n) { return n == 1 ? "benchmark" : "benchmarks"; }
+
+// "~1:52 left", or "calibrating…" before the first repetition is done. (Appended piece by piece:
+// GCC 12 warns, -Wrestrict, on "~" + a temporary std::string, PR c++/105329.)
+std::string LeftText(const std::optional<double>& left) {
+  if (!left) return "calibrating…";
+  std::string s = "~";
+  s += Clock(*left);
+  s += " left";
+  return s;
+}
+
 }  // namespace
 
 std::string ShortName(const std::string& name) {
@@ -67,27 +79,6 @@ std::string ShortName(const std::string& name) {
     s.erase(it, end == std::string::npos ? std::string::npos : end - it);
   }
   return s;
-}
-
-std::vector<Planned> SelectPlanned(const std::vector<Planned>& all, const std::string& filter) {
-  std::string spec = filter;
-  bool negative = false;
-  if (spec.empty() || spec == "all") spec = ".";
-  if (spec[0] == '-') {
-    negative = true;
-    spec = spec.substr(1);
-  }
-  regex_t re;
-  if (regcomp(&re, spec.c_str(), REG_EXTENDED | REG_NOSUB) != 0) {
-    throw std::invalid_argument("invalid --benchmark_filter regex '" + filter + "'");
-  }
-  std::vector<Planned> out;
-  for (const Planned& p : all) {
-    const bool match = regexec(&re, p.name.c_str(), 0, nullptr, 0) == 0;
-    if (match != negative) out.push_back(p);
-  }
-  regfree(&re);
-  return out;
 }
 
 std::string FormatSeconds(double s) {
@@ -129,59 +120,95 @@ std::string DescribeFinished(const std::vector<benchmark::BenchmarkReporter::Run
 }
 
 ProgressReporter::ProgressReporter(std::vector<Planned> planned, int64_t repetitions, double min_time_s,
-                                   std::FILE* out, benchmark::BenchmarkReporter* table, bool overwrite)
+                                   std::FILE* out, benchmark::BenchmarkReporter* table, bool overwrite, Now now)
     : planned_(std::move(planned)),
-      repetitions_(repetitions),
-      min_time_s_(min_time_s),
+      repetitions_(std::max<int64_t>(repetitions, 1)),
+      left_(planned_, repetitions_, min_time_s),
       out_(out),
       table_(table),
-      overwrite_(overwrite) {
-  for (const Planned& p : planned_) planned_total_s_ += PlannedSeconds(p, repetitions_, min_time_s_);
-}
+      overwrite_(overwrite),
+      now_(now ? std::move(now) : [] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+      }) {}
+
+double ProgressReporter::Elapsed() const { return now_() - start_; }
 
 bool ProgressReporter::ReportContext(const Context& context) {
-  start_ = std::chrono::steady_clock::now();
-  std::fprintf(out_, "concbench: %zu benchmarks, about %s planned\n", planned_.size(),
-               Clock(planned_total_s_).c_str());
+  std::lock_guard lock(mu_);
+  start_ = now_();
+  running_ = true;
+  std::string reps;
+  if (repetitions_ > 1) reps = " × " + std::to_string(repetitions_) + " repetitions";
+  std::fprintf(out_, "concbench: %zu %s%s, about %s planned\n", planned_.size(), Benchmarks(planned_.size()), reps.c_str(),
+               Clock(left_.planned_s()).c_str());
   std::fflush(out_);
   return table_ == nullptr || table_->ReportContext(context);
+}
+
+void ProgressReporter::RunBegan(const std::string& name) {
+  std::lock_guard lock(mu_);
+  left_.RunBegan(name, Elapsed());
+}
+
+void ProgressReporter::RunEnded(const std::string& name, int64_t iterations) {
+  std::lock_guard lock(mu_);
+  left_.RunEnded(name, iterations, Elapsed());
+}
+
+void ProgressReporter::Tick() {
+  std::lock_guard lock(mu_);
+  if (!running_) return;
+  const double t = Elapsed();
+  const double quiet = t - last_line_;
+  const double due = overwrite_ ? 1.0 : (last_line_ == 0 ? kFirstStatusS : kStatusEveryS);
+  if (quiet < due) return;
+  char head[64];
+  std::snprintf(head, sizeof head, "  %s  %lld/%lld repetitions  ", Clock(t).c_str(),
+                static_cast<long long>(left_.repetitions_done()), static_cast<long long>(left_.repetitions_planned()));
+  std::string line = head;
+  line += LeftText(left_.SecondsLeft(t));
+  if (!left_.running().empty()) {
+    char ran[32];
+    std::snprintf(ran, sizeof ran, " (%.1f s)", t - left_.running_since_s());
+    line += "  now ";
+    line += ShortName(left_.running());
+    line += ran;
+  }
+  Emit(line, /*keep=*/false);
 }
 
 // Google Benchmark reports a benchmark in up to two calls: its repetitions, then (with two or
 // more successful repetitions) its aggregates. One line is printed per benchmark, from the
 // aggregates when they come.
 void ProgressReporter::ReportRuns(const std::vector<Run>& runs) {
+  std::lock_guard lock(mu_);
   if (table_ != nullptr) table_->ReportRuns(runs);
   if (runs.empty()) return;
+  left_.Finished(runs.front().run_name.str());
   const bool aggregates = runs.front().run_type == Run::RT_Aggregate;
   const bool any_error = std::any_of(runs.begin(), runs.end(), [](const Run& r) { return r.error_occurred; });
   if (!aggregates) {
-    if (!pending_.empty()) PrintLine(pending_);  // its aggregates never came
+    if (!pending_.empty()) PrintFinished(pending_);  // its aggregates never came
     pending_.clear();
     if (!any_error && runs.front().repetitions > 1) {
       pending_ = runs;
       return;
     }
-    PrintLine(runs);
+    PrintFinished(runs);
     return;
   }
   std::vector<Run> all = pending_;
   pending_.clear();
   all.insert(all.end(), runs.begin(), runs.end());
-  PrintLine(all);
+  PrintFinished(all);
 }
 
-void ProgressReporter::PrintLine(const std::vector<Run>& runs) {
+void ProgressReporter::PrintFinished(const std::vector<Run>& runs) {
   const std::string name = runs.front().run_name.str();
   ++done_;
   const bool failed = std::any_of(runs.begin(), runs.end(), [](const Run& r) { return r.error_occurred; });
   if (failed) ++failed_;
-  const auto it = std::find_if(planned_.begin(), planned_.end(), [&](const Planned& p) { return p.name == name; });
-  if (it != planned_.end()) planned_done_s_ += PlannedSeconds(*it, repetitions_, min_time_s_);
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  // What is left, at the pace the finished benchmarks kept against their plan.
-  const double pace = planned_done_s_ > 0 ? elapsed / planned_done_s_ : 1.0;
-  const double left = std::max(0.0, planned_total_s_ - planned_done_s_) * pace;
+  const double elapsed = Elapsed();
   const size_t total = std::max(planned_.size(), done_);
   const int width = static_cast<int>(std::to_string(total).size());
   char head[96];
@@ -190,24 +217,35 @@ void ProgressReporter::PrintLine(const std::vector<Run>& runs) {
   std::string shown = ShortName(name);
   shown.resize(std::max<size_t>(shown.size(), 50), ' ');
   line += shown + " " + DescribeFinished(runs) + "  " + Clock(elapsed);
-  if (done_ < total) line += " (~" + Clock(left) + " left)";
+  if (done_ < total) {
+    line += " (";
+    line += LeftText(left_.SecondsLeft(elapsed));
+    line += ")";
+  }
+  Emit(line, /*keep=*/failed);
+}
+
+void ProgressReporter::Emit(std::string line, bool keep) {
   if (line_open_) std::fputs("\r\033[K", out_);  // back to the start of the line, cleared
-  line_open_ = overwrite_ && !failed;
+  line_open_ = overwrite_ && !keep;
   // A replaceable line must not wrap, or the carriage return would only go back one row.
   if (line_open_) line = FitColumns(line, TerminalColumns(out_) - 1);
   std::fputs(line.c_str(), out_);
   if (!line_open_) std::fputc('\n', out_);
   std::fflush(out_);
+  last_line_ = Elapsed();
 }
 
 void ProgressReporter::Finalize() {
-  if (!pending_.empty()) PrintLine(pending_);
+  std::lock_guard lock(mu_);
+  if (!pending_.empty()) PrintFinished(pending_);
   pending_.clear();
+  running_ = false;
   if (table_ != nullptr) table_->Finalize();
   if (line_open_) std::fputc('\n', out_);
   line_open_ = false;
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  std::fprintf(out_, "concbench: %zu benchmarks in %s, %zu failed", done_, Clock(elapsed).c_str(), failed_);
+  std::fprintf(out_, "concbench: %zu %s in %s, %zu failed", done_, Benchmarks(done_), Clock(Elapsed()).c_str(),
+               failed_);
   if (done_ < planned_.size()) std::fprintf(out_, ", %zu did not run", planned_.size() - done_);
   std::fputc('\n', out_);
   std::fflush(out_);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -27,6 +28,15 @@ std::vector<Group>& Groups() {
 std::set<std::string>& MutableUsedArgNames() {
   static std::set<std::string> names;
   return names;
+}
+
+struct Current {
+  std::string name;
+  bool last = false;
+};
+Current& MutableCurrent() {
+  static Current current;
+  return current;
 }
 
 std::vector<Planned>& MutablePlanned() {
@@ -141,11 +151,11 @@ bool Args::Has(std::string_view name) const {
 }
 
 int64_t PlannedIterations(const Budget& budget, const Args& args, Suite s) {
-  const bool smoke = s == Suite::kSmoke;
-  if (!smoke && budget.seconds <= 0) return 0;
+  const bool smoke = s == Suite::kSmoke, map = s == Suite::kMap;
+  if (!smoke && !map && budget.seconds <= 0) return 0;
   const double estimate = budget.estimate ? budget.estimate(args) : 0;
-  const double seconds = smoke ? kSmokeSeconds : budget.seconds;
-  const double most = smoke ? static_cast<double>(kSmokeMaxIterations) : 1e6;
+  const double seconds = smoke ? kSmokeSeconds : map ? kMapSeconds : budget.seconds;
+  const double most = static_cast<double>(smoke ? kSmokeMaxIterations : map ? kMapMaxIterations : 1'000'000);
   const double n = estimate > 0 ? std::ceil(seconds / estimate) : most;
   return static_cast<int64_t>(std::clamp(n, 1.0, most));
 }
@@ -168,7 +178,9 @@ int RegisterFamily(const Options& o, const Family& f) {
                           f.budget.estimate ? f.budget.estimate(args) : 0};
     const double deadline_s = RunDeadlineSeconds(PlannedSeconds(planned, 1, o.min_time_s), o.timeout_s);
     // The watchdog (bench/watchdog.h) knows which benchmark runs, since when, and its deadline.
-    auto guarded = [body = f.body, args, name = planned.name, deadline_s, iterations](benchmark::State& state) {
+    auto guarded = [body = f.body, args, name = planned.name, deadline_s, iterations, calls = std::make_shared<int64_t>(0),
+                    repetitions = o.repetitions](benchmark::State& state) {
+      MutableCurrent() = {name, ++*calls == repetitions};
       BeginRun(name, deadline_s, iterations > 0 ? iterations : static_cast<int64_t>(state.max_iterations));
       try {
         body(state, args);
@@ -227,6 +239,9 @@ int RegisterAllFamilies(const Options& o) {
 }
 
 const std::set<std::string>& UsedArgNames() { return MutableUsedArgNames(); }
+
+const std::string& CurrentBenchmark() { return MutableCurrent().name; }
+bool CurrentIsLastRepetition() { return MutableCurrent().last; }
 
 const std::vector<Planned>& PlannedBenchmarks() { return MutablePlanned(); }
 

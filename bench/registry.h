@@ -101,7 +101,8 @@ using Estimate = std::function<double(const Args&)>;
 //   - adaptive (seconds == 0): Google Benchmark sizes the run itself (--benchmark_min_time),
 //     for families quick and steady enough.
 //   - the smoke suite: every family runs ceil(kSmokeSeconds / estimate) iterations, at least 1
-//     and at most kSmokeMaxIterations, fixed.
+//     and at most kSmokeMaxIterations, fixed; the map suite likewise with kMapSeconds and
+//     kMapMaxIterations.
 struct Budget {
   double seconds = 0;
   Estimate estimate;
@@ -109,6 +110,10 @@ struct Budget {
 
 inline constexpr double kSmokeSeconds = 0.02;
 inline constexpr int64_t kSmokeMaxIterations = 10;
+// The map suite (scripts/map) runs hundreds of benchmarks and gets its samples from repetitions:
+// each repetition lasts about kMapSeconds (at least one batch, at most kMapMaxIterations).
+inline constexpr double kMapSeconds = 0.05;
+inline constexpr int64_t kMapMaxIterations = 100;
 
 // A fixed budget of `seconds` per benchmark.
 inline Budget Fixed(double seconds, Estimate estimate) { return {seconds, std::move(estimate)}; }
@@ -155,6 +160,13 @@ bool AddFamilyGroup(const char* name, GroupFn fn);
 // Registers every group's families for `o`, in the notebook's model order. Returns the number of
 // benchmarks registered.
 int RegisterAllFamilies(const Options& o);
+
+// The benchmark whose body runs now (its Google Benchmark name), and whether this call of its body
+// is its last planned repetition (Options::repetitions): the one a traced iteration follows. Only
+// for families whose iteration count is fixed (Google Benchmark then calls a body once per
+// repetition). Called from a body, on the thread running it.
+const std::string& CurrentBenchmark();
+bool CurrentIsLastRepetition();
 
 // Argument names that appeared in at least one registered family (to warn about overrides that
 // matched nothing).

@@ -23,7 +23,8 @@
 
 #include "family.h"
 #include "models/process_pool.h"
-#include "models/thread_pool.h"
+#include "models/thread_pool/future.h"
+#include "models/thread_pool/thread_pool.h"
 #include "registry.h"
 #include "sys/uv_loop.h"
 #include "watchdog.h"
@@ -93,9 +94,11 @@ void RegisterTestHang(const Options& o) {
   if (env == nullptr) return;
   const std::vector<std::pair<std::string_view, Body>> kinds = {
       {"processes", HangProcesses}, {"threads", HangThreads}, {"async", HangAsync}};
-  const std::string_view wanted = env;
+  // A comma-separated list, searched as ",a,b," (built with append: GCC 12 takes "," + a
+  // temporary std::string for an overlapping copy, -Wrestrict, PR c++/105329).
+  const std::string wanted = std::string(",").append(env).append(",");
   for (const auto& [kind, body] : kinds) {
-    if (("," + std::string(wanted) + ",").find("," + std::string(kind) + ",") == std::string::npos) continue;
+    if (wanted.find(std::string(",").append(kind).append(",")) == std::string::npos) continue;
     const std::vector<Grid> one = {{{"tasks", {2}}}};
     RegisterFamily(o, {.name = "test.hang/" + std::string(kind),
                        .grids = {.notebook = one, .smoke = one, .sweep = one},

@@ -36,6 +36,8 @@ Board& TheBoard() {
   return board;
 }
 
+std::atomic<RunObserver*> the_observer{nullptr};
+
 sigset_t StopSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -72,22 +74,34 @@ std::string DeadlineSource(std::optional<double> timeout_s) { return timeout_s ?
 
 void BeginRun(const std::string& name, double deadline_s, int64_t planned_iterations) {
   Board& b = TheBoard();
-  std::lock_guard lock(b.mu);
-  b.active = true;
-  b.name = name;
-  b.deadline_s = deadline_s;
-  b.planned_iterations = planned_iterations;
-  b.started = Clock::now();
-  b.outstanding = nullptr;
-  b.iterations.store(0, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(b.mu);
+    b.active = true;
+    b.name = name;
+    b.deadline_s = deadline_s;
+    b.planned_iterations = planned_iterations;
+    b.started = Clock::now();
+    b.outstanding = nullptr;
+    b.iterations.store(0, std::memory_order_relaxed);
+  }
+  if (RunObserver* o = the_observer.load()) o->RunBegan(name);
 }
 
 void EndRun() {
   Board& b = TheBoard();
-  std::lock_guard lock(b.mu);
-  b.active = false;
-  b.outstanding = nullptr;
+  std::string name;
+  int64_t iterations = 0;
+  {
+    std::lock_guard lock(b.mu);
+    b.active = false;
+    b.outstanding = nullptr;
+    name = b.name;
+    iterations = b.planned_iterations;
+  }
+  if (RunObserver* o = the_observer.load()) o->RunEnded(name, iterations);
 }
+
+void SetRunObserver(RunObserver* observer) { the_observer.store(observer); }
 
 void CountIteration() { TheBoard().iterations.fetch_add(1, std::memory_order_relaxed); }
 
@@ -127,7 +141,8 @@ void KillAndReapChildren() {
   ReapAll(children, Clock::now());  // a deadline already past: SIGKILL to all at once, then reap
 }
 
-Watchdog::Watchdog(SavePartial save_partial) : save_partial_(std::move(save_partial)) {
+Watchdog::Watchdog(SavePartial save_partial, std::function<void()> tick)
+    : save_partial_(std::move(save_partial)), tick_(std::move(tick)) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -143,6 +158,7 @@ void Watchdog::Loop() {
   const sigset_t set = StopSignals();
   Board& b = TheBoard();
   while (!done_.load()) {
+    if (tick_) tick_();
     // Wake at the running benchmark's deadline (plus grace), and at least once a second.
     double wait_s = 1.0;
     std::string overdue;

@@ -52,6 +52,8 @@ std::string DeadlineRule(std::optional<double> timeout_s);
 std::string DeadlineSource(std::optional<double> timeout_s);
 
 // The run in progress (called by the registry's guard and the timed-loop skeleton; thread-safe).
+// `planned_iterations`: the run's iteration count (for an adaptive benchmark, the count Google
+// Benchmark chose for this run).
 void BeginRun(const std::string& name, double deadline_s, int64_t planned_iterations);
 void EndRun();
 void CountIteration();
@@ -61,18 +63,30 @@ void SetOutstanding(std::function<std::string()> describe);
 // The running benchmark's deadline as a stall timeout for process pools (0: none).
 std::chrono::milliseconds RunStallTimeout();
 
+// Told of every run as it begins and ends (the progress display counts repetitions with it).
+// BeginRun and EndRun call it on the benchmark thread, after releasing the board's lock.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void RunBegan(const std::string& name) = 0;
+  virtual void RunEnded(const std::string& name, int64_t iterations) = 0;
+};
+// Sets the observer (nullptr: none); it must outlive the runs, or be unset before it goes.
+void SetRunObserver(RunObserver* observer);
+
 // Blocks SIGINT and SIGTERM in the calling thread and every thread it creates later.
 void BlockStopSignals();
 // Undoes BlockStopSignals in the calling thread (when no watchdog could be started).
 void UnblockStopSignals();
 
 // The watchdog thread. `save_partial(reason, cut_short)` writes the partial results file
-// (cut_short: the benchmark that did not finish, or ""). The destructor stops the thread and
-// unblocks the signals again, so that the rest of main can be interrupted as usual.
+// (cut_short: the benchmark that did not finish, or ""). `tick`, if given, is called from the
+// watchdog thread about once a second (the progress display's clock). The destructor stops the
+// thread and unblocks the signals again, so that the rest of main can be interrupted as usual.
 class Watchdog {
  public:
   using SavePartial = std::function<void(const std::string& reason, const std::string& cut_short)>;
-  explicit Watchdog(SavePartial save_partial);
+  explicit Watchdog(SavePartial save_partial, std::function<void()> tick = {});
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
@@ -82,6 +96,7 @@ class Watchdog {
   [[noreturn]] void Stop(const std::string& reason, const std::string& cut_short, int status);
 
   SavePartial save_partial_;
+  std::function<void()> tick_;
   std::atomic<bool> done_{false};
   std::thread thread_;
 };

@@ -7,6 +7,7 @@
 #include "echo_support.h"
 #include "measure/probe.h"
 #include "measure/ideal.h"
+#include "named.h"
 #include "results_file.h"
 #include "workload/task.h"
 
@@ -34,7 +35,7 @@ TaskSpec TareaNormalSpec(const Args&) { return {{Compute(ComputeFn::kTareaNormal
 TaskSpec EchoSpec(const Args& a) { return {{EchoStep(milliseconds(a["delay_ms"]), a["payload"])}}; }
 
 // A mixed task: `steps` rounds of cpu_intensivo for cpu_us microseconds (n calibrated once per
-// run, measure/cpu_rate.h), then a wait of io_ms: a sleep, or an echo request whose reply the
+// run, measure/probe.h), then a wait of io_ms: a sleep, or an echo request whose reply the
 // server holds io_ms.
 TaskSpec MixedSpec(const Args& a, bool echo) {
   const int64_t n = CpuIntensivoStepsFor(static_cast<double>(a["cpu_us"]));
@@ -141,14 +142,9 @@ std::vector<WorkloadInfo> MakeTable() {
   };
 
   return {
-      {.name = "sleep",
-       .summary = "one wait: time.sleep(sleep_ms), or a timer on the loop (sections 0-3, 5.1, 5.2)",
-       .steps = StepKindBit(StepKind::kSleep),
-       .args = {"sleep_ms"},
-       .spec = SleepSpec,
-       .inputs = Indices,
-       .cpu_estimate_s = NoCpu,
-       .models = {
+      {"sleep", "one wait: time.sleep(sleep_ms), or a timer on the loop (sections 0-3, 5.1, 5.2)",
+       StepKindBit(StepKind::kSleep), {"sleep_ms"}, SleepSpec, Indices, NoCpu,
+       {
            {"sync", {.notebook = {},
                      .smoke = {{{"tasks", {2}}, {"sleep_ms", {1}}}},
                      .sweep = {{{"tasks", {1, 4, 16, 64}}, {"sleep_ms", {1, 10}}}}}},
@@ -179,14 +175,9 @@ std::vector<WorkloadInfo> MakeTable() {
                                    .smoke = {{{"tasks", {3}}, {"sleep_ms", {1}}}},
                                    .sweep = {{{"tasks", {4, 64}}, {"sleep_ms", {10}}}}}},
        }},
-      {.name = "cpu",
-       .summary = "cpu_intensivo(n) on every task (section 4)",
-       .steps = StepKindBit(StepKind::kCompute),
-       .args = {"n"},
-       .spec = CpuSpec,
-       .inputs = EveryN,
-       .cpu_estimate_s = CpuEstimate,
-       .models = {
+      {"cpu", "cpu_intensivo(n) on every task (section 4)",
+       StepKindBit(StepKind::kCompute), {"n"}, CpuSpec, EveryN, CpuEstimate,
+       {
            {"sync", cpu_serial},
            {"threads", cpu_threads},
            {"threads.gil", cpu_threads},
@@ -203,14 +194,9 @@ std::vector<WorkloadInfo> MakeTable() {
                                    .smoke = {{{"tasks", {2}}, {"n", {1'000}}}},
                                    .sweep = {{{"tasks", {4, 16}}, {"n", {200'000}}}}}},
        }},
-      {.name = "trabajo",
-       .summary = "trabajo(i) for task i (section 4.1)",
-       .steps = StepKindBit(StepKind::kCompute),
-       .args = {},
-       .spec = TrabajoSpec,
-       .inputs = Indices,
-       .cpu_estimate_s = TrabajoEstimate,
-       .models = {
+      {"trabajo", "trabajo(i) for task i (section 4.1)",
+       StepKindBit(StepKind::kCompute), {}, TrabajoSpec, Indices, TrabajoEstimate,
+       {
            {"sync", {.notebook = {}, .smoke = {{{"tasks", {3}}}}, .sweep = {{{"tasks", {200}}}},
                      .crossover = {{crossover_chunks.front()}}}},
            {"threads", {.notebook = {},
@@ -227,14 +213,9 @@ std::vector<WorkloadInfo> MakeTable() {
            {"processes.with_startup", {.crossover = {crossover_chunks}}},
            {"processes.per_task", {.notebook = {{{"tasks", {200}}}}, .smoke = {}, .sweep = {{{"tasks", {200}}}}}},
        }},
-      {.name = "tarea_normal",
-       .summary = "tarea_normal(i) for task i (section 5.3)",
-       .steps = StepKindBit(StepKind::kCompute),
-       .args = {},
-       .spec = TareaNormalSpec,
-       .inputs = Indices,
-       .cpu_estimate_s = TareaNormalEstimate,
-       .models = {
+      {"tarea_normal", "tarea_normal(i) for task i (section 5.3)",
+       StepKindBit(StepKind::kCompute), {}, TareaNormalSpec, Indices, TareaNormalEstimate,
+       {
            {"sync", {.notebook = {}, .smoke = {{{"tasks", {2}}}}, .sweep = {{{"tasks", {4, 16}}}}}},
            {"threads", tarea_threads},
            {"threads.gil", tarea_threads},
@@ -245,14 +226,9 @@ std::vector<WorkloadInfo> MakeTable() {
            {"processes.with_startup", {}},
            {"processes.per_task", {.notebook = {{{"tasks", {4}}}}, .smoke = {}, .sweep = {{{"tasks", {4, 16}}}}}},
        }},
-      {.name = "echo",
-       .summary = "one request to the loopback echo server, which replies delay_ms after it arrived",
-       .steps = StepKindBit(StepKind::kEcho),
-       .args = {"delay_ms", "payload"},
-       .spec = EchoSpec,
-       .inputs = Indices,
-       .cpu_estimate_s = NoCpu,
-       .models = {
+      {"echo", "one request to the loopback echo server, which replies delay_ms after it arrived",
+       StepKindBit(StepKind::kEcho), {"delay_ms", "payload"}, EchoSpec, Indices, NoCpu,
+       {
            {"sync", echo_serial},
            {"threads", echo_threads},
            {"async", echo_loop},
@@ -263,22 +239,12 @@ std::vector<WorkloadInfo> MakeTable() {
                                     {{"tasks", {100}}, {"workers", {1, 4, 16}}, {"delay_ms", {10}}, {"payload", {64}}},
                                     {{"tasks", {10}}, {"workers", {8}}, {"delay_ms", {0}}, {"payload", {64, 1024, 16384, 65536}}}}}},
        }},
-      {.name = "mixed",
-       .summary = "steps rounds of cpu_intensivo for cpu_us, then a sleep of io_ms: real tasks mix both",
-       .steps = StepKindBit(StepKind::kCompute) | StepKindBit(StepKind::kSleep),
-       .args = {"cpu_us", "io_ms", "steps"},
-       .spec = MixedSleepSpec,
-       .inputs = Indices,
-       .cpu_estimate_s = MixedEstimate,
-       .models = mixed_models},
-      {.name = "mixed_echo",
-       .summary = "the same with each wait an echo request the loopback server holds io_ms",
-       .steps = StepKindBit(StepKind::kCompute) | StepKindBit(StepKind::kEcho),
-       .args = {"cpu_us", "io_ms", "steps"},
-       .spec = MixedEchoSpec,
-       .inputs = Indices,
-       .cpu_estimate_s = MixedEstimate,
-       .models = mixed_models},
+      {"mixed", "steps rounds of cpu_intensivo for cpu_us, then a sleep of io_ms: real tasks mix both",
+       StepKindBit(StepKind::kCompute) | StepKindBit(StepKind::kSleep), {"cpu_us", "io_ms", "steps"}, MixedSleepSpec, Indices, MixedEstimate,
+       mixed_models},
+      {"mixed_echo", "the same with each wait an echo request the loopback server holds io_ms",
+       StepKindBit(StepKind::kCompute) | StepKindBit(StepKind::kEcho), {"cpu_us", "io_ms", "steps"}, MixedEchoSpec, Indices, MixedEstimate,
+       mixed_models},
   };
 }
 
@@ -289,12 +255,7 @@ std::span<const WorkloadInfo> Workloads() {
   return table;
 }
 
-const WorkloadInfo* FindWorkload(std::string_view name) {
-  for (const WorkloadInfo& w : Workloads()) {
-    if (w.name == name) return &w;
-  }
-  return nullptr;
-}
+const WorkloadInfo* FindWorkload(std::string_view name) { return FindNamed(Workloads(), name); }
 
 std::string WorkloadsJson() {
   std::string out = "{\"workloads\": [";

@@ -17,6 +17,8 @@ import machine
 from notebook_cells import notebook_rows, short_verdict
 
 WIDTH = 100
+SECTION = 4  # the notebook section column, "5.1 "
+MIN_LABEL = 24  # the cell labels' column is never narrower, however long a verdict
 
 
 def fit(text: str, width: int) -> str:
@@ -24,20 +26,29 @@ def fit(text: str, width: int) -> str:
 
 
 def notebook_lines(results: cr.Results) -> list[str]:
+    """The notebook table: every cell's label whole, wrapped under itself when it does not fit
+    beside the numbers and the verdict."""
     rows = [r for r in notebook_rows(results) if r.cpp or r.python]
     if not rows:
         return []
     reps = sorted({b.repetitions() for b in results.ok()}) or [0]
-    out = [f"The notebook, cell by cell (medians; verdicts from {'/'.join(map(str, reps))} "
-           f"repetitions by U test, same run):",
-           f"{'§':<4}{'cell':<40}{'Python here':>12}{'C++ here':>10}  verdict"]
+    cells = []
     for r in rows:
         py = cr.format_seconds(r.verdict.median_a if r.verdict else r.python.time_s().mean) \
             if r.python else "not run"
         cc = cr.format_seconds(r.verdict.median_b if r.verdict else r.cpp.time_s().mean) \
             if r.cpp else "–"
-        line = f"{r.cell.section:<4}{fit(r.cell.what, 39):<40}{py:>12}{cc:>10}  "
-        out.append(fit(line + (short_verdict(r.verdict) or "–"), WIDTH))
+        cells.append((r.cell.section, r.cell.label, py, cc, short_verdict(r.verdict) or "–"))
+    num = max(len("Python"), *(max(len(c[2]), len(c[3])) for c in cells))
+    room = WIDTH - (SECTION + 1 + num + 2 + num + 2) - max(len(c[4]) for c in cells)
+    label = max(MIN_LABEL, min(room, max(len(c[1]) for c in cells)))
+    out = [f"The notebook, cell by cell, measured here (medians; verdicts from "
+           f"{'/'.join(map(str, reps))} repetitions by U test):",
+           f"{'§':<{SECTION}}{'cell':<{label}} {'Python':>{num}}  {'C++':>{num}}  verdict"]
+    for section, what, py, cc, verdict in cells:
+        first, *rest = textwrap.wrap(what, label)
+        out.append(fit(f"{section:<{SECTION}}{first:<{label}} {py:>{num}}  {cc:>{num}}  {verdict}", WIDTH))
+        out += [" " * SECTION + more for more in rest]
     return out
 
 
@@ -57,8 +68,7 @@ def machine_lines(results: cr.Results) -> list[str]:
     cap = machine.number(ctx, "machine_parallel_capacity")
     end = machine.number(ctx, "machine_parallel_capacity_end")
     noise = machine.number(ctx, "machine_noise_cv")
-    cores = ctx.get("machine_usable_cores") or ctx.get("usable_cores") or "?"
-    head = f"Machine: {cores} usable cores delivering {cap:.2f}"
+    head = f"Machine: {machine.usable_cores(ctx)} delivering {cap:.2f}"
     if end is not None:
         head += f" at the start and {end:.2f} at the end"
     if noise is not None:

@@ -140,7 +140,7 @@ class Comparison:
         for r in self.rows:
             ratios.setdefault(r.a.model_full, []).append(r.verdict.median_b / r.verdict.median_a)
         out = [(m, stats.geometric_mean(v), len(v))
-               for m, v in sorted(ratios.items(), key=lambda kv: cr.model_rank(kv[0]))]
+               for m, v in sorted(ratios.items(), key=lambda kv: self.a.models.rank(kv[0]))]
         everything = [x for v in ratios.values() for x in v]
         return out + [("all", stats.geometric_mean(everything), len(everything))]
 

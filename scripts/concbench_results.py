@@ -14,12 +14,14 @@ ResultsError with a one-line message meant for the user.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import re
 import tempfile
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
@@ -29,14 +31,12 @@ GB_NAME_WORDS = {"real_time", "process_time", "manual_time"}
 
 # Arguments that say what one task does (a chart facets on them: different work is never
 # overplotted), and arguments that say how the tasks are run (they tell series apart).
-SIZE_KEYS = ("sleep_ms", "sleep_us", "n", "delay_ms", "payload", "increments")
+SIZE_KEYS = ("sleep_ms", "sleep_us", "n", "delay_ms", "payload", "increments", "cpu_us",
+             "io_ms", "steps")
 RUN_KEYS = ("tasks", "workers", "chunksize", "threads", "stack_kib")
 
 # The model counters every row of these workloads carries (DESIGN.md).
 MODEL_COUNTERS = ("ideal_s", "overhead_s", "efficiency", "checksum", "cpu_util", "ctx_switches")
-MODEL_WORKLOADS = ("sleep", "cpu", "trabajo", "tarea_normal", "echo")
-
-MODEL_ORDER = ("sync", "threads", "async", "processes")
 
 # A language prefix marks rows measured outside concbench's C++: `python.` for the notebook's own
 # cells run live (scripts/notebook_python.py), with the C++ twin's model after it.
@@ -113,7 +113,8 @@ def format_arg(key: str, value: int) -> str:
         "tasks": "{:,} tasks", "workers": "{:,} workers", "sleep_ms": "sleep {} ms",
         "sleep_us": "sleep {} µs", "chunksize": "chunksize {}", "n": "n={:,}",
         "threads": "{} threads", "increments": "{:,} increments", "delay_ms": "delay {} ms",
-        "stack_kib": "stack {} KiB",
+        "stack_kib": "stack {} KiB", "cpu_us": "CPU {:,} µs", "io_ms": "wait {} ms",
+        "steps": "{} steps",
     }.get(key)
     if fmt is None:
         return f"{key}={value}"
@@ -121,6 +122,8 @@ def format_arg(key: str, value: int) -> str:
         return "1 task"
     if key == "workers" and value == 1:
         return "1 worker"
+    if key == "steps" and value == 1:
+        return "1 step"
     return fmt.format(value)
 
 
@@ -250,6 +253,176 @@ class Bench:
         return t.n if t else 0
 
 
+# --- the binary's tables ------------------------------------------------------------------
+# The binary owns the tables of models, workloads and notebook cells (bench/models.h,
+# workloads.h, cells.h): `concbench --list_models` (_workloads, _cells) prints each, and every
+# results file carries the same JSON text in its context. The scripts take names, order,
+# colours, Python twins, workload kinds and cells from there, never from a list of their own.
+# A file written before the tables existed has none: its models then come in the order they
+# first appear, and its workloads are of unknown kind.
+
+TABLE_KEYS = {"models": "concbench_models", "workloads": "concbench_workloads",
+              "cells": "concbench_cells"}
+
+# What a workload is bound by, from the kinds of step its tasks take (the table's `steps`):
+# compute steps only, waits only (a sleep, an echo), or both.
+CPU_BOUND, IO_BOUND, MIXED = "CPU-bound", "I/O-bound", "mixed"
+COMPUTE_STEP = "compute"
+
+
+def parse_table(value, table: str) -> list[dict] | None:
+    """One table's rows from what the binary wrote, `{"<table>": [...]}` as JSON text (or
+    already parsed); None when it is absent or unreadable."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    if isinstance(value, dict):
+        value = value.get(table)
+    if not isinstance(value, list):
+        return None
+    return [r for r in value if isinstance(r, dict)]
+
+
+def table_from(contexts, table: str) -> list[dict]:
+    """The rows of `table` ("models", "workloads" or "cells") from the first context that
+    holds it; [] when none does."""
+    for ctx in contexts:
+        rows = parse_table((ctx or {}).get(TABLE_KEYS[table]), table)
+        if rows is not None:
+            return rows
+    return []
+
+
+def split_lang(model_full: str) -> tuple[str | None, str]:
+    """'python.async.sequential' -> ('python', 'async.sequential'); 'threads' -> (None,
+    'threads')."""
+    lang, dot, rest = model_full.partition(".")
+    return (lang, rest) if dot and lang in LANGUAGES else (None, model_full)
+
+
+def _by_name(rows: list[dict]) -> dict[str, dict]:
+    return {r["name"]: r for r in rows if isinstance(r.get("name"), str)}
+
+
+class Models:
+    """The table of models in the notebook's order (its rows: name, base, variant, summary,
+    python, steps), extended by any model of the results it lacks, in the order they first
+    appear; with no table, only the latter. A Python row (`python.<model>`) belongs to its C++
+    twin's base model: `python.async.uvloop` to `async`."""
+
+    def __init__(self, rows: list[dict], seen=()):
+        self.rows = _by_name(rows)
+        self.names = list(self.rows)
+        for m in seen:
+            m = split_lang(m)[1]
+            if self.known(m) is None and m not in self.names:
+                self.names.append(m)
+        self.bases = list(dict.fromkeys(self.base(m) for m in self.names))
+
+    def known(self, model: str) -> str | None:
+        """The longest dotted prefix of a C++ model that the table has ('async.uvloop' ->
+        'async'), or None."""
+        parts = model.split(".")
+        for i in range(len(parts), 0, -1):
+            if ".".join(parts[:i]) in self.rows:
+                return ".".join(parts[:i])
+        return None
+
+    def base(self, model_full: str) -> str:
+        """The base model, C++ or Python: 'python.async.sequential' -> 'async'."""
+        model = split_lang(model_full)[1]
+        row = self.rows.get(self.known(model) or "", {})
+        base = row.get("base")
+        return base if isinstance(base, str) and base else model.split(".")[0]
+
+    def summary(self, model_full: str) -> str | None:
+        s = self.rows.get(split_lang(model_full)[1], {}).get("summary")
+        return s if isinstance(s, str) and s else None
+
+    def rank(self, model_full: str) -> tuple:
+        """A sort key: C++ before the notebook's Python, then base models and their variants in
+        the table's order (or first appearance)."""
+        lang, model = split_lang(model_full)
+        base = self.base(model)
+        own = self.known(model) or model
+        return (lang is not None,
+                self.bases.index(base) if base in self.bases else len(self.bases),
+                self.names.index(own) if own in self.names else len(self.names), model_full)
+
+
+class Workloads:
+    """The table of workloads (name, summary, args, steps, models); empty for results written
+    without it, whose workloads are then of unknown kind."""
+
+    def __init__(self, rows: list[dict]):
+        self.rows = _by_name(rows)
+
+    def summary(self, workload: str) -> str | None:
+        s = self.rows.get(workload, {}).get("summary")
+        return s if isinstance(s, str) and s else None
+
+    def kind(self, workload: str) -> str | None:
+        """CPU_BOUND, IO_BOUND or MIXED; None for a workload the table does not describe."""
+        steps = self.rows.get(workload, {}).get("steps")
+        if not isinstance(steps, list) or not steps:
+            return None
+        if COMPUTE_STEP not in steps:
+            return IO_BOUND
+        return CPU_BOUND if set(steps) == {COMPUTE_STEP} else MIXED
+
+
+class Cell(NamedTuple):
+    """One row of the binary's cell table: the cell's id, section and label; its role ("cell",
+    or "baseline": the serial run a parallel cell is measured against, id in `baseline`); the C++
+    benchmark that reproduces it (model, workload, args); the args the notebook left to the
+    executor's default, whose values are the machine's (`defaults`); the live Python twin's
+    model (None when it has none); and the seconds the notebook printed (None if none)."""
+    id: str
+    section: str
+    label: str
+    role: str
+    model: str
+    workload: str
+    args: dict
+    defaults: tuple
+    python: str | None
+    printed_s: float | None
+    baseline: str | None
+
+    @property
+    def fixed_args(self) -> dict:
+        """The arguments every run of the cell has, whatever the machine: the defaults left out."""
+        return {k: v for k, v in self.args.items() if k not in self.defaults}
+
+
+def _model_of(family) -> tuple[str, str] | None:
+    """'threads.gil/cpu' -> ('threads.gil', 'cpu')."""
+    model, slash, workload = family.partition("/") if isinstance(family, str) else ("", "", "")
+    return (model, workload) if slash and model and workload else None
+
+
+def parse_cell(row: dict) -> Cell | None:
+    """A Cell from a row of the table; None for a row that lacks what a cell needs."""
+    family, python = _model_of(row.get("family")), _model_of(row.get("python"))
+    args = row.get("args")
+    if family is None or not isinstance(row.get("id"), str) or not isinstance(args, dict) \
+            or not all(isinstance(v, int) for v in args.values()):
+        return None
+    printed = row.get("printed_s")
+    return Cell(row["id"], str(row.get("section", row["id"])), str(row.get("label", row["id"])),
+                str(row.get("role", "cell")), family[0], family[1], dict(args),
+                tuple(row.get("defaults") or ()), python[0] if python else None,
+                float(printed) if isinstance(printed, (int, float)) else None,
+                row.get("baseline") if isinstance(row.get("baseline"), str) else None)
+
+
+def cells_of(rows: list[dict]) -> list[Cell]:
+    """The cells of the table's rows, in its order (the notebook's)."""
+    return [c for c in map(parse_cell, rows) if c is not None]
+
+
 @dataclass
 class Results:
     path: str
@@ -258,6 +431,20 @@ class Results:
     ignored_names: list[str]
     # The context of the notebook's Python run merged in (python.json beside results.json).
     python_context: dict | None = None
+    # Where the binary's tables are read, first that has one wins; None: this file's context.
+    table_contexts: list | None = None
+
+    def table(self, name: str) -> list[dict]:
+        """The rows of the binary's table `name` ("models", "workloads" or "cells")."""
+        return table_from(self.table_contexts or [self.context], name)
+
+    @functools.cached_property
+    def models(self) -> Models:
+        return Models(self.table("models"), [b.model_full for b in self.benches])
+
+    @functools.cached_property
+    def workload_table(self) -> Workloads:
+        return Workloads(self.table("workloads"))
 
     def ok(self) -> list[Bench]:
         """Benchmarks that ran without error and have a time: the only ones ever charted."""
@@ -314,17 +501,34 @@ PYTHON_JSON = "python.json"
 
 def load_run(path: str) -> Results:
     """A results file with, when its folder holds one, the notebook's Python run (python.json,
-    written by scripts/notebook_python.py in the same run) merged in after the C++ rows."""
+    written by scripts/notebook_python.py in the same run) merged in after the C++ rows. The
+    binary's tables come from the C++ results, else from python.json's copies; a python.json
+    read alone takes them from the C++ results of its folder, else from its own."""
     results = load(path)
-    py = os.path.join(os.path.dirname(os.path.abspath(results.path)), PYTHON_JSON)
-    if os.path.abspath(results.path) == os.path.abspath(py) or not os.path.isfile(py):
+    folder = os.path.dirname(os.path.abspath(results.path))
+    py = os.path.join(folder, PYTHON_JSON)
+    if os.path.abspath(results.path) == os.path.abspath(py):
+        results.table_contexts = [_context_of(folder), results.context]
+        return results
+    if not os.path.isfile(py):
         return results
     python = load(py)
     for b in python.benches:
         b.order += len(results.benches)
     results.benches.extend(python.benches)
     results.python_context = python.context
+    results.table_contexts = [results.context, python.context]
     return results
+
+
+def _context_of(folder: str) -> dict | None:
+    """The context of the C++ results in a run folder, or None when there is none to read."""
+    try:
+        with open(resolve_path(folder), "rb") as f:
+            ctx = json.loads(f.read().decode("utf-8")).get("context")
+    except (ResultsError, OSError, ValueError, AttributeError):
+        return None
+    return ctx if isinstance(ctx, dict) else None
 
 
 def load(path: str) -> Results:
@@ -383,12 +587,6 @@ def from_json(data, path: str = "<json>") -> Results:
 
 
 # --- grouping ------------------------------------------------------------------------------
-
-def model_rank(model_full: str) -> tuple:
-    base, _, variant = model_full.partition(".")
-    r = MODEL_ORDER.index(base) if base in MODEL_ORDER else len(MODEL_ORDER)
-    return (r, base, variant)
-
 
 def facet_of(b: Bench, exclude=()) -> tuple:
     """The arguments that say what one task does (plus any unknown ones): one facet each."""

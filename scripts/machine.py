@@ -28,6 +28,12 @@ def number(ctx: dict, key: str) -> float | None:
     return None if math.isnan(f) else f
 
 
+def usable_cores(ctx: dict) -> str:
+    """'1 usable core', '2 usable cores' ('? usable cores' when the context does not say)."""
+    cores = str(ctx.get("machine_usable_cores") or ctx.get("usable_cores") or "?")
+    return f"{cores} usable core" + ("" if cores == "1" else "s")
+
+
 def has_probe(ctx: dict) -> bool:
     return number(ctx, "machine_parallel_capacity") is not None
 
@@ -37,10 +43,9 @@ def machine_card(ctx: dict) -> list[tuple[str, str]]:
     def f(key, fmt, unit=""):
         v = number(ctx, key)
         return "unknown" if v is None else fmt.format(v) + unit
-    cores = ctx.get("machine_usable_cores") or ctx.get("usable_cores") or "?"
     rows = [
         ("parallel capacity (CPU work)",
-         f"{f('machine_parallel_capacity', '{:.2f}')} of {cores} usable cores at the start, "
+         f"{f('machine_parallel_capacity', '{:.2f}')} of {usable_cores(ctx)} at the start, "
          f"{f('machine_parallel_capacity_end', '{:.2f}')} at the end"),
         ("noise of one core (cv)", f"{f('machine_noise_cv', '{:.1%}')} at the start, "
                                    f"{f('machine_noise_cv_end', '{:.1%}')} at the end"),

@@ -4,22 +4,32 @@
     python3 scripts/notebook_python.py --quick --repetitions=2 -o q.json   # tiny, for tests
     python3 scripts/notebook_python.py --filter='^python\\.threads' --list
     python3 scripts/notebook_python.py --memory-tasks=1000,10000,100000,1000000 -o mem.json
+    python3 scripts/notebook_python.py --trace=python_trace.json -o python.json  # + timelines
 
-Cells mode (the default) runs every timed cell of "Síncrono vs Asíncrono" (§0, 1, 2, 2.1, 3,
-3.1 = 5.1, 4, 4.1, 5.2, 5.3, 6) with the notebook's own code and parameters
-(scripts/notebook_code.py), in this interpreter, one cell after another as the notebook
-runs them. Each repetition is a fresh run of the cell, timed over exactly the notebook's
-`with time_block(...)` region with time.perf_counter. Every result is checked: a wrong checksum or
-an exception makes that benchmark an error row (error_occurred, error_message), the other cells
-still run, and the exit status is 1.
+Cells mode (the default) runs the Python twin of every cell of the binary's table of the
+notebook's cells (`concbench --list_cells`: §0, 1, 2, 2.1, 3, 3.1 = 5.1, 4, 4.1, 5.2, 5.3, 6) with
+the notebook's own code (scripts/notebook_code.py, mapped to the cells by id in CELL_CODE) and
+the cell's arguments, in this interpreter, one cell after another as the notebook runs them.
+Cells that share a twin (the same Python benchmark and arguments) run once. Each repetition is a
+fresh run of the cell, timed over exactly the notebook's `with time_block(...)` region with
+time.perf_counter. Every result is checked: a wrong checksum, an exception, or a cell the
+notebook's code cannot run as the table says makes that benchmark an error row
+(error_occurred, error_message), the other cells still run, and the exit status is 1.
 
-Names are python.<the C++ twin's name>, with the same arguments in the same order (e.g.
-python.threads/sleep/tasks:5/workers:5/sleep_ms:500/real_time), so the project's scripts read the
-output like any concbench run. --quick shrinks the parameters, and the names carry them.
+Names are the cell's Python twin (python.<model>/<workload>) with the cell's arguments in its
+order (e.g. python.threads/sleep/tasks:5/workers:5/sleep_ms:500/real_time), so the project's
+scripts read the output like any concbench run; an argument the notebook left to the executor's
+default (ProcessPoolExecutor()'s workers) carries this Python's default. --quick shrinks each
+argument by a rule of its name (QUICK_RULES), and the names carry them. The output's context
+holds copies of the binary's tables (concbench_models, concbench_workloads, concbench_cells).
 
 Memory mode (--memory-tasks) runs §3's tasks (tarea_io_async) T at a time, each T in a fresh
 interpreter, and reports the resident memory (VmRSS) grown while all T are pending on
-asyncio.sleep: python.async/sleep/tasks:T/sleep_ms:S with rss_kib and rss_kib_per_task.
+asyncio.sleep: §3's Python twin (python.async/sleep/tasks:T/sleep_ms:S) with rss_kib and
+rss_kib_per_task.
+
+The table is read from --concbench=PATH (default build/release/concbench) or from a saved copy,
+--cells=FILE; without either, one `fatal:` line and exit status 2.
 
 Exit status: 0 when everything ran and verified, 1 when a benchmark failed or the filter matched
 nothing, 2 for a mistake on the command line (one `fatal:` line on stderr). Only the standard
@@ -57,8 +67,10 @@ if HERE not in sys.path:  # also under `python -I`, which leaves the script's fo
 
 import concbench_results as cr  # noqa: E402  (write_atomic; standard library only)
 import notebook_code as nb  # noqa: E402
+import notebook_trace  # noqa: E402  (--trace; standard library only)
 
 REPO = os.path.dirname(HERE)
+DEFAULT_BINARY = os.path.join(REPO, "build", "release", "concbench")
 FAULT_ENV = "CONCBENCH_NOTEBOOK_FAULT"
 MAX_REPETITIONS = 1000
 MAX_MEMORY_TASKS = 10_000_000
@@ -84,53 +96,6 @@ class UsageError(Exception):
 
 class CheckFailed(Exception):
     """A cell ran but its results are wrong: the message goes into the error row."""
-
-
-# --- the grid: the notebook's parameters, or tiny ones ------------------------------------------
-
-@dataclass(frozen=True)
-class Grid:
-    """Every parameter the cells take; the defaults are the notebook's."""
-    pause_ms: int = 100
-    sync_tasks: int = 5
-    sync_sleep_ms: int = 500
-    threads_tasks: int = 5
-    threads_workers: int = 5
-    threads_sleep_ms: int = 500
-    increments: int = 100_000
-    async_tasks: int = 5
-    async_sleep_ms: int = 500
-    seq_tasks: int = 5
-    seq_sleep_ms: int = 300
-    cpu_tasks: int = 4
-    cpu_n: int = 200_000
-    trabajo_tasks: int = 200
-    chunksize: int = 20
-    edge_tasks: int = 5
-    edge_workers: int = 5
-    edge_sleep_ms: int = 200
-    normal_tasks: int = 4
-    alloc_n: int = 300_000
-
-    def configure_cells(self) -> None:
-        nb.configure(
-            PAUSA_S=self.pause_ms / 1000, SINCRONO_TAREAS=self.sync_tasks,
-            SINCRONO_SLEEP_S=self.sync_sleep_ms / 1000, HILOS_TAREAS=self.threads_tasks,
-            HILOS_WORKERS=self.threads_workers, HILOS_SLEEP_S=self.threads_sleep_ms / 1000,
-            N=self.increments, ASYNC_TAREAS=self.async_tasks,
-            ASYNC_SLEEP_S=self.async_sleep_ms / 1000, SECUENCIAL_TAREAS=self.seq_tasks,
-            SECUENCIAL_SLEEP_S=self.seq_sleep_ms / 1000, CPU_TAREAS=self.cpu_tasks,
-            CPU_N=self.cpu_n, TRABAJO_TAREAS=self.trabajo_tasks, CHUNKSIZE=self.chunksize,
-            EDGE_TAREAS=self.edge_tasks, EDGE_WORKERS=self.edge_workers,
-            EDGE_SLEEP_S=self.edge_sleep_ms / 1000, NORMAL_TAREAS=self.normal_tasks,
-            LISTA_N=self.alloc_n)
-
-
-NOTEBOOK = Grid()
-QUICK = Grid(pause_ms=2, sync_tasks=2, sync_sleep_ms=5, threads_tasks=2, threads_workers=2,
-             threads_sleep_ms=5, increments=1000, async_tasks=2, async_sleep_ms=5, seq_tasks=2,
-             seq_sleep_ms=3, cpu_tasks=2, cpu_n=1000, trabajo_tasks=4, chunksize=2,
-             edge_tasks=2, edge_workers=2, edge_sleep_ms=2, normal_tasks=2, alloc_n=1000)
 
 
 # --- checks: a cell's raw value -> (checksum, counters) ------------------------------------------
@@ -196,24 +161,25 @@ class Bench:
     measure: Callable[[Any], tuple]    # raw -> (checksum or None, {counter: value})
     expected: Callable[[], int] | None = None  # the checksum it must have
     ideal_s: float | None = None
+    cells: tuple = ()                  # the ids of the cells it is the Python twin of
+    problems: list = field(default_factory=list)  # why it cannot be their twin (it then fails)
 
 
 def bench_name(model: str, workload: str, *args: tuple[str, int]) -> str:
-    return "/".join([f"python.{model}", workload, *(f"{k}:{v}" for k, v in args), "real_time"])
+    """'python.threads', 'cpu', ('tasks', 4) -> 'python.threads/cpu/tasks:4/real_time'."""
+    return "/".join([model, workload, *(f"{k}:{v}" for k, v in args), "real_time"])
 
 
-def run_in_process(cell: Callable[[], Any]) -> Callable[[], Rep]:
+def run_cell(cell: Callable[[], Any]) -> Rep:
     """Runs a notebook cell once: its prints are captured (they are inside some timed regions,
     as in the notebook, and must not reach stdout), its time_blocks are summed."""
-    def run() -> Rep:
-        nb.tiempos.clear()
-        with contextlib.redirect_stdout(io.StringIO()):
-            raw = cell()
-        if not nb.tiempos:
-            raise CheckFailed("the cell timed nothing (no time_block ran)")
-        return Rep(sum(t.wall_s for t in nb.tiempos), sum(t.cpu_s for t in nb.tiempos),
-                   sum(t.cpu_all_s for t in nb.tiempos), raw)
-    return run
+    nb.tiempos.clear()
+    with contextlib.redirect_stdout(io.StringIO()):
+        raw = cell()
+    if not nb.tiempos:
+        raise CheckFailed("the cell timed nothing (no time_block ran)")
+    return Rep(sum(t.wall_s for t in nb.tiempos), sum(t.cpu_s for t in nb.tiempos),
+               sum(t.cpu_all_s for t in nb.tiempos), raw)
 
 
 def cached(fn: Callable[[], int]) -> Callable[[], int]:
@@ -226,124 +192,183 @@ def cached(fn: Callable[[], int]) -> Callable[[], int]:
     return get
 
 
-def expected_cpu(g: Grid) -> int:
-    per = CPU_INTENSIVO_200000 if g.cpu_n == 200_000 else nb.cpu_intensivo(g.cpu_n)
-    return g.cpu_tasks * per
+# --- the cells: the binary's table, and the notebook's code that runs each -----------------------
+
+class TableError(Exception):
+    """The cell table could not be read (no binary, a file that is not one): one `fatal:` line."""
 
 
-def expected_trabajo(g: Grid) -> int:
-    if g.trabajo_tasks == 200:
-        return TRABAJO_SUM_0_199
-    return sum(nb.trabajo(x) for x in range(g.trabajo_tasks))
+TABLES = ("models", "workloads", "cells")
 
 
-def expected_tarea_normal(g: Grid) -> int:
-    if g.normal_tasks == 4:
-        return TAREA_NORMAL_SUM_0_3
-    return sum(nb.tarea_normal(x) for x in range(g.normal_tasks))
+def read_tables(binary: str, cells_file: str | None) -> dict[str, list]:
+    """The binary's tables, {"models": [...], "workloads": [...], "cells": [...]}: printed by
+    `binary --list_<table>`, or read from `cells_file` (a saved `--list_cells`, or one object
+    holding all three), which then may lack the models and workloads."""
+    if cells_file is not None:
+        try:
+            with open(cells_file, "rb") as f:
+                data = json.loads(f.read().decode("utf-8"))
+        except OSError as e:
+            raise TableError(f"--cells={cells_file}: cannot read: {e.strerror or e}") from None
+        except ValueError as e:
+            raise TableError(f"--cells={cells_file}: not JSON: {e}") from None
+        tables = {t: data[t] for t in TABLES if isinstance(data, dict)
+                  and isinstance(data.get(t), list)}
+        if "cells" not in tables:
+            raise TableError(f"--cells={cells_file}: no \"cells\" list in it (expected the output "
+                             "of concbench --list_cells)")
+        return tables
+    tables = {}
+    for t in TABLES:
+        try:
+            p = subprocess.run([binary, f"--list_{t}"], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as e:
+            raise TableError(f"--concbench={binary}: cannot run it: "
+                             f"{getattr(e, 'strerror', None) or e} (build it with scripts/run, "
+                             "or give --cells=FILE)") from None
+        err = [x for x in p.stderr.splitlines() if x.strip()]
+        try:
+            rows = json.loads(p.stdout).get(t) if p.returncode == 0 else None
+        except (ValueError, AttributeError):
+            rows = None
+        if not isinstance(rows, list):
+            raise TableError(f"--concbench={binary} --list_{t}: "
+                             + (f"exit status {p.returncode}" + (f": {err[0]}" if err else "")
+                                if p.returncode else "printed no table (is it concbench?)"))
+        tables[t] = rows
+    return tables
+
+
+MS = 1e-3  # a *_ms argument, in the seconds the notebook's literals are written in
+# The notebook's literals (notebook_code.PARAMETROS) as it wrote them, before any cell set them.
+NOTEBOOK_LITERALS = {name: getattr(nb, name) for name in nb.PARAMETROS}
+
+
+@dataclass(frozen=True)
+class Literal:
+    """The argument is one of the notebook's literals (notebook_code.PARAMETROS), times scale."""
+    name: str
+    scale: float = 1
+
+    def notebook_value(self) -> int:
+        return round(NOTEBOOK_LITERALS[self.name] / self.scale)
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """The notebook's code hard-wires this value (two threads; map()'s chunksize of 1)."""
+    value: int
+
+    def notebook_value(self) -> int:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Executor:
+    """The notebook leaves this to its executor (`ProcessPoolExecutor()`): the cell's check
+    verifies the count the executor had. `default` is the executor's own count, which the name
+    carries where the cell table leaves the argument to the default."""
+    default: Callable[[], int] | None = None
+
+    def notebook_value(self) -> int | None:
+        return self.default() if self.default else None
+
+
+@dataclass(frozen=True)
+class Code:
+    """The notebook's code for one cell: the function that runs it once, what each of the cell's
+    arguments is to it, the check of its result ((raw, args) -> (checksum or None, counters)),
+    the checksum it must have and its ideal time (functions of the arguments)."""
+    run: Callable[[], Any]
+    params: dict
+    check: Callable[[Any, dict], tuple]
+    expected: Callable[[dict], int] | None = None
+    ideal_s: Callable[[dict], float] | None = None
 
 
 def tri(t: int) -> int:
     return t * (t + 1) // 2
 
 
-def notebook_benches(g: Grid, process_workers: int) -> list[Bench]:
-    """Every timed cell, in the notebook's order, named after its C++ twin."""
-    W = process_workers
-    s = lambda ms: ms / 1000  # noqa: E731
+def tri_tasks(a: dict) -> int:
+    return tri(a["tasks"])
 
-    def strings(fmt, tasks):
-        return lambda raw: (sleep_checksum(raw, fmt, tasks), {})
 
-    def pool(fmt_workers, what):
-        def measure(raw):
-            results, ex = raw
-            check_workers(ex, fmt_workers, what)
-            return sum_checksum(results), {}
-        return measure
+def one_sleep(a: dict) -> float:
+    return a["sleep_ms"] * MS
 
-    def threads_cpu(raw):
-        results, ex = raw
-        # ThreadPoolExecutor() defaults to min(32, cpus + 4) workers but starts a thread only
-        # when no idle one can take the next task, so 4 tasks run on at most 4 threads: the
-        # C++ twin's workers:4.
-        if len(ex._threads) > g.cpu_tasks:
-            raise CheckFailed(f"the pool started {len(ex._threads)} threads for "
-                              f"{g.cpu_tasks} tasks")
-        return sum_checksum(results), {}
 
-    def counter(must_not_lose):
-        def measure(raw):
-            expected, obtained = raw
-            lost = expected - obtained
-            if must_not_lose and lost != 0:
-                raise CheckFailed(f"the lock lost {lost} of {expected} updates")
-            return None, {"lost_updates": lost}
-        return measure
+def serial_sleep(a: dict) -> float:
+    return a["tasks"] * a["sleep_ms"] * MS
 
-    def alloc(raw):
-        suma, before, after = raw
-        b, a = vmrss_kib(before), vmrss_kib(after)
-        return suma, {"rss_before_kib": b, "rss_after_kib": a, "rss_kib": a - b,
-                      "bytes_per_item": (a - b) * 1024 / g.alloc_n}
 
-    return [
-        Bench(bench_name("sync", "sleep", ("tasks", 1), ("sleep_ms", g.pause_ms)), "0",
-              run_in_process(nb.cell_0), lambda raw: (1, {}),  # time.sleep returns nothing
-              expected=lambda: 1, ideal_s=s(g.pause_ms)),
-        Bench(bench_name("sync", "sleep", ("tasks", g.sync_tasks), ("sleep_ms", g.sync_sleep_ms)),
-              "1", run_in_process(nb.cell_1), strings("ok {}", g.sync_tasks),
-              expected=lambda: tri(g.sync_tasks), ideal_s=g.sync_tasks * s(g.sync_sleep_ms)),
-        Bench(bench_name("threads", "sleep", ("tasks", g.threads_tasks),
-                         ("workers", g.threads_workers), ("sleep_ms", g.threads_sleep_ms)),
-              "2", run_in_process(nb.cell_2), strings("ok {}", g.threads_tasks),
-              expected=lambda: tri(g.threads_tasks),
-              ideal_s=math.ceil(g.threads_tasks / g.threads_workers) * s(g.threads_sleep_ms)),
-        Bench(bench_name("threads.race", "counter", ("threads", 2), ("increments", g.increments)),
-              "2.1", run_in_process(nb.cell_2_1_sin_lock), counter(False)),
-        Bench(bench_name("threads.mutex", "counter", ("threads", 2), ("increments", g.increments)),
-              "2.1", run_in_process(nb.cell_2_1_con_lock), counter(True)),
-        Bench(bench_name("async", "sleep", ("tasks", g.async_tasks),
-                         ("sleep_ms", g.async_sleep_ms)),
-              "3", run_in_process(nb.cell_3), strings("ok {}", g.async_tasks),
-              expected=lambda: tri(g.async_tasks), ideal_s=s(g.async_sleep_ms)),
-        Bench(bench_name("async.sequential", "sleep", ("tasks", g.seq_tasks),
-                         ("sleep_ms", g.seq_sleep_ms)),
-              "3.1, 5.1", run_in_process(nb.cell_3_1),
-              lambda raw: (index_checksum(raw, g.seq_tasks), {}),
-              expected=lambda: tri(g.seq_tasks), ideal_s=g.seq_tasks * s(g.seq_sleep_ms)),
-        # harness: not a cell of the notebook; the serial time §4 is compared with.
-        Bench(bench_name("sync", "cpu", ("tasks", g.cpu_tasks), ("n", g.cpu_n)),
-              "4 (serial baseline)", run_in_process(nb.cell_4_serial),
-              lambda raw: (sum_checksum(raw), {}), expected=cached(lambda: expected_cpu(g))),
-        Bench(bench_name("threads", "cpu", ("tasks", g.cpu_tasks), ("workers", g.cpu_tasks),
-                         ("n", g.cpu_n)),
-              "4", run_in_process(nb.cell_4_threads), threads_cpu,
-              expected=cached(lambda: expected_cpu(g))),
-        Bench(bench_name("processes.with_startup", "cpu", ("tasks", g.cpu_tasks), ("workers", W),
-                         ("n", g.cpu_n), ("chunksize", 1)),
-              "4", run_in_process(nb.cell_4_processes), pool(W, "ProcessPoolExecutor()"),
-              expected=cached(lambda: expected_cpu(g))),
-        Bench(bench_name("processes.with_startup", "trabajo", ("tasks", g.trabajo_tasks),
-                         ("workers", W), ("chunksize", 1), ("payload", 0)),
-              "4.1", run_in_process(nb.cell_4_1_sin_chunksize), pool(W, "ProcessPoolExecutor()"),
-              expected=cached(lambda: expected_trabajo(g))),
-        Bench(bench_name("processes.with_startup", "trabajo", ("tasks", g.trabajo_tasks),
-                         ("workers", W), ("chunksize", g.chunksize), ("payload", 0)),
-              "4.1", run_in_process(nb.cell_4_1_con_chunksize), pool(W, "ProcessPoolExecutor()"),
-              expected=cached(lambda: expected_trabajo(g))),
-        Bench(bench_name("threads", "sleep", ("tasks", g.edge_tasks), ("workers", g.edge_workers),
-                         ("sleep_ms", g.edge_sleep_ms), ("chunksize", 1)),
-              "5.2", run_in_process(nb.cell_5_2), strings("fin {}", g.edge_tasks),
-              expected=lambda: tri(g.edge_tasks),
-              ideal_s=math.ceil(g.edge_tasks / g.edge_workers) * s(g.edge_sleep_ms)),
-        Bench(bench_name("processes.with_startup", "tarea_normal", ("tasks", g.normal_tasks),
-                         ("workers", W), ("chunksize", 1)),
-              "5.3", run_in_process(nb.cell_5_3), pool(W, "ProcessPoolExecutor()"),
-              expected=cached(lambda: expected_tarea_normal(g))),
-        Bench(bench_name("sync", "alloc", ("n", g.alloc_n)), "6", run_in_process(nb.cell_6),
-              alloc, expected=lambda: g.alloc_n * (g.alloc_n - 1) // 2),
-    ]
+def pooled_sleep(a: dict) -> float:
+    return math.ceil(a["tasks"] / a["workers"]) * a["sleep_ms"] * MS
+
+
+def expected_cpu(a: dict) -> int:
+    per = CPU_INTENSIVO_200000 if a["n"] == 200_000 else nb.cpu_intensivo(a["n"])
+    return a["tasks"] * per
+
+
+def expected_trabajo(a: dict) -> int:
+    if a["tasks"] == 200:
+        return TRABAJO_SUM_0_199
+    return sum(nb.trabajo(x) for x in range(a["tasks"]))
+
+
+def expected_tarea_normal(a: dict) -> int:
+    if a["tasks"] == 4:
+        return TAREA_NORMAL_SUM_0_3
+    return sum(nb.tarea_normal(x) for x in range(a["tasks"]))
+
+
+def strings(fmt: str):
+    """Each task returned the notebook's fmt.format(i)."""
+    return lambda raw, a: (sleep_checksum(raw, fmt, a["tasks"]), {})
+
+
+def indices(raw, a):
+    return index_checksum(raw, a["tasks"]), {}
+
+
+def sums(raw, _a):
+    return sum_checksum(raw), {}
+
+
+def process_pool(raw, a):
+    results, ex = raw
+    check_workers(ex, a["workers"], "ProcessPoolExecutor()")
+    return sum_checksum(results), {}
+
+
+def thread_pool(raw, a):
+    results, ex = raw
+    # ThreadPoolExecutor() defaults to min(32, cpus + 4) workers but starts a thread only when no
+    # idle one can take the next task, so 4 tasks run on at most 4 threads: the C++ twin's
+    # workers:4.
+    if len(ex._threads) > a["workers"]:
+        raise CheckFailed(f"the pool started {len(ex._threads)} threads, the benchmark name "
+                          f"says {a['workers']} workers")
+    return sum_checksum(results), {}
+
+
+def counter(must_not_lose: bool):
+    def check(raw, _a):
+        expected, obtained = raw
+        lost = expected - obtained
+        if must_not_lose and lost != 0:
+            raise CheckFailed(f"the lock lost {lost} of {expected} updates")
+        return None, {"lost_updates": lost}
+    return check
+
+
+def alloc(raw, a):
+    suma, before, after = raw
+    b, c = vmrss_kib(before), vmrss_kib(after)
+    return suma, {"rss_before_kib": b, "rss_after_kib": c, "rss_kib": c - b,
+                  "bytes_per_item": (c - b) * 1024 / a["n"]}
 
 
 def default_process_workers() -> int:
@@ -356,10 +381,152 @@ def default_process_workers() -> int:
         ex.shutdown()
 
 
+POOL = Executor(default_process_workers)
+
+# Each cell of the binary's table that has a Python twin, by id, to the notebook's code that
+# runs it. Every parameter comes from the cell's arguments; a cell that shares its twin with one
+# here (same Python benchmark, same arguments: §3's coroutine row, §4's GIL row, §5.1 = §3.1)
+# is run by that one.
+CELL_CODE = {
+    "0": Code(nb.cell_0, {"tasks": Fixed(1), "sleep_ms": Literal("PAUSA_S", MS)},
+              lambda raw, a: (1, {}), expected=lambda a: 1, ideal_s=one_sleep),
+    "1": Code(nb.cell_1, {"tasks": Literal("SINCRONO_TAREAS"),
+                          "sleep_ms": Literal("SINCRONO_SLEEP_S", MS)},
+              strings("ok {}"), tri_tasks, serial_sleep),
+    "2": Code(nb.cell_2, {"tasks": Literal("HILOS_TAREAS"), "workers": Literal("HILOS_WORKERS"),
+                          "sleep_ms": Literal("HILOS_SLEEP_S", MS)},
+              strings("ok {}"), tri_tasks, pooled_sleep),
+    "2.1.race": Code(nb.cell_2_1_sin_lock, {"threads": Fixed(2), "increments": Literal("N")},
+                     counter(False)),
+    "2.1.mutex": Code(nb.cell_2_1_con_lock, {"threads": Fixed(2), "increments": Literal("N")},
+                      counter(True)),
+    "3": Code(nb.cell_3, {"tasks": Literal("ASYNC_TAREAS"),
+                          "sleep_ms": Literal("ASYNC_SLEEP_S", MS)},
+              strings("ok {}"), tri_tasks, one_sleep),
+    "3.1": Code(nb.cell_3_1, {"tasks": Literal("SECUENCIAL_TAREAS"),
+                              "sleep_ms": Literal("SECUENCIAL_SLEEP_S", MS)},
+                indices, tri_tasks, serial_sleep),
+    "4.serial": Code(nb.cell_4_serial, {"tasks": Literal("CPU_TAREAS"), "n": Literal("CPU_N")},
+                     sums, expected_cpu),
+    "4.threads": Code(nb.cell_4_threads, {"tasks": Literal("CPU_TAREAS"), "workers": Executor(),
+                                          "n": Literal("CPU_N")}, thread_pool, expected_cpu),
+    "4.processes": Code(nb.cell_4_processes, {"tasks": Literal("CPU_TAREAS"), "workers": POOL,
+                                              "n": Literal("CPU_N"), "chunksize": Fixed(1)},
+                        process_pool, expected_cpu),
+    "4.1.chunk1": Code(nb.cell_4_1_sin_chunksize, {"tasks": Literal("TRABAJO_TAREAS"),
+                                                   "workers": POOL, "chunksize": Fixed(1),
+                                                   "payload": Fixed(0)},
+                       process_pool, expected_trabajo),
+    "4.1.chunk20": Code(nb.cell_4_1_con_chunksize, {"tasks": Literal("TRABAJO_TAREAS"),
+                                                    "workers": POOL,
+                                                    "chunksize": Literal("CHUNKSIZE"),
+                                                    "payload": Fixed(0)},
+                        process_pool, expected_trabajo),
+    "5.2": Code(nb.cell_5_2, {"tasks": Literal("EDGE_TAREAS"), "workers": Literal("EDGE_WORKERS"),
+                              "sleep_ms": Literal("EDGE_SLEEP_S", MS), "chunksize": Fixed(1)},
+                strings("fin {}"), tri_tasks, pooled_sleep),
+    "5.3": Code(nb.cell_5_3, {"tasks": Literal("NORMAL_TAREAS"), "workers": POOL,
+                              "chunksize": Fixed(1)}, process_pool, expected_tarea_normal),
+    "6": Code(nb.cell_6, {"n": Literal("LISTA_N")}, alloc,
+              expected=lambda a: a["n"] * (a["n"] - 1) // 2),
+}
+
+# The cell whose tasks memory mode holds pending: §3's tarea_io_async, gathered.
+MEMORY_CELL = "3"
+
+# --quick shrinks each argument by its name's rule, in whichever cell it is.
+QUICK_RULES = {
+    "tasks": lambda v: min(v, 2),
+    "workers": lambda v: min(v, 2),
+    "sleep_ms": lambda v: max(1, v // 100),
+    "n": lambda v: min(v, 1000),
+    "increments": lambda v: min(v, 1000),
+    "chunksize": lambda v: min(v, 2),
+}
+
+
+def resolve(code: Code, cell: cr.Cell, wanted: dict) -> tuple[dict, list[str]]:
+    """The arguments the notebook's code runs the cell with (the cell's, in its order, then any
+    the code takes that the cell lacks, at the notebook's value), and what keeps it from being
+    the cell's twin."""
+    used, problems = {}, []
+    for k, v in wanted.items():
+        p = code.params.get(k)
+        if p is None:
+            problems.append(f"the notebook's code for cell {cell.id} has no argument '{k}'")
+        elif isinstance(p, Fixed):
+            used[k] = p.value
+            if p.value != v:
+                problems.append(f"cell {cell.id} has {k}:{v}; the notebook's code fixes "
+                                f"{k}:{p.value}")
+        elif isinstance(p, Executor) and k in cell.defaults:
+            used[k] = p.notebook_value()
+            if used[k] is None:
+                problems.append(f"cell {cell.id} leaves '{k}' to a default the notebook's code "
+                                "cannot report")
+        else:
+            used[k] = v
+    for k, p in code.params.items():
+        if k not in wanted:
+            used[k] = p.notebook_value()
+            problems.append(f"cell {cell.id} has no argument '{k}', which the notebook's code "
+                            "takes")
+    return used, problems
+
+
+def configure(code: Code, used: dict) -> None:
+    """Sets the notebook's literals to the arguments, before each run (cells share literals)."""
+    nb.configure(**{p.name: used[k] * p.scale for k, p in code.params.items()
+                    if isinstance(p, Literal) and used.get(k) is not None})
+
+
+def section_of(cell: cr.Cell) -> str:
+    return cell.section + (" (serial baseline)" if cell.role == "baseline" else "")
+
+
+def plan(cells: list[cr.Cell], quick: bool) -> list[Bench]:
+    """One benchmark per Python twin of the table's cells, in the notebook's order: the cells
+    that share a twin (its model, workload and arguments, the defaults aside) run once."""
+    groups: dict[tuple, list[cr.Cell]] = {}
+    for c in cells:
+        if c.python is not None:
+            groups.setdefault((c.python, c.workload, tuple(c.fixed_args.items())), []).append(c)
+    return [bench_for(group, quick) for group in groups.values()]
+
+
+def bench_for(group: list[cr.Cell], quick: bool) -> Bench:
+    """The benchmark of cells sharing a Python twin, run by the first one's notebook code; a
+    benchmark that fails with the reason when no code is mapped or its arguments disagree."""
+    ids = tuple(c.id for c in group)
+    sections = ", ".join(dict.fromkeys(section_of(c) for c in group))
+    cell = next((c for c in group if c.id in CELL_CODE), group[0])
+    wanted = {k: QUICK_RULES[k](v) if quick and k in QUICK_RULES else v
+              for k, v in cell.args.items()}
+    code = CELL_CODE.get(cell.id)
+    if code is None:
+        used, problems = wanted, [f"no notebook code runs cell(s) {', '.join(ids)} "
+                                  "(notebook_python.py's CELL_CODE)"]
+    else:
+        used, problems = resolve(code, cell, wanted)
+    name = bench_name(cell.python, cell.workload, *used.items())
+    if problems:
+        def fail() -> Rep:
+            raise CheckFailed("; ".join(problems))
+        return Bench(name, sections, fail, lambda raw: (None, {}), cells=ids, problems=problems)
+
+    def run() -> Rep:
+        configure(code, used)
+        return run_cell(code.run)
+    return Bench(name, sections, run, lambda raw: code.check(raw, used),
+                 expected=cached(lambda: code.expected(used)) if code.expected else None,
+                 ideal_s=code.ideal_s(used) if code.ideal_s else None, cells=ids)
+
+
 # --- memory mode: T pending asyncio tasks, one fresh interpreter per T ---------------------------
 
-def memory_bench_name(tasks: int, sleep_ms: int) -> str:
-    return bench_name("async", "sleep", ("tasks", tasks), ("sleep_ms", sleep_ms))
+def memory_bench_name(cell: cr.Cell, tasks: int, sleep_ms: int) -> str:
+    """The Python twin of the cell whose tasks are held (MEMORY_CELL), with T and S."""
+    return bench_name(cell.python, cell.workload, ("tasks", tasks), ("sleep_ms", sleep_ms))
 
 
 def memory_child(tasks: int, sleep_ms: int, fault: str | None) -> dict:
@@ -404,9 +571,9 @@ def describe_exit(code: int) -> str:
     return f"exited with status {code}"
 
 
-def run_memory_child(tasks: int, sleep_ms: int) -> Rep:
+def run_memory_child(tasks: int, sleep_ms: int, name: str) -> Rep:
     cmd = [sys.executable, os.path.abspath(__file__), f"--memory-child={tasks}",
-           f"--sleep-ms={sleep_ms}"]
+           f"--sleep-ms={sleep_ms}", f"--memory-name={name}"]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=MEMORY_CHILD_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -426,7 +593,7 @@ def run_memory_child(tasks: int, sleep_ms: int) -> Rep:
     return Rep(out["wall_s"], out["cpu_s"], out["cpu_all_s"], out)
 
 
-def memory_benches(task_counts: list[int], sleep_ms: int) -> list[Bench]:
+def memory_benches(task_counts: list[int], sleep_ms: int, cell: cr.Cell) -> list[Bench]:
     def measure_for(tasks):
         def measure(raw):
             kib = max(0, raw["pending_kib"] - raw["before_kib"])
@@ -436,9 +603,10 @@ def memory_benches(task_counts: list[int], sleep_ms: int) -> list[Bench]:
             return raw["checksum"], counters
         return measure
 
-    return [Bench(memory_bench_name(t, sleep_ms), "3",
-                  (lambda t=t: run_memory_child(t, sleep_ms)), measure_for(t),
-                  expected=(lambda t=t: tri(t)), ideal_s=sleep_ms / 1000)
+    names = {t: memory_bench_name(cell, t, sleep_ms) for t in task_counts}
+    return [Bench(names[t], cell.section, (lambda t=t: run_memory_child(t, sleep_ms, names[t])),
+                  measure_for(t), expected=(lambda t=t: tri(t)), ideal_s=sleep_ms * MS,
+                  cells=(cell.id,))
             for t in task_counts]
 
 
@@ -463,6 +631,7 @@ class Outcome:
     cpu_s: float = 0.0
     counters: dict = field(default_factory=dict)
     error: str | None = None
+    iterations: int = 1  # batches timed in the repetition (wall_s and cpu_s are per batch)
 
 
 def run_once(b: Bench) -> Outcome:
@@ -528,7 +697,8 @@ STATISTICS = (("mean", gb_mean, "time"), ("median", gb_median, "time"),
 
 def rows_for(b: Bench, family_index: int, outcomes: list[Outcome]) -> list[dict]:
     """Google Benchmark's rows for one benchmark: one per repetition, then the aggregates
-    (when at least two repetitions succeeded, as 1.7.1 does)."""
+    (when at least two repetitions succeeded, as 1.7.1 does). `b` needs a name and the
+    sections it stands for (none: no notebook_cells field)."""
     reps = len(outcomes)
     head = {"name": b.name, "family_index": family_index, "per_family_instance_index": 0,
             "run_name": b.name}
@@ -539,10 +709,11 @@ def rows_for(b: Bench, family_index: int, outcomes: list[Outcome]) -> list[dict]
             row.update(error_occurred=True, error_message=o.error, iterations=0,
                        real_time=0.0, cpu_time=0.0, time_unit="ms")
         else:
-            row.update(iterations=1, real_time=o.wall_s * 1e3, cpu_time=o.cpu_s * 1e3,
-                       time_unit="ms")
+            row.update(iterations=o.iterations, real_time=o.wall_s * 1e3,
+                       cpu_time=o.cpu_s * 1e3, time_unit="ms")
             row.update((k, float(v)) for k, v in sorted(o.counters.items()))
-        row["notebook_cells"] = b.sections
+        if b.sections:
+            row["notebook_cells"] = b.sections
         rows.append(row)
     ok = [o for o in outcomes if o.error is None]
     if reps < 2 or len(ok) < 2:
@@ -555,7 +726,8 @@ def rows_for(b: Bench, family_index: int, outcomes: list[Outcome]) -> list[dict]
                    cpu_time=fn([o.cpu_s * 1e3 for o in ok]), time_unit="ms")
         row.update((k, float(fn([float(o.counters[k]) for o in ok if k in o.counters])))
                    for k in keys)
-        row["notebook_cells"] = b.sections
+        if b.sections:
+            row["notebook_cells"] = b.sections
         rows.append(row)
     return rows
 
@@ -582,17 +754,31 @@ def summary_line(b: Bench, outcomes: list[Outcome]) -> str:
 
 
 def run_benches(benches: list[Bench], repetitions: int,
-                progress: Callable[[str, bool], None]) -> tuple[list[dict], int]:
+                progress: Callable[[str, bool], None], trace=None) -> tuple[list[dict], int]:
     """Runs each benchmark's repetitions back to back; returns the rows and how many failed.
-    progress(line, failed) hears of each benchmark as it finishes."""
+    progress(line, failed) hears of each benchmark as it finishes. With a trace
+    (notebook_trace.TraceFile), one untimed run more of each benchmark is traced after them."""
     rows, failed = [], 0
     for fi, b in enumerate(benches):
         outcomes = [run_once(b) for _ in range(repetitions)]
+        trace_once(trace, b, outcomes)
         failed += any(o.error is not None for o in outcomes)
         rows += rows_for(b, fi, outcomes)
         progress(f"[{fi + 1}/{len(benches)}] {summary_line(b, outcomes)}",
                  any(o.error is not None for o in outcomes))
     return rows, failed
+
+
+def trace_once(trace, b: Bench, outcomes: list[Outcome]) -> None:
+    """The traced run (--trace) of a benchmark that ran at least once; a trace that cannot be
+    written is reported once and not written again (main's exit status says so)."""
+    if trace is None or trace.failed or all(o.error is not None for o in outcomes):
+        return
+    try:
+        trace.add(b.name, b.run, b.ideal_s)
+    except OSError as e:
+        trace.failed = f"--trace={trace.path}: cannot write: {e.strerror or e}"
+        print(f"fatal: {trace.failed}", file=sys.stderr, flush=True)
 
 
 def gil_enabled():
@@ -611,7 +797,10 @@ def git_commit() -> str | None:
     return p.stdout.strip() if p.returncode == 0 and p.stdout.strip() else None
 
 
-def context(argv: list[str], suite: str, mode: str, process_workers: int | None) -> dict:
+def context(argv: list[str], suite: str, mode: str, process_workers: int | None,
+            tables: dict[str, list]) -> dict:
+    """The run's context, with copies of the binary's tables (as the binary writes them), so
+    that this file read alone still has its models' names and colours."""
     ctx = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "host_name": socket.gethostname(),
@@ -640,6 +829,7 @@ def context(argv: list[str], suite: str, mode: str, process_workers: int | None)
     commit = git_commit()
     if commit:
         ctx["concbench_git_commit"] = commit
+    ctx.update((cr.TABLE_KEYS[t], json.dumps({t: rows})) for t, rows in tables.items())
     return ctx
 
 
@@ -691,9 +881,21 @@ def create_parser() -> argparse.ArgumentParser:
                    help="tiny parameters (sleeps of a few ms, 2 tasks, small n), for tests; "
                         "the names carry them")
     p.add_argument("--list", action="store_true", help="print the benchmark names and exit")
+    p.add_argument("--concbench", metavar="PATH", default=DEFAULT_BINARY,
+                   help="the concbench binary whose table of cells (--list_cells) says what to "
+                        "run (default: build/release/concbench of this repository)")
+    p.add_argument("--cells", metavar="FILE",
+                   help="read the cells from FILE, a saved `concbench --list_cells` (or one "
+                        "object with \"models\", \"workloads\" and \"cells\"), instead of "
+                        "asking the binary")
     p.add_argument("--quiet", action="store_true",
                    help="one line at the end (and one per failed benchmark) instead of one per "
                         "benchmark")
+    p.add_argument("--trace", metavar="PATH",
+                   help="after each cell's repetitions, run it once more, untimed, and write "
+                        "every task's start and end on its lane (thread, worker process, loop) "
+                        "to PATH in the Chrome Trace Event Format, as concbench --trace does "
+                        "(scripts/notebook_trace.py)")
     p.add_argument("--memory-tasks", metavar="T,...", type=task_list,
                    help="memory mode: for each T, T asyncio tasks pending at once in a fresh "
                         "interpreter (e.g. 1000,10000,100000,1000000)")
@@ -702,18 +904,19 @@ def create_parser() -> argparse.ArgumentParser:
                         f"{DEFAULT_MEMORY_SLEEP_MS})")
     p.add_argument("--memory-child", type=positive_int("--memory-child", 1, MAX_MEMORY_TASKS),
                    help=argparse.SUPPRESS)  # internal: the interpreter of one memory-mode T
+    p.add_argument("--memory-name", default="", help=argparse.SUPPRESS)  # internal: its name
     return p
 
 
-def check_writable(path: str) -> None:
-    """Fails now, before anything runs, if the output cannot be written."""
+def check_writable(path: str, flag: str = "--output") -> None:
+    """Fails now, before anything runs, if the output (or the trace) cannot be written."""
     if os.path.isdir(path):
-        raise UsageError(f"--output={path}: is a folder; expected a file path")
+        raise UsageError(f"{flag}={path}: is a folder; expected a file path")
     directory = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".notebook_python.", dir=directory)
     except OSError as e:
-        raise UsageError(f"--output={path}: cannot write in {directory}: "
+        raise UsageError(f"{flag}={path}: cannot write in {directory}: "
                          f"{e.strerror or e}") from None
     os.close(fd)
     os.unlink(tmp)
@@ -721,7 +924,7 @@ def check_writable(path: str) -> None:
 
 def child_main(args) -> int:
     sleep_ms = DEFAULT_MEMORY_SLEEP_MS if args.sleep_ms is None else args.sleep_ms
-    fault = fault_for(memory_bench_name(args.memory_child, sleep_ms))
+    fault = fault_for(args.memory_name)
     try:
         out = memory_child(args.memory_child, sleep_ms,
                            fault[1] if fault and fault[0] == "raise" else None)
@@ -730,6 +933,21 @@ def child_main(args) -> int:
     except Exception as e:
         out = {"error": str(e) if isinstance(e, CheckFailed) else f"{type(e).__name__}: {e}"}
     print(json.dumps(out), flush=True)
+    return 0
+
+
+def write_output(path: str | None, data: dict, indent: int = 2) -> int:
+    """The JSON to `path` (atomically) or to standard output; 2 after one `fatal:` line when it
+    cannot be written, else 0."""
+    text = json.dumps(data, indent=indent) + "\n"
+    if not path:
+        sys.stdout.write(text)
+        return 0
+    try:
+        cr.write_atomic(path, text)
+    except OSError as e:
+        print(f"fatal: --output={path}: cannot write: {e.strerror or e}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -750,19 +968,29 @@ def main(argv=None) -> int:
             raise UsageError(f"--filter={args.filter!r}: not a regular expression: {e}") from None
         if args.output and not args.list:
             check_writable(args.output)
-    except UsageError as e:
+        if args.trace and args.memory_tasks:
+            raise UsageError("--trace traces the notebook's cells; memory mode (--memory-tasks) "
+                             "has no cells to trace")
+        if args.trace and not args.list:
+            check_writable(args.trace, "--trace")
+        tables = read_tables(args.concbench, args.cells)
+        cells = cr.cells_of(tables["cells"])
+        if args.memory_tasks:
+            held = next((c for c in cells if c.id == MEMORY_CELL and c.python), None)
+            if held is None:
+                raise TableError(f"the table of cells has no cell {MEMORY_CELL} with a Python "
+                                 "twin, whose tasks memory mode holds")
+    except (UsageError, TableError) as e:
         print(f"fatal: {e}", file=sys.stderr)
         return 2
 
     if args.memory_tasks:
         sleep_ms = DEFAULT_MEMORY_SLEEP_MS if args.sleep_ms is None else args.sleep_ms
-        benches, suite, mode, workers = (memory_benches(args.memory_tasks, sleep_ms), "sweep",
-                                         "memory", None)
+        benches, suite, mode, workers = (memory_benches(args.memory_tasks, sleep_ms, held),
+                                         "sweep", "memory", None)
     else:
-        grid = QUICK if args.quick else NOTEBOOK
-        grid.configure_cells()
         workers = default_process_workers()
-        benches = notebook_benches(grid, workers)
+        benches = plan(cells, args.quick)
         suite, mode = ("smoke" if args.quick else "notebook"), "cells"
     if pattern is not None:
         benches = [b for b in benches if pattern.search(b.name)]
@@ -776,34 +1004,27 @@ def main(argv=None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
-    ctx = context(argv, suite, mode, workers)
+    ctx = context(argv, suite, mode, workers, tables)
     start = time.perf_counter()
 
     def progress(line: str, bad: bool) -> None:
         if bad or not args.quiet:
             print(line, file=sys.stderr, flush=True)
     try:
-        rows, failed = run_benches(benches, args.repetitions, progress)
+        trace = notebook_trace.TraceFile(args.trace) if args.trace else None
+        rows, failed = run_benches(benches, args.repetitions, progress, trace)
     except KeyboardInterrupt:
         print("interrupted; nothing written", file=sys.stderr)
         return 130
-    text = json.dumps({"context": ctx, "benchmarks": rows}, indent=2) + "\n"
-    if args.output:
-        try:
-            cr.write_atomic(args.output, text)
-        except OSError as e:
-            print(f"fatal: --output={args.output}: cannot write: {e.strerror or e}",
-                  file=sys.stderr)
-            return 2
-    else:
-        sys.stdout.write(text)
+    if write_output(args.output, {"context": ctx, "benchmarks": rows}):
+        return 2
     if args.quiet:
         print(f"notebook_python: {len(benches)} benchmarks × {args.repetitions} repetitions in "
               f"{time.perf_counter() - start:.0f} s, {failed} failed", file=sys.stderr)
     if failed:
         print(f"{failed} of {len(benches)} benchmark(s) failed", file=sys.stderr)
         return 1
-    return 0
+    return 2 if trace is not None and trace.failed else 0
 
 
 if __name__ == "__main__":

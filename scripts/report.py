@@ -3,12 +3,14 @@
     scripts/report results/<run>/results.json [-o report.md]
 
 The report holds, in this order: failed benchmarks (if any, first, never charted as zeros), an
-unfinished sweep's missing runs, the notebook's cells next to concbench's C++ times, every chart
-(or the one line saying why it was skipped), a table of every benchmark's key numbers, and the
-run context. A partial results file (results.partial.json, `concbench_partial` in its context)
-opens with a banner naming why it stopped, the benchmarks cut short and those never run; its
-charts show what finished. Everything is written atomically: a failure leaves no half-written
-file. `scripts/run` calls this after every run that left a results file.
+unfinished sweep's missing runs, the notebook's cells next to concbench's C++ times, the cells'
+timelines, every other chart with its one-line answer (those that draw the notebook's cells by
+section, then the sweeps' and the maps'; one line names those the run could not draw and why),
+a table of every benchmark's key numbers, and the run context. A partial results file
+(results.partial.json, `concbench_partial` in its context) opens with a banner naming why it
+stopped, the benchmarks cut short and those never run; its charts show what finished.
+Everything is written atomically: a failure leaves no half-written file. `scripts/run` calls
+this after every run that left a results file.
 """
 from __future__ import annotations
 
@@ -20,8 +22,10 @@ import concbench_results as cr
 import machine
 import plot
 import stats
-from notebook_cells import (PRINTED_RSS_GROWTH_KIB, gil_check, lost_updates, memory_growth,
-                            notebook_rows, verdict_phrase)
+import timeline
+from notebook_cells import (GIL_CELL, MEMORY_CELL, PRINTED_RSS_GROWTH_KIB, RACE_CELL,
+                            find_cell, gil_check, lost_updates, memory_growth, notebook_rows,
+                            verdict_phrase)
 
 # Counters shown in their own table columns; any other counter goes to the last column.
 COLUMNS = ("ideal_s", "overhead_s", "efficiency", "checksum", "cpu_util", "ctx_switches")
@@ -133,10 +137,10 @@ def notebook_table(results: cr.Results) -> tuple[list[str], list[list[str]]]:
     header = ["§", "cell", "printed (another machine)", "Python here", "C++ here", "verdict"]
     rows = []
     for r in notebook_rows(results):
-        printed = cr.format_seconds(r.cell.python_s) if r.cell.python_s is not None else "–"
+        printed = cr.format_seconds(r.cell.printed_s) if r.cell.printed_s is not None else "–"
         py = fmt_stat_seconds(r.python.time_s()) if r.python else "not run"
         cc = fmt_stat_seconds(r.cpp.time_s()) if r.cpp else "not in these results"
-        rows.append([r.cell.section, r.cell.what, printed, py, cc, verdict_phrase(r.verdict)])
+        rows.append([r.cell.section, r.cell.label, printed, py, cc, verdict_phrase(r.verdict)])
     return header, rows
 
 
@@ -144,7 +148,9 @@ def section_notebook(results: cr.Results, charts: dict) -> list[str]:
     out = ["## The notebook, cell by cell", ""]
     chart = charts.get("notebook.png")
     if chart is None:
-        out += ["*No cell of the notebook has a matching benchmark in these results.*", ""]
+        out += ["*No cell of the notebook has a matching benchmark in these results.*"
+                if results.table("cells") else "*These results carry no table of the notebook's "
+                "cells (`concbench_cells`): an older concbench wrote them.*", ""]
         return out
     live = results.python_context is not None
     out += ["Each notebook cell three ways: the time its Python printed (on another machine, in "
@@ -166,43 +172,191 @@ def section_notebook(results: cr.Results, charts: dict) -> list[str]:
     if base_rows:
         out += ["The parallel cells against the serial run of the same work, both C++, same run:", ""]
         out += table(["§", "models", "parallel", "serial", "verdict"], base_rows, "llrrl") + [""]
-    gil = gil_check(results)
+    out += reference_crossovers(results)
+    out += notebook_paragraphs(results)
+    return out
+
+
+RESULTS_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            "results")
+CROSSOVER_JSON = "crossover.json"
+
+
+def newest_reference(root: str = RESULTS_ROOT) -> tuple[str, dict] | None:
+    """The newest committed crossover folder under root (scripts/map --crossovers, committed as
+    the reference results) and its crossover.json; folders not in git do not count. Outside a
+    git checkout every folder under root counts."""
+    import json
+    import subprocess
+    try:
+        p = subprocess.run(["git", "-C", root, "ls-files", "--", f"*/{CROSSOVER_JSON}"],
+                           capture_output=True, text=True, timeout=30)
+        listed = p.stdout.split() if p.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        listed = None
+    if listed is None:
+        listed = [os.path.join(d, CROSSOVER_JSON) for d in os.listdir(root)
+                  if os.path.isfile(os.path.join(root, d, CROSSOVER_JSON))] \
+            if os.path.isdir(root) else []
+    for rel in sorted(listed, key=lambda f: os.path.basename(os.path.dirname(f)), reverse=True):
+        try:
+            with open(os.path.join(root, rel)) as f:
+                data = json.load(f)
+            if isinstance(data.get("breakevens"), list):
+                return os.path.dirname(rel), data
+        except (OSError, ValueError, AttributeError):
+            continue
+    return None
+
+
+def reference_crossovers(results: cr.Results, root: str = RESULTS_ROOT) -> list[str]:
+    """The reference results' break-evens for the workloads of the notebook's cells, labelled as
+    the reference's (its date and machine): where the choice of §4 and §4.1 flips."""
+    found = newest_reference(root)
+    if found is None:
+        return []
+    folder, data = found
+    sections = {c.workload: c.section for c in cr.cells_of(results.table("cells"))
+                if c.role == "cell"}
+    lines = [f"- §{sections[r['workload']]}, {r.get('lang', '?')}: {r.get('short') or r['summary']}"
+             for r in data["breakevens"] if r.get("workload") in sections]
+    if not lines:
+        return []
+    ref = data.get("reference", {})
+    return [f"**Where the choice flips — the reference's crossovers, not this run's** "
+            f"([results/{folder}](../{folder}/crossover.md), {ref.get('date', '?')}, host "
+            f"{ref.get('host', '?')}; `scripts/map --crossovers` measures them here):", ""] + \
+        lines + [""]
+
+
+def notebook_paragraphs(results: cr.Results) -> list[str]:
+    """What three cells show beyond their times: the GIL (its cell against its serial baseline,
+    in both languages), the race's lost updates, and §6's resident memory."""
+    out = []
+    gil, cell = gil_check(results), find_cell(results, GIL_CELL)
     if gil is not None:
-        out += [f"**The GIL, checked against CPython.** §4's threads take {gil[0]:.2f}× the "
-                f"serial time in the notebook's Python here, and {gil[1]:.2f}× under concbench's "
-                f"emulated GIL (`threads.gil` ÷ `sync`): "
-                + ("both near 1, as a faithful emulation should be." if max(gil) < 1.3 and min(gil) > 0.7
-                   else "they disagree, so the emulation is not reproducing CPython here.") , ""]
-    py_lost, cc_lost = lost_updates(results)
+        base = find_cell(results, cell.baseline)
+        out += [f"**The GIL, checked against CPython.** §{cell.section}'s threads take "
+                f"{gil[0]:.2f}× the serial time in the notebook's Python here, and {gil[1]:.2f}× "
+                f"under concbench's emulated GIL (`{cell.model}` ÷ `{base.model}`): "
+                + ("both near 1, as a faithful emulation should be."
+                   if max(gil) < 1.3 and min(gil) > 0.7
+                   else "they disagree, so the emulation is not reproducing CPython here."), ""]
+    (py_lost, cc_lost), cell = lost_updates(results), find_cell(results, RACE_CELL)
     if py_lost is not None or cc_lost is not None:
         fmt = lambda v: "not run" if v is None else f"{v:,.0f}"  # noqa: E731
-        out += [f"**§2.1's race.** Lost updates per run of 2 × 100,000 increments: Python "
+        runs = " × ".join(f"{cell.args[k]:,}" for k in ("threads", "increments") if k in cell.args)
+        out += [f"**§{cell.section}'s race.** Lost updates per run of {runs} increments: Python "
                 f"{fmt(py_lost)}, C++ {fmt(cc_lost)}. CPython's GIL switches threads only between "
-                f"bytecodes, so `contador += 1` rarely loses an update; C++ threads run at once.", ""]
-    py_kib, cc_kib = memory_growth(results)
+                f"bytecodes, so `contador += 1` rarely loses an update; C++ threads run at once.",
+                ""]
+    (py_kib, cc_kib), cell = memory_growth(results), find_cell(results, MEMORY_CELL)
     if py_kib is not None or cc_kib is not None:
         fmt = lambda v: "not run" if v is None else f"{v:,.0f} KiB"  # noqa: E731
-        out += [f"**§6, a list of 300,000 ints.** Resident memory growth: printed "
-                f"{PRINTED_RSS_GROWTH_KIB:,} KiB (another machine), Python here {fmt(py_kib)}, "
-                f"C++ here {fmt(cc_kib)} (8 bytes an int, against a Python int object and a "
-                f"pointer).", ""]
+        out += [f"**§{cell.section}, a list of {cell.args.get('n', 0):,} ints.** Resident memory "
+                f"growth: printed {PRINTED_RSS_GROWTH_KIB:,} KiB (another machine), Python here "
+                f"{fmt(py_kib)}, C++ here {fmt(cc_kib)} (8 bytes an int, against a Python int "
+                f"object and a pointer).", ""]
     return out
 
 
-def section_charts(chart_list: list) -> list[str]:
-    out = ["## Charts", ""]
-    skipped = []
+def is_timeline(chart) -> bool:
+    return bool(chart.filename) and chart.filename.startswith(timeline.TIMELINE_DIR + "/")
+
+
+def section_timelines(results: cr.Results, chart_list: list) -> list[str]:
+    """Each notebook cell's timeline, by section, with what to look at (timeline.py)."""
+    return timeline.report_section(results, {c.filename for c in chart_list if is_timeline(c)})
+
+
+def section_key(section: str) -> tuple:
+    """'4.1' -> (4, 1): the notebook's order."""
+    return tuple(int(p) if p.isdigit() else 0 for p in section.split("."))
+
+
+def chart_sections(results: cr.Results, chart) -> list[str]:
+    """The notebook sections whose cells a chart draws (their C++ or Python benchmark), in the
+    notebook's order."""
+    drawn = set(chart.benches)
+    found = {r.cell.section for r in notebook_rows(results)
+             if any(b is not None and b.run_name in drawn for b in (r.cpp, r.python))}
+    return sorted(found, key=section_key)
+
+
+def chart_entry(heading: str, title: str, filename: str, answer: str) -> list[str]:
+    return [f"#### {heading}", "", f"![{title}]({filename})", "",
+            f"**Answer:** {answer}" if answer else "", ""]
+
+
+def map_charts(folder: str) -> list[tuple[str, str, str]]:
+    """The charts scripts/map left in this folder, (title, filename, answer): the decision map
+    with map.md's headline, each crossover chart with crossover.json's short answers."""
+    import json
+    out = []
+    if os.path.isfile(os.path.join(folder, "decision_map.png")):
+        answer = ""
+        try:
+            with open(os.path.join(folder, "map.md")) as f:
+                answer = next((line.strip("*. \n") for line in f
+                               if line.startswith("**") and line.rstrip().endswith(".**")), "")
+        except OSError:
+            pass
+        out.append(("Which model finishes first, for each mix of computing and waiting?",
+                    "decision_map.png", answer))
+    try:
+        with open(os.path.join(folder, CROSSOVER_JSON)) as f:
+            records = json.load(f).get("breakevens", [])
+    except (OSError, ValueError, AttributeError):
+        records = []
+    for name in sorted(os.listdir(folder)):
+        if name.startswith("crossover_") and name.endswith(".png"):
+            workload = name[len("crossover_"):-len(".png")]
+            answer = "; ".join(f"{r.get('lang', '?')}: {r.get('short') or r.get('summary')}"
+                               for r in records if r.get("workload") == workload)
+            out.append((f"Where does the choice flip, growing {workload}?", name, answer))
+    return out
+
+
+def not_drawn_line(chart_list: list) -> list[str]:
+    """One line: the charts this run could not draw, grouped by why."""
+    by_reason: dict = {}
     for c in chart_list:
-        if c.filename == "notebook.png" or (c.title.startswith("The notebook") and not c.error):
-            continue
-        if c.filename:
-            out += [f"### {c.title}", "", f"![{c.title}]({c.filename})", ""]
-        else:
-            word = "**Not drawn (error)**" if c.error else "Skipped"
-            skipped.append(f"- {word}: {c.title} — {c.reason}.")
-    if skipped:
-        out += ["Charts not drawn for this run:", ""] + skipped + [""]
-    return out
+        if not c.filename:
+            by_reason.setdefault((c.error, c.reason), []).append(c.title)
+    if not by_reason:
+        return []
+    parts = [("**error** " if error else "") + ", ".join(f"*{t}*" for t in titles)
+             + f" — {reason}" for (error, reason), titles in by_reason.items()]
+    return ["**Not drawn for this run:** " + "; ".join(parts) + ".", ""]
+
+
+def section_charts(results: cr.Results, chart_list: list, folder: str = "") -> list[str]:
+    """Every chart but the notebook's and the timelines (their own sections), each with its
+    one-line answer: first those that draw the notebook's cells, by section, then the sweeps'
+    and the maps'; then one line for those this run could not draw."""
+    out = ["## Charts", "", "Each chart asks one question in its title and answers it in the "
+           "line under it, computed from this run.", ""]
+    drawn = [c for c in chart_list if c.filename and c.filename != "notebook.png"
+             and not is_timeline(c)]
+    by_section = [(chart_sections(results, c), c) for c in drawn]
+    notebook = sorted(((s, c) for s, c in by_section if s),
+                      key=lambda sc: section_key(sc[0][0]))
+    if notebook:
+        out += ["### By the notebook's sections", ""]
+        for sections, c in notebook:
+            out += chart_entry(", ".join(f"§{s}" for s in sections) + f" — {c.title}", c.title,
+                               c.filename, c.answer)
+    others = [c for s, c in by_section if not s]
+    if others:
+        out += ["### Sweeps and other families", ""]
+        for c in others:
+            out += chart_entry(c.title, c.title, c.filename, c.answer)
+    maps = map_charts(folder) if folder and os.path.isdir(folder) else []
+    if maps:
+        out += ["### Maps", ""]
+        for title, filename, answer in maps:
+            out += chart_entry(title, title, filename, answer)
+    return out + not_drawn_line(chart_list)
 
 
 def unstable(b: cr.Bench, machine_cv: float | None) -> str:
@@ -219,11 +373,17 @@ def unstable(b: cr.Bench, machine_cv: float | None) -> str:
 def section_results(results: cr.Results) -> list[str]:
     out = ["## All results", ""]
     noise = machine.number(results.context, "machine_noise_cv")
+    present = sorted({b.model_full for b in results.ok() if b.lang is None},
+                     key=results.models.rank)
+    meanings = [f"- `{m}`: {results.models.summary(m)}" for m in present
+                if results.models.summary(m)]
+    if meanings:
+        out += ["The models of this run, as the binary describes them:", ""] + meanings + [""]
     for workload in results.workloads():
         benches = [b for b in results.ok() if b.workload == workload]
         if not benches:
             continue
-        benches.sort(key=lambda b: (cr.model_rank(b.model_full), b.order))
+        benches.sort(key=lambda b: (results.models.rank(b.model_full), b.order))
         present = [k for k in COLUMNS if any(b.has_counter(k) for b in benches)]
         rows = []
         for b in benches:
@@ -238,7 +398,7 @@ def section_results(results: cr.Results) -> list[str]:
             {"ideal_s": "ideal", "overhead_s": "overhead", "efficiency": "efficiency",
              "checksum": "checksum", "cpu_util": "cpu util", "ctx_switches": "ctx sw"}[k]
             for k in present] + ["other counters"]
-        out += [f"### {workload}: {plot.workload_title(workload)}", ""]
+        out += [f"### {plot.workload_title(results, workload)}", ""]
         out += table(header, rows, "llrr" + "r" * len(present) + "l")
         out.append("")
     out += ["Columns: " + "; ".join(f"**{k}** — {v}" for k, v in COUNTER_HELP) + ". A wall time "
@@ -255,7 +415,7 @@ def section_context(results: cr.Results) -> list[str]:
     ctx = results.context
     keys = [k for k in CONTEXT_KEYS if k in ctx]
     keys += sorted(k for k in ctx if k not in keys and k != "caches"
-                   and not k.startswith("concbench_sweep"))
+                   and not k.startswith("concbench_sweep") and k not in cr.TABLE_KEYS.values())
     rows = [[k, ", ".join(map(str, ctx[k])) if isinstance(ctx[k], list) else str(ctx[k])]
             for k in keys]
     return ["## Run context", ""] + table(["key", "value"], rows, "ll") + [""]
@@ -300,10 +460,14 @@ def section_partial(results: cr.Results) -> list[str]:
     return out + ([""] if cut or not_run else [])
 
 
-def build_report(results: cr.Results, chart_list: list, json_name: str) -> str:
+def build_report(results: cr.Results, chart_list: list, json_name: str,
+                 folder: str = "") -> str:
+    """report.md's text; `folder` is where it and the charts are (the maps are looked for
+    there)."""
     ctx = results.context
     suite = ctx.get("concbench_suite", "?")
-    models = sorted({b.model for b in results.benches}, key=cr.model_rank)
+    models = sorted({results.models.base(b.model_full) for b in results.benches},
+                    key=results.models.rank)
     reps = sorted({b.repetitions() for b in results.ok()})
     charts = {c.filename: c for c in chart_list if c.filename}
     head = [f"# concbench results — {suite} suite, {ctx.get('date', '?')}, "
@@ -324,7 +488,9 @@ def build_report(results: cr.Results, chart_list: list, json_name: str) -> str:
         head += [f"**⚠ {len(failed)} benchmark(s) failed — see below.**", ""]
     body = (section_machine(results) + section_failed(results) + section_sweep(results)
             + section_notebook(results, charts)
-            + section_charts(chart_list) + section_results(results) + section_context(results))
+            + section_timelines(results, chart_list)
+            + section_charts(results, chart_list, folder)
+            + section_results(results) + section_context(results))
     return "\n".join(head + body).rstrip() + "\n"
 
 
@@ -348,7 +514,7 @@ def main(argv=None) -> int:
         os.makedirs(outdir, exist_ok=True)
         charts = plot.make_charts(results, outdir)
         json_name = os.path.relpath(os.path.abspath(results.path), outdir)
-        cr.write_atomic(out, build_report(results, charts, json_name))
+        cr.write_atomic(out, build_report(results, charts, json_name, outdir))
         return out, charts
     done, status = cr.fatal_on_user_errors(write, "the report")
     if status:

@@ -11,16 +11,17 @@ flags, listed by `build/release/concbench --help`). Everything is checked before
 an unknown model, workload or key, a value out of range, or a key that none of the selected
 benchmarks takes is rejected with one line naming it and what is allowed.
 
-The sweep runs one benchmark family (<model>/<workload>) at a time, showing which run, how many
-are left and the time so far, and writes results/<UTC date>_<host>_sweep/ holding results.json
+The sweep runs one benchmark family (<model>/<workload>) at a time, showing which run, the time
+so far and an estimate of the time left (the binary's plan, --list_planned, corrected by the
+benchmarks measured so far: scripts/time_left.py; a status line at least every 10 s), and writes results/<UTC date>_<host>_sweep/ holding results.json
 (every family's rows merged, with the run context and the sweep's status), sweep.log (the
 binary's output), the charts and report.md. Interrupted (Ctrl-C, SIGTERM), it keeps the families
 that finished, lists those that did not in the report and exits 130. A family that fails keeps
 its rows (errors included) and the sweep goes on; the exit status is then 1.
 
 Every family run has a time limit (--family-timeout=SECONDS; 0 means none). The default is the
-larger of 900 s and 60 s per benchmark and repetition of the family: the sweep cannot estimate a
-family's time (the binary lists names, not estimates), and 60 s is the smallest per-benchmark
+larger of 900 s and 60 s per benchmark and repetition of the family: the binary's plan is an
+estimate that fixed costs can exceed many times over, and 60 s is the smallest per-benchmark
 deadline the binary's own watchdog gives, so the limit only ends a binary whose watchdog did
 not. Each family runs in its own process group; at the limit the group gets SIGTERM, then
 SIGKILL 10 s later. The rows its results file holds by then are kept, sweep.log and report.md
@@ -43,6 +44,7 @@ import sys
 import time
 
 import concbench_results as cr
+from time_left import TimeLeft
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_BINARY = os.path.join(REPO, "build", "release", "concbench")
@@ -66,6 +68,13 @@ class TimedOut(Exception):
         self.elapsed = elapsed
         self.ended_by = ended_by
 
+
+# Status lines: the first when nothing was printed for FIRST_STATUS_S after the start, then
+# whenever nothing was for STATUS_EVERY_S; the child's silence is checked every TICK_S, so no
+# gap between lines reaches 10 s.
+FIRST_STATUS_S = 3
+STATUS_EVERY_S = 9
+TICK_S = 1
 
 # The family time limit's default (see the module docstring), and how long a family stopped at
 # its limit has between SIGTERM (when the binary writes its partial results) and SIGKILL.
@@ -138,14 +147,22 @@ def split_grid_args(tokens: list[str]) -> tuple[list[str], dict[str, str]]:
     return own, grid
 
 
-def list_benchmarks(binary: str, suite: str, overrides: list[str]) -> list[str]:
-    cmd = [binary, f"--suite={suite}", *overrides, "--benchmark_list_tests=true"]
+def list_benchmarks(binary: str, suite: str, overrides: list[str], repetitions: int = 1,
+                    extra: list[str] = ()) -> dict[str, float]:
+    """The suite's benchmarks in the binary's order, each with its planned seconds for all its
+    repetitions (the binary's --list_planned JSON)."""
+    cmd = [binary, f"--suite={suite}", *overrides, "--list_planned",
+           f"--benchmark_repetitions={repetitions}", *extra]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     if p.returncode != 0:
         lines = [x for x in (p.stderr + p.stdout).splitlines() if x.strip()]
         raise UsageError(f"{os.path.basename(binary)} rejected the grid: "
                          f"{lines[0] if lines else f'exit {p.returncode}'}")
-    return [x.strip() for x in p.stdout.splitlines() if x.strip()]
+    try:
+        listed = json.loads(p.stdout)["benchmarks"]
+        return {b["name"]: float(b["planned_s"]) for b in listed}
+    except (ValueError, KeyError, TypeError) as e:
+        raise UsageError(f"{os.path.basename(binary)} --list_planned gave no plan: {e}") from None
 
 
 # The notebook's Python in a sweep: §3's asyncio tasks held pending, T at a time, each T in a
@@ -167,18 +184,19 @@ def python_interpreter() -> str | None:
     return None
 
 
-def python_memory_args(grid_text: dict) -> list[str]:
+def python_memory_args(binary: str, grid_text: dict) -> list[str]:
+    """The runner's memory mode for this grid; the binary's table of cells names its family."""
     tasks = grid_text.get("tasks") or ",".join(map(str, PYTHON_MEMORY_TASKS))
     sleep = (grid_text.get("sleep_ms") or str(PYTHON_MEMORY_SLEEP_MS)).split(",")[0]
-    return [f"--memory-tasks={tasks}", f"--sleep-ms={sleep}"]
+    return [f"--concbench={binary}", f"--memory-tasks={tasks}", f"--sleep-ms={sleep}"]
 
 
-def python_names(suite: str, grid_text: dict) -> list[str]:
+def python_names(binary: str, suite: str, grid_text: dict) -> list[str]:
     """The Python memory family's names (sweep suite only; none without a usable python3)."""
     py = python_interpreter()
     if suite != "sweep" or py is None:
         return []
-    p = subprocess.run([py, PYTHON_RUNNER, *python_memory_args(grid_text), "--list"],
+    p = subprocess.run([py, PYTHON_RUNNER, *python_memory_args(binary, grid_text), "--list"],
                        capture_output=True, text=True, timeout=60)
     return [x.strip() for x in p.stdout.splitlines() if x.strip()] if p.returncode == 0 else []
 
@@ -187,7 +205,7 @@ def family_command(fam: str, binary: str, suite: str, overrides: list[str], grid
                    repetitions: int, part: str, extra: list[str]) -> list[str]:
     if fam.startswith("python."):
         return [python_interpreter() or "python3", PYTHON_RUNNER, "--quiet",
-                *python_memory_args(grid_text), f"--repetitions={repetitions}", "-o", part]
+                *python_memory_args(binary, grid_text), f"--repetitions={repetitions}", "-o", part]
     model_full, workload = fam.split("/")
     return [binary, f"--suite={suite}", *overrides,
             f"--benchmark_filter=^{re.escape(model_full)}/{re.escape(workload)}/",
@@ -237,22 +255,27 @@ def check_keys_used(families, grid: dict):
 
 
 def build_release() -> str:
-    """Builds build/release/concbench the way scripts/run does."""
+    """Builds build/release/concbench the way scripts/run does: silently, or with the build's
+    whole output on stderr when it fails."""
     os.chdir(REPO)
     subprocess.run(["scripts/setup"], check=True)
     jobs = str(os.cpu_count() or 2)
-    subprocess.run(["cmake", "--preset", "release"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["cmake", "--build", "--preset", "release", "-j", jobs, "--target",
-                    "concbench"], check=True, stdout=subprocess.DEVNULL)
+    for cmd in (["cmake", "--preset", "release"],
+                ["cmake", "--build", "--preset", "release", "-j", jobs, "--target", "concbench"]):
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if p.returncode != 0:
+            sys.stderr.write(p.stdout)
+            raise subprocess.CalledProcessError(p.returncode, cmd)
     return DEFAULT_BINARY
 
 
 # --- running ---------------------------------------------------------------------------------
 
-def new_folder(root: str) -> str:
+def new_folder(root: str, kind: str = "sweep") -> str:
+    """A new folder root/<UTC date>_<host>_<kind>/ (with -1, -2... if that one exists)."""
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
     host = socket.gethostname().split(".")[0] or "host"
-    base = os.path.join(root, f"{stamp}_{host}_sweep")
+    base = os.path.join(root, f"{stamp}_{host}_{kind}")
     out, n = base, 1
     while True:
         try:
@@ -278,9 +301,10 @@ def default_family_timeout(count: int, repetitions: int) -> float:
     return max(FAMILY_TIMEOUT_MIN_S, FAMILY_TIMEOUT_PER_RUN_S * count * repetitions)
 
 
-def output_lines(proc, deadline: float | None):
+def output_lines(proc, deadline: float | None, tick=None):
     """The child's output, line by line, until every writer has closed it; raises TimeoutError
-    when the deadline (a time.monotonic() value; None: none) passes first."""
+    when the deadline (a time.monotonic() value; None: none) passes first. tick(), if given, is
+    called about once a second while the child is silent."""
     fd = proc.stdout.fileno()
     decode = codecs.getincrementaldecoder("utf-8")("replace").decode
     pending = ""
@@ -290,7 +314,11 @@ def output_lines(proc, deadline: float | None):
             wait = None if deadline is None else deadline - time.monotonic()
             if wait is not None and wait <= 0:
                 raise TimeoutError()
+            if tick is not None:
+                wait = TICK_S if wait is None else min(wait, TICK_S)
             if not readable.select(wait):
+                if tick is not None:
+                    tick()
                 continue
             chunk = os.read(fd, 65536)
             if not chunk:
@@ -303,18 +331,27 @@ def output_lines(proc, deadline: float | None):
         yield pending
 
 
-def run_family(cmd: list[str], log, count: int, repetitions: int, limit_s: float = 0) -> int:
+def run_family(cmd: list[str], log, members: list[str], repetitions: int, limit_s: float = 0,
+               progress: SweepProgress | None = None) -> int:
     """Runs one family in its own process group, copying its output to the log and a short line
-    per finished benchmark to stdout. Raises Interrupted on SIGINT/SIGTERM and TimedOut past
-    limit_s seconds (0: no limit), in both cases after ending the group."""
+    per finished benchmark to stdout. `members`: its benchmarks, in the order it runs them.
+    Raises Interrupted on SIGINT/SIGTERM and TimedOut past limit_s seconds (0: no limit), in
+    both cases after ending the group."""
     start = time.monotonic()
     deadline = start + limit_s if limit_s > 0 else None
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
-    done = 0
+    done, count = 0, len(members)
+    heard = False
+    if progress:
+        progress.family_started()
     try:
-        for line in output_lines(proc, deadline):
+        for line in output_lines(proc, deadline, progress.tick if progress else None):
             log.write(line)
+            # The binary speaks once it has started and probed: its first benchmark runs now.
+            if progress and members and not heard:
+                progress.began(members[0])
+                heard = True
             m = _RESULT_LINE_RE.match(line)
             if not m:
                 if "ERROR OCCURRED" in line or line.startswith("concbench:"):
@@ -323,7 +360,13 @@ def run_family(cmd: list[str], log, count: int, repetitions: int, limit_s: float
             if (repetitions == 1 and m.group(2) is None) or m.group(2) == "_mean":
                 done += 1
                 what = "mean " if m.group(2) else ""
-                print(f"    [{done}/{count}] {m.group(1)}  {what}{m.group(3)}", flush=True)
+                left = ""
+                if progress:
+                    progress.finished(m.group(1))
+                    if done < count:
+                        progress.began(members[done])
+                    left = f"  ({progress.left_text()})"
+                print(f"    [{done}/{count}] {m.group(1)}  {what}{m.group(3)}{left}", flush=True)
         return proc.wait(timeout=None if deadline is None
                          else max(0.0, deadline - time.monotonic()))
     except (TimeoutError, subprocess.TimeoutExpired):
@@ -336,6 +379,90 @@ def run_family(cmd: list[str], log, count: int, repetitions: int, limit_s: float
         if proc.returncode is None:
             stop(proc)
         proc.stdout.close()
+        if progress:
+            progress.family_ended()
+
+
+class SweepProgress:
+    """The sweep's estimate of its time left and its status lines: one on stderr when nothing was
+    printed for FIRST_STATUS_S after the start, then whenever nothing was for STATUS_EVERY_S.
+
+    The estimate is the benchmarks' (time_left.TimeLeft) plus the families' own cost: each family
+    run starts the binary, probes the machine (about 1.5 s here) and ends it, the same for 1
+    benchmark as for 40, so the families not run yet count at the mean of those run. `now` is a
+    clock in seconds (time.monotonic unless a test gives one)."""
+
+    def __init__(self, planned: dict[str, float], families: int = 1, now=time.monotonic, err=None):
+        self.left = TimeLeft(planned)
+        self.count = len(planned)
+        self.families = families
+        self.now = now
+        self.err = err
+        self.start = self.last_line = now()
+        self.quiet_s = FIRST_STATUS_S
+        self.overheads: list[float] = []  # each family run's time outside its benchmarks
+        self.family_since: float | None = None
+        self.family_inside = 0.0          # the benchmarks' time when the family run started
+
+    def elapsed(self) -> float:
+        return self.now() - self.start
+
+    def inside(self) -> float:
+        return sum(self.left.done.values())
+
+    def family_started(self) -> None:
+        self.family_since, self.family_inside = self.elapsed(), self.inside()
+
+    def family_ended(self) -> None:
+        if self.family_since is not None:
+            self.overheads.append(self.elapsed() - self.family_since - (self.inside() - self.family_inside))
+        self.family_since = None
+
+    def outside(self, t: float) -> float:
+        """The family run in progress's time so far outside its benchmarks (0 between runs)."""
+        if self.family_since is None:
+            return 0.0
+        running = t - self.left.since if self.left.running is not None else 0.0
+        return max(0.0, t - self.family_since - (self.inside() - self.family_inside) - running)
+
+    def seconds_left(self) -> float | None:
+        t = self.elapsed()
+        benchmarks = self.left.seconds_left(t, between=False)
+        if benchmarks is None:
+            return None
+        if not self.overheads:  # in the first family run: its start stands for every other's
+            return benchmarks + self.outside(t) * (self.families - 1)
+        mean = sum(self.overheads) / len(self.overheads)
+        left = mean * (self.families - len(self.overheads)) - min(self.outside(t), mean)
+        return benchmarks + max(0.0, left)
+
+    def left_text(self) -> str:
+        s = self.seconds_left()
+        return "calibrating…" if s is None else f"~{fmt_elapsed(s)} left"
+
+    def began(self, name: str) -> None:
+        self.left.began(name, self.elapsed())
+
+    def finished(self, name: str) -> None:
+        self.left.finished(name, self.elapsed())
+        self.printed()
+
+    def printed(self, heading: bool = False) -> None:
+        """A line was printed: the next status line waits STATUS_EVERY_S, or after a family's
+        heading, what it waited before (FIRST_STATUS_S at the start)."""
+        self.last_line = self.now()
+        if not heading:
+            self.quiet_s = STATUS_EVERY_S
+
+    def tick(self) -> None:
+        if self.now() - self.last_line < self.quiet_s:
+            return
+        line = (f"    {fmt_elapsed(self.elapsed())}  {len(self.left.done)}/{self.count} "
+                f"benchmarks  {self.left_text()}")
+        if self.left.running:
+            line += f"  now {self.left.running} ({self.elapsed() - self.left.since:.0f} s)"
+        print(line, file=self.err or sys.stderr, flush=True)
+        self.printed()
 
 
 def exited(pid: int, timeout: float) -> bool:
@@ -480,10 +607,11 @@ def main(argv=None) -> int:
             if key not in keys:
                 raise UsageError(f"unknown key '{key}'; the grid keys are: {', '.join(keys)}")
             overrides.append(f"--{key}={','.join(map(str, parse_values(key, text, keys[key])))}")
-        names = list_benchmarks(binary, args.suite, overrides)
+        planned = list_benchmarks(binary, args.suite, overrides, args.repetitions, extra)
+        names = list(planned)
         # Python's memory per pending task goes with the memory families, or when asked for.
         if any(m.startswith("python") for m in models or []) or "memory" in (workloads or []):
-            names += python_names(args.suite, grid_text)
+            names += python_names(binary, args.suite, grid_text)
         families = select(names, models, workloads)
         check_keys_used(families, grid_text)
     except UsageError as e:
@@ -522,15 +650,20 @@ def main(argv=None) -> int:
     interrupted = False
     start = time.monotonic()
     fams = list(families.items())
+    # Python's memory family is not in the binary's plan: its benchmarks count as an average one.
+    selected = [n for _, members in fams for n, _ in members]
+    known = [planned[n] for n in selected if n in planned]
+    guess = sum(known) / len(known) if known else 1.0
+    progress = SweepProgress({n: planned.get(n, guess) for n in selected}, len(fams))
     with open(os.path.join(out, "sweep.log"), "w") as log:
         for i, (fam, members) in enumerate(fams):
             if interrupted:
                 unfinished.append(f"{fam} (not started)")
                 continue
-            left = len(fams) - i - 1
             print(f"[{i + 1}/{len(fams)}] {fam}: {len(members)} benchmark(s) — "
-                  f"elapsed {fmt_elapsed(time.monotonic() - start)}, {left} run(s) left after "
-                  "this", file=sys.stderr, flush=True)
+                  f"elapsed {fmt_elapsed(time.monotonic() - start)}, {progress.left_text()}",
+                  file=sys.stderr, flush=True)
+            progress.printed(heading=True)
             part = os.path.join(parts_dir, f"{i:03d}.json")
             cmd = family_command(fam, binary, args.suite, overrides, grid_text, args.repetitions,
                                  part, extra)
@@ -540,7 +673,8 @@ def main(argv=None) -> int:
             log.flush()
             t0 = time.monotonic()
             try:
-                rc = run_family(cmd, log, len(members), args.repetitions, limit)
+                rc = run_family(cmd, log, [n for n, _ in members], args.repetitions, limit,
+                                progress)
             except (Interrupted, KeyboardInterrupt):
                 interrupted = True
                 unfinished.append(f"{fam} (interrupted)")

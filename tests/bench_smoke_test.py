@@ -17,8 +17,6 @@ BINARY = None  # set from argv
 NAME_RE = re.compile(
     r"^[a-z][a-z_]*(\.[a-z_]+)*/[a-z][a-z_]*(/[a-z_]+:\d+)*(/iterations:\d+)?/real_time$")
 MODEL_COUNTERS = ("ideal_s", "overhead_s", "efficiency", "checksum", "cpu_util", "ctx_switches")
-# Workloads whose every row carries the full model counter set.
-MODEL_WORKLOADS = {"sleep", "cpu", "trabajo", "tarea_normal", "echo"}
 
 
 def python_checksum(workload, args):
@@ -47,6 +45,12 @@ def parse_name(name):
 
 def run(*flags, timeout=240):
     return subprocess.run([BINARY, *flags], capture_output=True, text=True, timeout=timeout)
+
+
+def table_workloads():
+    """The workloads of the binary's table (--list_workloads): every row of theirs carries the
+    full model counter set."""
+    return {w["name"] for w in json.loads(run("--list_workloads", timeout=60).stdout)["workloads"]}
 
 
 class SmokeRun(unittest.TestCase):
@@ -94,10 +98,12 @@ class SmokeRun(unittest.TestCase):
             self.assertRegex(r["name"], NAME_RE)
 
     def test_no_errors_and_model_counters_present(self):
+        workloads = table_workloads()
+        self.assertTrue({"sleep", "cpu", "trabajo", "tarea_normal", "echo"} <= workloads, workloads)
         for r in self.load()["benchmarks"]:
             self.assertFalse(r.get("error_occurred", False), r)
             _, workload, _ = parse_name(r["name"])
-            if workload in MODEL_WORKLOADS:
+            if workload in workloads:
                 for c in MODEL_COUNTERS:
                     self.assertIn(c, r, r["name"])
                 self.assertGreater(r["efficiency"], 0, r["name"])
@@ -112,6 +118,13 @@ class SmokeRun(unittest.TestCase):
                 self.assertEqual(int(r["checksum"]), want, r["name"])
                 checked += 1
         self.assertGreater(checked, 0)
+
+    def test_the_loop_runs_cpu_work_offloaded(self):
+        # async/cpu, async/trabajo and async/tarea_normal were renamed async.offload/...
+        names = [r["name"] for r in self.load()["benchmarks"]]
+        for workload in ("cpu", "trabajo", "tarea_normal"):
+            self.assertTrue(any(n.startswith(f"async.offload/{workload}/") for n in names), workload)
+            self.assertFalse(any(n.startswith(f"async/{workload}/") for n in names), workload)
 
     def test_sleep_checksums_count_every_task(self):
         for r in self.load()["benchmarks"]:
@@ -206,6 +219,13 @@ class BadInput(unittest.TestCase):
 
     def test_unknown_flag(self):
         self.assert_fails("--suite=smoke", "--no_such_flag=1", mentions=["no_such_flag"])
+
+    def test_invalid_filter_regex_is_refused_with_its_reason_before_anything_runs(self):
+        p = run("--suite=smoke", "--benchmark_filter=(", timeout=60)
+        self.assertEqual(p.stderr, "concbench: --benchmark_filter: '(' is not a valid regular expression "
+                                   "(Mismatched '(' and ')' in regular expression)\n")
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.stdout, "")  # no probe, no context, no benchmark
 
     def test_filter_matching_nothing(self):
         self.assert_fails("--suite=smoke", "--benchmark_filter=^nothing_matches$",

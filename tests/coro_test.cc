@@ -1,5 +1,3 @@
-#include "models/coro.h"
-
 #include <gtest/gtest.h>
 #include <pthread.h>
 
@@ -9,17 +7,28 @@
 #include <string>
 #include <vector>
 
+#include "coro_test_tasks.h"
+#include "echo_test_support.h"
 #include "measure/timer.h"
+#include "models/coro/frames.h"
+#include "models/coro/gather.h"
+#include "models/coro/notebook_tasks.h"
+#include "models/coro/run.h"
+#include "models/coro/sleep.h"
+#include "models/coro/task.h"
+#include "sleep_batch_checks.h"
 #include "workload/echo_client.h"
 #include "workload/echo_server.h"
 #include "workload/sleep.h"
-#include "echo_test_support.h"
-#include "sleep_batch_checks.h"
 
 namespace concbench {
 namespace {
 
 using namespace std::chrono_literals;
+using coro_test::CoroEchoBatch;
+using coro_test::CoroGather;
+using coro_test::CoroSequential;
+using coro_test::CoroSleepTask;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kSleep(50);

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bench_runner.h"
 #include "family.h"
@@ -145,25 +147,35 @@ TEST(CountersTest, AnIterationThatThrowsStopsTheLoopAndFailsWithItsMessage) {
   EXPECT_EQ(calls, 2);
 }
 
-// The README's counter table is the list in the code: the same names, in the same order.
-TEST(CountersTest, TheReadmeCounterTableListsEveryCounterOfTheCode) {
-  std::ifstream in(CONCBENCH_README);
-  ASSERT_TRUE(in) << CONCBENCH_README;
+// docs/counters.md's table is the list in the code, word for word: the same names with the same
+// meanings, in the same order.
+TEST(CountersTest, TheDocsCounterTableListsEveryCounterOfTheCodeWordForWord) {
+  std::ifstream in(CONCBENCH_COUNTERS_DOC);
+  ASSERT_TRUE(in) << CONCBENCH_COUNTERS_DOC;
   std::stringstream text;
   text << in.rdbuf();
-  const std::string readme = text.str();
-  const size_t start = readme.find("## Counters");
-  ASSERT_NE(start, std::string::npos);
-  const size_t end = readme.find("\n## ", start + 1);
-  const std::string section = readme.substr(start, end - start);
-  std::vector<std::string> documented;
-  const std::regex row(R"(\n\| `([a-z_]+)` +\|)");
+  const std::string doc = text.str();
+  const size_t start = doc.find("\n## Every counter\n");
+  ASSERT_NE(start, std::string::npos) << CONCBENCH_COUNTERS_DOC << " has no '## Every counter' section";
+  const size_t end = doc.find("\n## ", start + 1);
+  const std::string section =
+      doc.substr(start, end == std::string::npos ? std::string::npos : end - start) + "\n";
+  // A row: | `name` | meaning |
+  std::vector<std::pair<std::string, std::string>> documented;
+  const std::regex row(R"(\n\| `([a-z_]+)` +\| (.+?) *\|(?=\n))");
   for (auto it = std::sregex_iterator(section.begin(), section.end(), row); it != std::sregex_iterator(); ++it) {
-    documented.push_back((*it)[1]);
+    documented.emplace_back((*it)[1], (*it)[2]);
   }
-  std::vector<std::string> coded;
-  for (const CounterDef& c : Counters()) coded.emplace_back(c.name);
-  EXPECT_EQ(documented, coded);
+  std::vector<std::string> documented_names, coded_names;
+  for (const auto& [name, meaning] : documented) documented_names.push_back(name);
+  for (const CounterDef& c : Counters()) coded_names.emplace_back(c.name);
+  ASSERT_EQ(documented_names, coded_names) << "names or their order differ between "
+                                           << CONCBENCH_COUNTERS_DOC << " and kCounters";
+  for (size_t i = 0; i < documented.size(); ++i) {
+    EXPECT_EQ(documented[i].second, std::string(Counters()[i].meaning))
+        << "the meaning of " << documented[i].first << " differs between " << CONCBENCH_COUNTERS_DOC
+        << " and kCounters (bench/counters.cc)";
+  }
 }
 
 }  // namespace

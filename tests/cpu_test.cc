@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "workload/cpu_jobs.h"
-
 namespace concbench {
 namespace {
 
@@ -40,16 +38,11 @@ TEST(CpuTest, ModuloFollowsPythonSignRule) {
   EXPECT_GT(trabajo(-50'000), 0);
 }
 
-TEST(CpuJobsTest, BatchesReproduceTheNotebookInputs) {
-  CpuBatch a = MakeCpuBatch(CpuJob::kCpuIntensivo, 4, 200'000);
-  EXPECT_EQ(a.inputs, (std::vector<int64_t>{200'000, 200'000, 200'000, 200'000}));
-  EXPECT_EQ(a.task(a.inputs[0]), 9600239);
-  CpuBatch t = MakeCpuBatch(CpuJob::kTareaNormal, 4);
-  EXPECT_EQ(t.inputs, (std::vector<int64_t>{0, 1, 2, 3}));
-  int64_t sum = 0;
-  for (int64_t x : t.inputs) sum += t.task(x);
-  EXPECT_EQ(sum, 59995920);  // section 5.3's four results
-  EXPECT_EQ(CpuJobWorkload(CpuJob::kTrabajo), "trabajo");
+TEST(CpuTest, TrabajoAndTareaNormalAreShiftedModSums) {
+  EXPECT_EQ(shifted_mod_sum(0, 50'000, 97), 2398830);
+  EXPECT_EQ(shifted_mod_sum(3, 300'000, 101), 14999025);
+  EXPECT_EQ(shifted_mod_sum(5, 0, 97), 0);
+  EXPECT_EQ(shifted_mod_sum(-1, 2, 97), 96 + 0);
 }
 
 }  // namespace

@@ -15,7 +15,9 @@
 #include "measure/timer.h"
 #include "models/async_echo.h"
 #include "models/process_pool.h"
-#include "models/thread_pool.h"
+#include "workload/task_env.h"
+#include "workload/task_spec.h"
+#include "models/thread_pool/thread_pool.h"
 #include "sys/uv_loop.h"
 #include "workload/echo_client.h"
 #include "workload/echo_protocol.h"
@@ -99,6 +101,32 @@ TEST(EchoServerTest, StopsWithConnectionsAndRepliesStillPending) {
   EXPECT_EQ(server.connections_open(), 0);
 }
 
+TEST(EchoServerTest, EveryReplyWaitsItsDelayWhenRepliesOverlapOrAreDropped) {
+  FdLeakCheck fds;
+  constexpr auto kDelay = milliseconds(40);
+  EchoServer server({.delay = kDelay});
+  const EchoBatch batch(3, 64);
+  // Three connections, requests 10 ms apart; the first one's reply is dropped (its connection
+  // closes while it waits), so the server's timer, armed for it, must move on to the second.
+  std::vector<EchoConnection> conns;
+  std::vector<Stopwatch> sent(3);
+  for (int i = 0; i < 3; ++i) {
+    conns.push_back(EchoConnection::Connect(server.address(), {}));
+    sent[i].Reset();
+    conns.back().SendRequest(batch.payload(i));
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  conns[0].Close();
+  for (int i = 1; i < 3; ++i) {
+    conns[i].ReceiveReply(batch.payload(i).size());
+    const double waited = sent[i].ElapsedSeconds();
+    EXPECT_GE(waited, 0.040) << "reply " << i << " left before its delay";
+    EXPECT_LT(waited, 10 * 0.040) << "reply " << i;
+  }
+  EXPECT_EQ(server.Stop(), "");
+  EXPECT_EQ(server.replies_sent(), 2);
+}
+
 TEST(EchoSyncTest, EchoesAPayloadLargerThanASocketBuffer) {
   FdLeakCheck fds;
   EchoServer server;
@@ -147,92 +175,39 @@ TEST(EchoProcessesTest, ForkedWorkersEachConnectOnTheirOwn) {
   FdLeakCheck fds;
   EchoServer server({.delay = milliseconds(1)});
   const EchoBatch batch(6, kBigPayload);
-  const sockaddr_in addr = server.address();
   {
-    ProcessPool pool(3, [&](int64_t i) { return EchoOnce(addr, batch.payload(i)); }, /*queued_per_worker=*/0);
-    const auto out = pool.Map(InheritedSpec(), batch.inputs(), 1);
+    // What the echo steps need (the address, the payloads) is inherited at fork.
+    ProcessPool pool(3, TaskEnv{.echo_server = server.address(), .echo = &batch}, /*queued_per_worker=*/0);
+    const auto out = pool.Map({{EchoStep(milliseconds(1), kBigPayload)}}, batch.inputs(), 1);
     ASSERT_EQ(out.size(), 6u);
     for (int64_t i = 0; i < 6; ++i) EXPECT_EQ(out[static_cast<size_t>(i)], EchoDigest(batch.payload(i)));
     EXPECT_GT(pool.worker_usage().cpu_seconds, 0.0);
   }
-  EXPECT_EQ(server.connections_accepted(), 6);
+  // One connection per task (an echo step connects, sends, reads and closes), and one per worker
+  // at start-up (a worker with an echo server connects once when it starts: models/pool_worker.h).
+  EXPECT_EQ(server.connections_accepted(), 6 + 3);
   EXPECT_EQ(server.Stop(), "");
 }
 
-TEST(EchoProcessesTest, EachWorkerKeepsItsOwnConnectionAcrossMaps) {
+TEST(EchoProcessesTest, WorkerThatDiesAfterItsEchoBreaksThePoolWithoutHanging) {
   FdLeakCheck fds;
-  EchoServer server;
-  const EchoBatch batch(8, 100);
-  const sockaddr_in addr = server.address();
+  EchoServer server({.delay = milliseconds(1)});
+  const EchoBatch batch(3, 64);
   {
-    // The connection lives in each worker's copy of the closure state: opened on the worker's
-    // first task, reused by every later one, closed when the worker exits.
-    auto conn = std::make_shared<std::optional<EchoConnection>>();
-    ProcessPool pool(
-        2,
-        [&, conn](int64_t i) {
-          if (!*conn) conn->emplace(EchoConnection::Connect(addr, {}));
-          return (*conn)->Echo(batch.payload(i));
-        },
-        /*queued_per_worker=*/0);
-    for (int round = 0; round < 3; ++round) {
-      EXPECT_EQ(Checksum(pool.Map(InheritedSpec(), batch.inputs(), 1)), batch.expected_checksum());
+    ProcessPool pool(2, TaskEnv{.echo_server = server.address(), .echo = &batch}, /*queued_per_worker=*/0);
+    const TaskSpec spec = {{EchoStep(milliseconds(1), 64), ComputeOn(ComputeFn::kExitIf, 1)}};
+    Stopwatch w;
+    try {
+      pool.Map(spec, batch.inputs(), 1);
+      ADD_FAILURE() << "no error";
+    } catch (const WorkerDied& e) {
+      EXPECT_NE(std::string(e.what()).find("exited with status 3 while running tasks [1, 2)"), std::string::npos)
+          << e.what();
     }
-    EXPECT_FALSE(*conn);  // the parent's copy was never used
+    EXPECT_LT(w.ElapsedSeconds(), 3.0);
+    EXPECT_THROW(pool.Map(spec, batch.inputs(), 1), std::logic_error);
   }
-  // One connection per worker (a worker that got no task opens none), not one per task.
-  EXPECT_GE(server.connections_accepted(), 1);
-  EXPECT_LE(server.connections_accepted(), 2);
   EXPECT_EQ(server.Stop(), "");
-}
-
-TEST(EchoProcessesTest, ClientErrorNamesTheWorkerTheTaskAndTheCause) {
-  FdLeakCheck fds;
-  const sockaddr_in closed = ClosedPort();
-  const EchoBatch batch(4, 64);
-  ProcessPool pool(
-      2,
-      [&](int64_t i) -> int64_t {
-        if (i == 2) return EchoOnce(closed, batch.payload(i));
-        return i * 10;
-      },
-      /*queued_per_worker=*/0);
-  Stopwatch w;
-  try {
-    pool.Map(InheritedSpec(), batch.inputs(), 1);
-    ADD_FAILURE() << "no error";
-  } catch (const WorkerError& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("task 2 (input 2) threw: echo " + FormatAddress(closed) + ": connect refused"),
-              std::string::npos)
-        << what;
-    EXPECT_NE(what.find("(pid "), std::string::npos) << what;
-  }
-  EXPECT_LT(w.ElapsedSeconds(), 3.0);
-  // Like every worker error, it breaks the pool; its workers are already reaped.
-  EXPECT_TRUE(pool.broken());
-  const int64_t ok_inputs[] = {0, 1, 3};
-  EXPECT_THROW(pool.Map(InheritedSpec(), ok_inputs, 1), std::logic_error);
-}
-
-TEST(EchoProcessesTest, WorkerThatDiesBreaksThePoolWithoutHanging) {
-  FdLeakCheck fds;
-  ProcessPool pool(
-      2,
-      [](int64_t i) -> int64_t {
-        if (i == 1) _exit(7);
-        return i;
-      },
-      /*queued_per_worker=*/0);
-  const int64_t in[] = {0, 1, 2};
-  try {
-    pool.Map(InheritedSpec(), in, 1);
-    ADD_FAILURE() << "no error";
-  } catch (const WorkerDied& e) {
-    EXPECT_NE(std::string(e.what()).find("exited with status 7 while running tasks [1, 2)"), std::string::npos)
-        << e.what();
-  }
-  EXPECT_THROW(pool.Map(InheritedSpec(), in, 1), std::logic_error);
 }
 
 TEST(EchoAsyncTest, EchoesAPayloadLargerThanASocketBuffer) {

@@ -1,5 +1,7 @@
-// Helpers for the tests of the echo clients (echo_test.cc, coro_test.cc): a port nothing
-// listens on, and a check that a test leaves no descriptor open.
+// Helpers for the tests of the echo clients and of the runners' echo steps (echo_test.cc,
+// coro_test.cc, blocking_test.cc, async_test.cc, coro_runner_test.cc, echo_exchange_test.cc): a
+// port nothing listens on, a check that a test leaves no descriptor open, and a server with the
+// payloads of a batch and the TaskEnv that points at both.
 #pragma once
 
 #include <arpa/inet.h>
@@ -8,8 +10,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
+
 #include "sys/uv_loop.h"
 #include "workload/echo_client.h"
+#include "workload/echo_protocol.h"
+#include "workload/echo_server.h"
+#include "workload/task_env.h"
 
 namespace concbench {
 
@@ -55,6 +63,30 @@ class FdLeakCheck {
 
  private:
   int before_;
+};
+
+// An echo server replying `delay` after each request, the payloads of a batch of `tasks` tasks
+// of `bytes` bytes, and the TaskEnv an echo step of that size runs with.
+//
+//   EchoFixture echo(/*tasks=*/4, /*bytes=*/64, 10ms);
+//   RunTaskBlocking({{EchoStep(10ms, 64)}}, 3, echo.env);  // EchoDigest(echo.payloads.payload(3))
+struct EchoFixture {
+  EchoFixture(int64_t tasks, int64_t bytes, std::chrono::milliseconds delay = std::chrono::milliseconds(0))
+      : server({.delay = delay}), payloads(tasks, static_cast<size_t>(bytes)),
+        env{.echo_server = server.address(), .echo = &payloads} {}
+
+  EchoServer server;
+  EchoBatch payloads;
+  TaskEnv env;
+};
+
+// The same payloads and a port where nothing listens: every echo step is refused.
+struct RefusedEchoFixture {
+  RefusedEchoFixture(int64_t tasks, int64_t bytes)
+      : payloads(tasks, static_cast<size_t>(bytes)), env{.echo_server = ClosedPort(), .echo = &payloads} {}
+
+  EchoBatch payloads;
+  TaskEnv env;
 };
 
 }  // namespace concbench

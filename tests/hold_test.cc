@@ -102,12 +102,7 @@ TEST(HoldTest, AChildKilledWhileAliveIsReportedWithinBoundedTime) {
 
 TEST(HoldTest, ForkLimitIsReportedAndEveryChildIsReaped) {
   const int rc = RunInChild([] {
-    // RLIMIT_NPROC does not bind root: become an unprivileged user first when we are root.
-    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) return 20;
-    rlimit rl{};
-    getrlimit(RLIMIT_NPROC, &rl);
-    rl.rlim_cur = 8;  // counts every process of this uid, so the exact cut-off may vary
-    if (setrlimit(RLIMIT_NPROC, &rl) != 0) return 21;
+    if (const int failed = LimitProcessesOfThisUser(8)) return failed;
     const int fds = OpenFdCount();
     try {
       HoldChildren(200, nullptr);

@@ -5,6 +5,8 @@
 #include <sched.h>
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "workload/sleep.h"
@@ -39,6 +41,74 @@ TEST(IdealTest, RejectsInvalidArguments) {
   const double t[] = {1};
   EXPECT_THROW(Makespan(t, 0, 1), std::invalid_argument);
   EXPECT_THROW(Makespan(t, 1, 0), std::invalid_argument);
+}
+
+// The header's example: 4 tasks of 1 ms CPU, then a 10 ms wait.
+constexpr double kCpu[] = {0.001, 0.001, 0.001, 0.001};
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+TEST(IdealTest, BatchIdealOfComputeThenWaitOnEveryShape) {
+  // Threads on 2 workers: two tasks after another per worker, 2 × 11 ms.
+  EXPECT_NEAR(BatchIdealSeconds(kCpu, 0.010, 0.010, {.lanes = 2, .cpu_slots = 2}, kInf), 0.022, 1e-12);
+  // The loop computing inline: 4 ms of CPU one after another, then the last task's wait.
+  EXPECT_NEAR(BatchIdealSeconds(kCpu, 0.010, 0.010, {.lanes = 0, .cpu_slots = 1}, kInf), 0.014, 1e-12);
+  // Offloaded to 2 threads: 2 ms of CPU on each, then the last wait.
+  EXPECT_NEAR(BatchIdealSeconds(kCpu, 0.010, 0.010, {.lanes = 0, .cpu_slots = 2}, kInf), 0.012, 1e-12);
+  // Sync: every task after another, 4 × 11 ms.
+  EXPECT_NEAR(BatchIdealSeconds(kCpu, 0.010, 0.010, {.lanes = 1, .cpu_slots = 1}, kInf), 0.044, 1e-12);
+  // A task that ends computing has no wait left after its CPU: 4 ms + 0.
+  EXPECT_NEAR(BatchIdealSeconds(kCpu, 0.010, 0.0, {.lanes = 0, .cpu_slots = 1}, kInf), 0.011, 1e-12);
+}
+
+TEST(IdealTest, BatchIdealOfPureWaitsIsTheUniformMakespan) {
+  const double none[] = {0, 0, 0, 0, 0};
+  for (int64_t lanes : {1, 2, 5, 8}) {
+    for (int64_t chunksize : {1, 2}) {
+      const BatchShape shape{.lanes = lanes, .cpu_slots = 1, .chunksize = chunksize};
+      EXPECT_DOUBLE_EQ(BatchIdealSeconds(none, 0.5, 0.5, shape, kInf), UniformMakespan(5, 0.5, lanes, chunksize))
+          << lanes << " lanes, chunksize " << chunksize;
+    }
+  }
+  // Every task at once (lanes 0): one wait.
+  EXPECT_DOUBLE_EQ(BatchIdealSeconds(none, 0.5, 0.5, {.lanes = 0, .cpu_slots = 1}, kInf), 0.5);
+}
+
+TEST(IdealTest, BatchIdealOfPureComputeIsTheMakespanOnTheSlots) {
+  const double cpu[] = {3, 1, 1, 1, 2};
+  for (int64_t slots : {1, 2, 3, 8}) {
+    for (int64_t chunksize : {1, 2}) {
+      EXPECT_DOUBLE_EQ(BatchIdealSeconds(cpu, 0, 0, {.lanes = 4, .cpu_slots = slots, .chunksize = chunksize}, kInf),
+                       Makespan(cpu, slots, chunksize))
+          << slots << " slots, chunksize " << chunksize;
+    }
+  }
+  // Worker A takes 3; B takes 1, 1, 1; the 2 goes to the first free at 3: 5 (Σ ÷ 2 is only 4).
+  EXPECT_DOUBLE_EQ(BatchIdealSeconds(cpu, 0, 0, {.lanes = 4, .cpu_slots = 2}, kInf), 5.0);
+}
+
+TEST(IdealTest, ACapacityOfOneCoreGivesTheSerialTotal) {
+  const double cpu[] = {3, 1, 1, 1, 2};
+  EXPECT_DOUBLE_EQ(BatchIdealSeconds(cpu, 0, 0, {.lanes = 4, .cpu_slots = 4}, 1.0), 8.0);
+  EXPECT_NEAR(BatchIdealSeconds(kCpu, 0.010, 0.010, {.lanes = 0, .cpu_slots = 2}, 1.0), 0.014, 1e-12);
+  // 1.5 effective cores for 4 slots: 8 s ÷ 1.5.
+  EXPECT_DOUBLE_EQ(BatchIdealSeconds(cpu, 0, 0, {.lanes = 4, .cpu_slots = 4}, 1.5), 8.0 / 1.5);
+  EXPECT_DOUBLE_EQ(BatchIdealSeconds({}, 0, 0, {.lanes = 4, .cpu_slots = 4}, 1.0), 0.0);
+}
+
+TEST(IdealTest, BatchIdealRejectsBadArguments) {
+  EXPECT_THROW(BatchIdealSeconds(kCpu, 0.01, 0.01, {.lanes = -1, .cpu_slots = 1}, kInf), std::invalid_argument);
+  EXPECT_THROW(BatchIdealSeconds(kCpu, 0.01, 0.01, {.lanes = 1, .cpu_slots = 0}, kInf), std::invalid_argument);
+  EXPECT_THROW(BatchIdealSeconds(kCpu, 0.01, 0.01, {.lanes = 1, .cpu_slots = 1, .chunksize = 0}, kInf),
+               std::invalid_argument);
+  EXPECT_THROW(BatchIdealSeconds(kCpu, 0.01, 0.01, {.lanes = 1, .cpu_slots = 1}, 0.0), std::invalid_argument);
+  EXPECT_THROW(BatchIdealSeconds(kCpu, 0.01, 0.01, {.lanes = 1, .cpu_slots = 1}, -1.0), std::invalid_argument);
+  EXPECT_THROW(BatchIdealSeconds(kCpu, 0.01, 0.01, {.lanes = 1, .cpu_slots = 1}, std::nan("")), std::invalid_argument);
+  try {
+    BatchIdealSeconds(kCpu, 0, 0, {.lanes = -1, .cpu_slots = 0, .chunksize = 0}, kInf);
+    ADD_FAILURE() << "no std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "BatchIdealSeconds: lanes -1, cpu_slots 0, chunksize 0");
+  }
 }
 
 TEST(IdealTest, CalibrateReturnsResultsAndChecksum) {

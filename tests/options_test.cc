@@ -42,6 +42,12 @@ TEST(OptionsTest, ParsesSuiteAndOverridesAndLeavesOtherFlags) {
   EXPECT_EQ(p.rest, (std::vector<std::string>{"--benchmark_filter=sync/", "--v=1"}));
 }
 
+TEST(OptionsTest, ListPlanTakesNoValue) {
+  EXPECT_EQ(Parse({"--list_planned"}).options.list, "planned");
+  EXPECT_EQ(Parse({}).options.list, "");
+  EXPECT_EQ(Parse({"--list_planned=yes"}).error, "--list_planned takes no value");
+}
+
 TEST(OptionsTest, UnknownFlagsAreLeftForGoogleBenchmark) {
   const Parsed p = Parse({"--bogus=1"});
   EXPECT_EQ(p.error, "");

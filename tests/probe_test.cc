@@ -256,6 +256,15 @@ TEST(ProbeTest, CardWarnsWhenCapacityIsBelowEightyPercentOfTheCores) {
   EXPECT_NE(card.find("1.10 of 2 usable cores"), std::string::npos) << card;
 }
 
+TEST(ProbeTest, CardSaysOneCoreInTheSingular) {
+  MachineProbe p = HealthyTwoCores();
+  p.usable_cores = 1;
+  p.parallel_capacity = 0.7;
+  const std::string card = ProbeCard(p);
+  EXPECT_NE(card.find("0.70 of 1 usable core (CPU work)\n"), std::string::npos) << card;
+  EXPECT_NE(card.find("  warning: only 0.70 of 1 core is free for CPU work"), std::string::npos) << card;
+}
+
 TEST(ProbeTest, CardWarnsAboutNoiseLoadSmtAndVirtualisation) {
   const auto warns = [](const MachineProbe& p, const char* what) {
     return ProbeCard(p).find(what) != std::string::npos;

@@ -1,7 +1,9 @@
-// What a fault test checks was left behind, and a way to run a check in a process of its own.
+// What a fault test checks was left behind, a way to run a check in a process of its own, and a
+// process limit for such a child.
 #pragma once
 
 #include <dirent.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,6 +42,17 @@ inline int RunInChild(const std::function<int()>& body) {
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// In a child of RunInChild: lowers RLIMIT_NPROC to `processes`, first becoming an unprivileged
+// user when root (the limit does not bind root). The limit counts every process and thread of
+// that user, so where exactly it bites may vary. Returns 0, or a non-zero status saying what failed.
+inline int LimitProcessesOfThisUser(rlim_t processes) {
+  if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) return 20;
+  rlimit rl{};
+  getrlimit(RLIMIT_NPROC, &rl);
+  rl.rlim_cur = processes;
+  return setrlimit(RLIMIT_NPROC, &rl) == 0 ? 0 : 21;
 }
 
 }  // namespace concbench

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -11,18 +12,18 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
-#include <memory>
 #include <numeric>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "echo_test_support.h"
 #include "measure/timer.h"
 #include "models/frame.h"
 #include "process_checks.h"
 #include "sys/proc_stat.h"
-#include "workload/cpu.h"
+#include "workload/echo_protocol.h"
 
 namespace concbench {
 namespace {
@@ -37,10 +38,15 @@ std::vector<int64_t> Range(int64_t from, int64_t to) {
   return v;
 }
 
+// The notebook's functions on each task's input, and the identity: only the IPC is left.
+const TaskSpec kTareaNormal = {{Compute(ComputeFn::kTareaNormal)}};
+const TaskSpec kTrabajo = {{Compute(ComputeFn::kTrabajo)}};
+const TaskSpec kIdentity = {{Compute(ComputeFn::kIdentity)}};
+
 TEST(ProcessPoolTest, TareaNormalGivesTheNotebooksResults) {
   ProcessPool pool(2);
   const std::vector<int64_t> in = {0, 1, 2, 3};
-  const auto out = pool.Map({TaskKind::kTareaNormal}, in, 1);
+  const auto out = pool.Map(kTareaNormal, in, 1);
   EXPECT_EQ(out, (std::vector<int64_t>{14998935, 14998965, 14998995, 14999025}));
   EXPECT_EQ(std::accumulate(out.begin(), out.end(), int64_t{0}), 59995920);
 }
@@ -51,23 +57,23 @@ TEST(ProcessPoolTest, ResultsComeBackInInputOrderForEveryChunksize) {
     ProcessPool p(3, queued);
     // 1; 3 does not divide 10; 25 is larger than the batch.
     for (int64_t chunksize : {1, 3, 10, 25}) {
-      EXPECT_EQ(p.Map({TaskKind::kEcho}, in, chunksize), in) << chunksize << " queued " << queued;
-      EXPECT_EQ(p.Map({TaskKind::kTrabajo}, Range(0, 5), chunksize),
+      EXPECT_EQ(p.Map(kIdentity, in, chunksize), in) << chunksize << " queued " << queued;
+      EXPECT_EQ(p.Map(kTrabajo, Range(0, 5), chunksize),
                 (std::vector<int64_t>{2398830, 2398875, 2398920, 2398965, 2399010}));
     }
   }
   ProcessPool pool(3);
   const std::vector<int64_t> trabajo_in = {0, 1, 2, 3, 4};
-  EXPECT_EQ(pool.Map({TaskKind::kTrabajo}, trabajo_in, 2),
+  EXPECT_EQ(pool.Map(kTrabajo, trabajo_in, 2),
             (std::vector<int64_t>{2398830, 2398875, 2398920, 2398965, 2399010}));
   const std::vector<int64_t> sleep_in = Range(0, 7);
-  const auto slept = pool.Map(SleepSpec(milliseconds(1)), sleep_in, 3);
+  const auto slept = pool.Map({{SleepStep(milliseconds(1))}}, sleep_in, 3);
   EXPECT_EQ(slept, Range(1, 8));
 }
 
 TEST(ProcessPoolTest, ZeroTasksSendNothing) {
   ProcessPool pool(2);
-  EXPECT_TRUE(pool.Map({TaskKind::kEcho}, {}, 1).empty());
+  EXPECT_TRUE(pool.Map(kIdentity, {}, 1).empty());
   EXPECT_EQ(pool.ipc().messages, 0);
   EXPECT_EQ(pool.ipc().bytes, 0);
 }
@@ -75,8 +81,8 @@ TEST(ProcessPoolTest, ZeroTasksSendNothing) {
 TEST(ProcessPoolTest, MoreWorkersThanTasks) {
   ProcessPool pool(6);
   const std::vector<int64_t> in = {7, 8};
-  EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);
-  EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);  // idle workers stay healthy
+  EXPECT_EQ(pool.Map(kIdentity, in, 1), in);
+  EXPECT_EQ(pool.Map(kIdentity, in, 1), in);  // idle workers stay healthy
 }
 
 TEST(ProcessPoolTest, PayloadsTravelBothWaysAndAreCounted) {
@@ -84,7 +90,7 @@ TEST(ProcessPoolTest, PayloadsTravelBothWaysAndAreCounted) {
   const std::vector<int64_t> in = {0, 1, 2, 3, 4};
   // 200 KiB is over a pipe's 64 KiB buffer: the frames cross in several writes and reads.
   const std::vector<std::string> payloads = {"", "a", std::string(200 << 10, 'b'), std::string(3, '\0'), "xyz"};
-  const MapResult r = pool.MapWithPayloads({TaskKind::kEcho}, in, payloads, 2);
+  const MapResult r = pool.MapWithPayloads(kIdentity, in, payloads, 2);
   EXPECT_EQ(r.values, in);
   EXPECT_EQ(r.payloads, payloads);
   // Chunks {0,1} {2,3} {4}: one tasks and one results frame each.
@@ -98,7 +104,7 @@ TEST(ProcessPoolTest, WorkersRunInParallel) {
   ProcessPool pool(4);
   const std::vector<int64_t> in = Range(0, 4);
   Stopwatch w;
-  EXPECT_EQ(pool.Map(SleepSpec(milliseconds(500)), in, 1), Range(1, 5));
+  EXPECT_EQ(pool.Map({{SleepStep(milliseconds(500))}}, in, 1), Range(1, 5));
   // Four concurrent 500 ms sleeps on four workers take less than three sleeps (one after
   // another they take four): a second of slack for forks' wake-ups on a loaded machine.
   EXPECT_LT(w.ElapsedSeconds(), 1.5);
@@ -108,7 +114,7 @@ TEST(ProcessPoolTest, WorkersReportTheirOwnCpuTime) {
   ProcessPool pool(2);
   const WorkerUsage before = pool.worker_usage();
   const std::vector<int64_t> in = Range(0, 8);
-  pool.Map({TaskKind::kTareaNormal}, in, 1);
+  pool.Map(kTareaNormal, in, 1);
   EXPECT_GT(pool.worker_usage().cpu_seconds, before.cpu_seconds);
 }
 
@@ -117,15 +123,24 @@ TEST(ProcessPoolTest, BadArgumentsLeaveThePoolUsable) {
   EXPECT_THROW(ProcessPool(1, -1), std::invalid_argument);
   ProcessPool pool(2);
   const std::vector<int64_t> in = {1, 2};
-  EXPECT_THROW(pool.Map({TaskKind::kEcho}, in, 0), std::invalid_argument);
-  EXPECT_THROW(pool.Map({static_cast<TaskKind>(99)}, in, 1), std::invalid_argument);
+  EXPECT_THROW(pool.Map(kIdentity, in, 0), std::invalid_argument);
+  Step unknown = Compute(ComputeFn::kIdentity);
+  unknown.fn = static_cast<ComputeFn>(99);
+  try {
+    pool.Map({{unknown}}, in, 1);
+    ADD_FAILURE() << "no std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "ProcessPool::Map: step 0: unknown compute function 99");
+  }
+  EXPECT_THROW(pool.Map({std::vector<Step>(kMaxSteps + 1, Compute(ComputeFn::kIdentity))}, in, 1),
+               std::invalid_argument);
   const std::vector<std::string> one = {"x"};
-  EXPECT_THROW(pool.MapWithPayloads({TaskKind::kEcho}, in, one, 1), std::invalid_argument);
+  EXPECT_THROW(pool.MapWithPayloads(kIdentity, in, one, 1), std::invalid_argument);
   // Two 33 MiB payloads in one chunk exceed the 64 MiB frame limit: refused before sending.
   const std::vector<std::string> big = {std::string(33 << 20, 'p'), std::string(33 << 20, 'q')};
-  EXPECT_THROW(pool.MapWithPayloads({TaskKind::kEcho}, in, big, 2), std::length_error);
+  EXPECT_THROW(pool.MapWithPayloads(kIdentity, in, big, 2), std::length_error);
   EXPECT_FALSE(pool.broken());
-  EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);
+  EXPECT_EQ(pool.Map(kIdentity, in, 1), in);
 }
 
 TEST(ProcessPoolTest, EachWorkerHoldsOnlyItsOwnPipes) {
@@ -135,7 +150,7 @@ TEST(ProcessPoolTest, EachWorkerHoldsOnlyItsOwnPipes) {
   // ends and what it inherited from the test.
   ProcessPool pool(4);
   // One task each (the first chunks go one per worker), so every worker is past its start.
-  EXPECT_EQ(pool.Map({TaskKind::kEcho}, Range(0, 4), 1), Range(0, 4));
+  EXPECT_EQ(pool.Map(kIdentity, Range(0, 4), 1), Range(0, 4));
   const int first = OpenFdCount(pool.pid(0));
   ASSERT_GT(first, 0);
   for (int i = 1; i < pool.size(); ++i) EXPECT_EQ(OpenFdCount(pool.pid(i)), first) << "worker " << i;
@@ -148,12 +163,12 @@ TEST(ProcessPoolTest, ShutdownReapsEveryWorker) {
     ProcessPool pool(4);
     for (int i = 0; i < pool.size(); ++i) pids.push_back(pool.pid(i));
     const std::vector<int64_t> in = Range(0, 8);
-    pool.Map({TaskKind::kEcho}, in, 1);
+    pool.Map(kIdentity, in, 1);
     Stopwatch w;
     pool.Shutdown();
     // Bounded even if a worker had to wait out the one-second grace and be killed.
     EXPECT_LT(w.ElapsedSeconds(), 10.0);
-    EXPECT_THROW(pool.Map({TaskKind::kEcho}, in, 1), std::logic_error);
+    EXPECT_THROW(pool.Map(kIdentity, in, 1), std::logic_error);
     pool.Shutdown();  // idempotent
   }
   EXPECT_TRUE(NoChildren());
@@ -188,7 +203,7 @@ TEST(ProcessPoolTest, WorkerKilledMidMapIsReportedAndEverythingIsCleanedUp) {
     std::thread killer = SignalSoon(victim, SIGKILL);
     Stopwatch w;
     try {
-      pool.Map(SleepSpec(std::chrono::seconds(30)), in, 1);
+      pool.Map({{SleepStep(std::chrono::seconds(30))}}, in, 1);
       ADD_FAILURE() << "Map returned although a worker was killed";
     } catch (const WorkerDied& e) {
       EXPECT_EQ(e.worker(), 1);
@@ -205,7 +220,7 @@ TEST(ProcessPoolTest, WorkerKilledMidMapIsReportedAndEverythingIsCleanedUp) {
     // Reported as soon as it happened, not after the first task (30 s), let alone all of them.
     EXPECT_LT(w.ElapsedSeconds(), 15.0);
     EXPECT_TRUE(pool.broken());
-    EXPECT_THROW(pool.Map({TaskKind::kEcho}, in, 1), std::logic_error);
+    EXPECT_THROW(pool.Map(kIdentity, in, 1), std::logic_error);
     // The pool already reaped everyone, before its destructor.
     EXPECT_TRUE(NoChildren());
     EXPECT_FALSE(ProcessExists(other));
@@ -224,7 +239,7 @@ TEST(ProcessPoolTest, WorkerHitBySigsegvMidMapIsReported) {
     std::thread killer = SignalSoon(victim, SIGSEGV);
     Stopwatch w;
     try {
-      pool.Map(SleepSpec(std::chrono::seconds(30)), in, 1);  // cannot end before the signal
+      pool.Map({{SleepStep(std::chrono::seconds(30))}}, in, 1);  // cannot end before the signal
       ADD_FAILURE() << "Map returned although a worker was hit by SIGSEGV";
     } catch (const WorkerDied& e) {
       EXPECT_EQ(e.pid(), victim);
@@ -252,7 +267,7 @@ TEST(ProcessPoolTest, WorkerThatAbortsIsReported) {
     const std::vector<int64_t> in = Range(0, 10);
     Stopwatch w;
     try {
-      pool.Map({TaskKind::kAbortIf, 5}, in, 1);
+      pool.Map({{ComputeOn(ComputeFn::kAbortIf, 5)}}, in, 1);
       ADD_FAILURE() << "Map returned although a worker aborted";
     } catch (const WorkerDied& e) {
       ExpectWorkerAmong(e, pids);
@@ -274,7 +289,7 @@ TEST(ProcessPoolTest, WorkerThatExitsIsReported) {
     ProcessPool pool(3);
     const std::vector<int64_t> in = Range(0, 30);
     try {
-      pool.Map({TaskKind::kExitIf, 17}, in, 4);  // task 17 is in chunk [16, 20)
+      pool.Map({{ComputeOn(ComputeFn::kExitIf, 17)}}, in, 4);  // task 17 is in chunk [16, 20)
       ADD_FAILURE() << "Map returned although a worker exited";
     } catch (const WorkerDied& e) {
       EXPECT_TRUE(WIFEXITED(e.wait_status()));
@@ -290,13 +305,13 @@ TEST(ProcessPoolTest, WorkerThatExitsIsReported) {
 TEST(ProcessPoolTest, WorkerThatDiesWhileIdleIsReportedByTheNextMap) {
   ProcessPool pool(2);
   const std::vector<int64_t> in = {1, 2, 3};
-  EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);
+  EXPECT_EQ(pool.Map(kIdentity, in, 1), in);
   const pid_t victim = pool.pid(0);
   kill(victim, SIGKILL);
   try {
     // However the chunks fall, worker 0 is found dead: by end-of-file on its result pipe, or
     // by EPIPE when its next chunk is written.
-    pool.Map({TaskKind::kEcho}, in, 1);
+    pool.Map(kIdentity, in, 1);
     ADD_FAILURE() << "Map succeeded with a dead worker";
   } catch (const WorkerDied& e) {
     EXPECT_EQ(e.pid(), victim);
@@ -313,7 +328,7 @@ void ExpectStalledPoolCleanedUp(ProcessPool& pool, const std::vector<pid_t>& pid
   for (pid_t p : pids) EXPECT_EQ(ProcessState(p), "gone") << p;
   EXPECT_TRUE(pool.broken());
   const std::vector<int64_t> in = {1};
-  EXPECT_THROW(pool.Map({TaskKind::kEcho}, in, 1), std::logic_error);
+  EXPECT_THROW(pool.Map(kIdentity, in, 1), std::logic_error);
 }
 
 TEST(ProcessPoolStallTest, TheTimeoutIsSixtySecondsUntilSetAndNeverNegative) {
@@ -336,7 +351,7 @@ TEST(ProcessPoolStallTest, StoppedWorkerIsReportedWithItsStateAndEveryWorkerIsRe
   std::thread stopper = SignalSoon(pids[1], SIGSTOP);
   Stopwatch w;
   try {
-    pool.Map(SleepSpec(std::chrono::seconds(30)), in, 1);
+    pool.Map({{SleepStep(std::chrono::seconds(30))}}, in, 1);
     ADD_FAILURE() << "Map returned although a worker was stopped";
   } catch (const WorkerStalled& e) {
     const std::string what = e.what();
@@ -364,7 +379,7 @@ TEST(ProcessPoolStallTest, EndlessTaskIsReportedAsRunning) {
   const std::vector<int64_t> in = Range(0, 6);
   Stopwatch w;
   try {
-    pool.Map({TaskKind::kSpinForever}, in, 3);
+    pool.Map({{Compute(ComputeFn::kSpinForever)}}, in, 3);
     ADD_FAILURE() << "Map returned although its tasks never end";
   } catch (const WorkerStalled& e) {
     const std::string what = e.what();
@@ -383,7 +398,7 @@ TEST(ProcessPoolStallTest, ATimeoutOfZeroMeansNoLimit) {
   EXPECT_EQ(pool.StallTimeout(), milliseconds(0));
   // Every result takes 50 ms: a zero taken literally would stall at the first wait.
   const std::vector<int64_t> in = Range(0, 6);
-  EXPECT_EQ(pool.Map(SleepSpec(milliseconds(50)), in, 1), Range(1, 7));
+  EXPECT_EQ(pool.Map({{SleepStep(milliseconds(50))}}, in, 1), Range(1, 7));
   EXPECT_FALSE(pool.broken());
 }
 
@@ -394,147 +409,192 @@ TEST(ProcessPoolStallTest, SilenceCountsFromTheLastResultNotFromTheStartOfMap) {
   // comes back every 400 ms.
   const std::vector<int64_t> in = Range(0, 6);
   Stopwatch w;
-  EXPECT_EQ(pool.Map(SleepSpec(milliseconds(400)), in, 1), Range(1, 7));
+  EXPECT_EQ(pool.Map({{SleepStep(milliseconds(400))}}, in, 1), Range(1, 7));
   EXPECT_GT(w.ElapsedSeconds(), 2.0);
   EXPECT_FALSE(pool.broken());
-  EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);  // and the next Map starts its own count
+  EXPECT_EQ(pool.Map(kIdentity, in, 1), in);  // and the next Map starts its own count
 }
 
-// ---- TaskKind::kInherited: a function each worker inherited at fork time ----------------------
+// ---- what the workers inherited: the TaskEnv of echo steps, and failures inside a task -------
 
-TEST(ProcessPoolInheritedTest, RunsTheInheritedFunctionWithWhatItCapturedAtFork) {
-  const int fds = OpenFdCount();
-  {
-    const std::vector<int64_t> table = Range(1000, 1010);
-    const int64_t offset = 7;
-    // Captured by reference: each worker reads its own copy of `table`, made by fork.
-    const TaskFn f = [&table, offset](int64_t i) { return table[static_cast<size_t>(i)] * 2 + offset; };
-    const std::vector<int64_t> in = {9, 0, 3, 3, 5, 1, 8};
-    std::vector<int64_t> want;
-    for (int64_t i : in) want.push_back(f(i));
-    for (int queued : {0, 1}) {
-      ProcessPool pool(3, f, queued);
-      for (int64_t chunksize : {1, 3, 25}) {
-        EXPECT_EQ(pool.Map(InheritedSpec(), in, chunksize), want) << chunksize << " queued " << queued;
-      }
-      // The built-in kinds still run on the same workers.
-      EXPECT_EQ(pool.Map({TaskKind::kTrabajo}, Range(0, 2), 1), (std::vector<int64_t>{2398830, 2398875}));
+TEST(ProcessPoolEnvTest, WorkersRunEchoStepsWithTheTaskEnvTheyInheritedAtFork) {
+  FdLeakCheck fds;
+  EchoFixture echo(7, 64, milliseconds(1));
+  const std::vector<int64_t> in = {6, 0, 3, 3, 5, 1, 4};
+  std::vector<int64_t> want;
+  for (int64_t i : in) want.push_back(EchoDigest(echo.payloads.payload(i)));
+  for (int queued : {0, 1}) {
+    ProcessPool pool(3, echo.env, queued);
+    for (int64_t chunksize : {1, 3, 25}) {
+      EXPECT_EQ(pool.Map({{EchoStep(milliseconds(1), 64)}}, in, chunksize), want) << chunksize << " queued " << queued;
     }
+    // Compute steps run on the same workers, alone or with an echo: trabajo(i) + the digest.
+    EXPECT_EQ(pool.Map(kTrabajo, Range(0, 2), 1), (std::vector<int64_t>{2398830, 2398875}));
+    EXPECT_EQ(pool.Map({{Compute(ComputeFn::kTrabajo), EchoStep(milliseconds(1), 64)}}, Range(0, 2), 1),
+              (std::vector<int64_t>{2398830 + EchoDigest(echo.payloads.payload(0)),
+                                    2398875 + EchoDigest(echo.payloads.payload(1))}));
   }
   EXPECT_TRUE(NoChildren());
-  EXPECT_EQ(OpenFdCount(), fds);
+  EXPECT_EQ(echo.server.requests_received(), 2 * (3 * 7 + 2));
+  EXPECT_EQ(echo.server.Stop(), "");
 }
 
-TEST(ProcessPoolInheritedTest, IpcAndWorkerCpuAreCountedAsForEveryKind) {
-  ProcessPool pool(2, [](int64_t i) { return tarea_normal(i); });
-  const std::vector<int64_t> in = Range(0, 5);
-  EXPECT_EQ(pool.Map(InheritedSpec(), in, 2), (std::vector<int64_t>{14998935, 14998965, 14998995, 14999025, 14999055}));
-  // Chunks {0,1} {2,3} {4}: one tasks and one results frame each, no payloads.
+TEST(ProcessPoolEnvTest, IpcAndWorkerCpuAreCountedForATaskOfSeveralSteps) {
+  ProcessPool pool(2);
+  // tarea_normal(i) + (i + 1).
+  const TaskSpec spec = {{Compute(ComputeFn::kTareaNormal), SleepStep(milliseconds(0))}};
+  EXPECT_EQ(pool.Map(spec, Range(0, 5), 2), (std::vector<int64_t>{14998936, 14998967, 14998998, 14999029, 14999060}));
+  // Chunks {0,1} {2,3} {4}: one tasks frame (the spec's two steps in each) and one results frame.
   EXPECT_EQ(pool.ipc().messages, 6);
-  EXPECT_EQ(pool.ipc().bytes, static_cast<int64_t>(2 * (TaskFrameBytes(2, 0) + ResultFrameBytes(2, 0)) +
-                                                   TaskFrameBytes(1, 0) + ResultFrameBytes(1, 0)));
+  EXPECT_EQ(pool.ipc().bytes, static_cast<int64_t>(2 * (TaskFrameBytes(2, 0, 2) + ResultFrameBytes(2, 0)) +
+                                                   TaskFrameBytes(1, 0, 2) + ResultFrameBytes(1, 0)));
   EXPECT_GT(pool.worker_usage().cpu_seconds, 0.0);
 }
 
-TEST(ProcessPoolInheritedTest, StateKeptByTheFunctionIsPerWorkerAndOutlivesAMap) {
-  // Each worker's copy of the counter counts that worker's tasks: the keep-alive pattern (open a
-  // connection on the first task, reuse it) relies on exactly this.
-  auto calls = std::make_shared<int64_t>(0);
-  ProcessPool pool(
-      2, [calls](int64_t) { return static_cast<int64_t>(::getpid()) * 1000 + ++*calls; }, /*queued_per_worker=*/0);
-  std::map<int64_t, std::vector<int64_t>> per_worker;  // pid -> the call numbers it returned
-  for (int round = 0; round < 3; ++round) {
-    for (int64_t r : pool.Map(InheritedSpec(), Range(0, 6), 1)) per_worker[r / 1000].push_back(r % 1000);
-  }
-  int64_t total = 0;
-  for (auto& [pid, numbers] : per_worker) {
-    EXPECT_TRUE(pid == pool.pid(0) || pid == pool.pid(1)) << pid;
-    std::sort(numbers.begin(), numbers.end());
-    EXPECT_EQ(numbers, Range(1, static_cast<int64_t>(numbers.size()) + 1)) << "worker pid " << pid;
-    total += static_cast<int64_t>(numbers.size());
-  }
-  EXPECT_EQ(total, 18);
-  EXPECT_EQ(*calls, 0);  // the parent's copy was never called
-}
-
-TEST(ProcessPoolInheritedTest, WorkerThatDiesInsideTheFunctionIsReported) {
+TEST(ProcessPoolEnvTest, WorkerThatDiesInALaterStepOfALaterMapIsReported) {
   const int fds = OpenFdCount();
   {
-    ProcessPool pool(2, [](int64_t i) -> int64_t {
-      if (i == 5) ::_exit(5);
-      return i;
-    });
+    // The exit comes after a compute step and a sleep of the same task.
+    const TaskSpec spec = {
+        {Compute(ComputeFn::kIdentity), SleepStep(milliseconds(1)), ComputeOn(ComputeFn::kExitIf, 5)}};
+    ProcessPool pool(2);
     const std::vector<pid_t> pids = {pool.pid(0), pool.pid(1)};
     Stopwatch w;
     try {
-      pool.Map(InheritedSpec(), Range(0, 5), 1);  // no crash yet
-      pool.Map(InheritedSpec(), Range(0, 10), 2);  // task 5 is in chunk [4, 6)
+      EXPECT_EQ(pool.Map(spec, Range(0, 3), 1), (std::vector<int64_t>{1, 4, 7}));  // i + (i + 1) + i: no crash yet
+      pool.Map(spec, Range(0, 10), 2);  // task 5 is in chunk [4, 6)
       ADD_FAILURE() << "Map returned although a worker exited";
     } catch (const WorkerDied& e) {
       ExpectWorkerAmong(e, pids);
       EXPECT_TRUE(WIFEXITED(e.wait_status()));
-      EXPECT_EQ(WEXITSTATUS(e.wait_status()), 5);
-      EXPECT_NE(std::string(e.what()).find("exited with status 5 while running tasks [4, 6)"), std::string::npos)
+      EXPECT_EQ(WEXITSTATUS(e.wait_status()), 3);
+      EXPECT_NE(std::string(e.what()).find("exited with status 3 while running tasks [4, 6)"), std::string::npos)
           << e.what();
     }
     EXPECT_LT(w.ElapsedSeconds(), 5.0);
     EXPECT_TRUE(pool.broken());
-    EXPECT_THROW(pool.Map(InheritedSpec(), Range(0, 2), 1), std::logic_error);
+    EXPECT_THROW(pool.Map(spec, Range(0, 2), 1), std::logic_error);
     EXPECT_TRUE(NoChildren());
     EXPECT_EQ(OpenFdCount(), fds);
-  }
-  {
-    ProcessPool pool(2, [](int64_t i) -> int64_t {
-      if (i == 6) std::abort();
-      return i;
-    });
-    try {
-      pool.Map(InheritedSpec(), Range(0, 10), 1);
-      ADD_FAILURE() << "Map returned although a worker aborted";
-    } catch (const WorkerDied& e) {
-      EXPECT_TRUE(WIFSIGNALED(e.wait_status()));
-      EXPECT_EQ(WTERMSIG(e.wait_status()), SIGABRT);
-      EXPECT_NE(std::string(e.what()).find("killed by signal 6 (ABRT: Aborted)"), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find("while running tasks [6, 7)"), std::string::npos) << e.what();
-    }
   }
   EXPECT_TRUE(NoChildren());
   EXPECT_EQ(OpenFdCount(), fds);
 }
 
-TEST(ProcessPoolInheritedTest, ExceptionInTheFunctionIsReportedWithItsMessage) {
+TEST(ProcessPoolEnvTest, ATaskThatThrowsIsReportedWithItsMessage) {
   const int fds = OpenFdCount();
   {
-    ProcessPool pool(2, [](int64_t i) -> int64_t {
-      if (i == 4) throw std::runtime_error("no route to input 4");
-      return i;
-    });
+    // Nothing listens where the echo steps connect: the first task a worker runs throws EchoError,
+    // the worker sends an error frame and exits with kWorkerExitTaskThrew.
+    const RefusedEchoFixture refused(8, 64);
+    ProcessPool pool(2, refused.env);
     Stopwatch w;
     try {
-      pool.Map(InheritedSpec(), Range(0, 8), 1);
+      pool.Map({{Compute(ComputeFn::kIdentity), EchoStep(milliseconds(0), 64)}}, Range(0, 8), 1);
       ADD_FAILURE() << "Map returned although a task threw";
     } catch (const WorkerError& e) {
       const std::string what = e.what();
       EXPECT_NE(what.find("ProcessPool: worker "), std::string::npos) << what;
-      EXPECT_NE(what.find("task 4 (input 4) threw: no route to input 4"), std::string::npos) << what;
+      // Task 0 or task 1, whichever worker reports first.
+      const std::string cause = " threw: echo " + FormatAddress(refused.env.echo_server) +
+                                ": connect refused ECONNREFUSED (Connection refused): nothing listens on that port";
+      EXPECT_TRUE(what.find("task 0 (input 0)" + cause) != std::string::npos ||
+                  what.find("task 1 (input 1)" + cause) != std::string::npos)
+          << what;
     }
     EXPECT_LT(w.ElapsedSeconds(), 5.0);
     EXPECT_TRUE(pool.broken());
     EXPECT_TRUE(NoChildren());
+    // An echo step on a pool built without payloads fails the same way, in the worker.
+    ProcessPool bare(1);
+    try {
+      bare.Map({{EchoStep(milliseconds(0), 64)}}, Range(3, 4), 1);
+      ADD_FAILURE() << "Map returned although a task threw";
+    } catch (const WorkerError& e) {
+      EXPECT_NE(std::string(e.what()).find("task 0 (input 3) threw: an echo step without echo payloads in its TaskEnv"),
+                std::string::npos)
+          << e.what();
+    }
   }
+  EXPECT_TRUE(NoChildren());
   EXPECT_EQ(OpenFdCount(), fds);
 }
 
-TEST(ProcessPoolInheritedTest, MisuseIsRefusedBeforeAnythingIsSent) {
-  EXPECT_THROW(ProcessPool(2, TaskFn()), std::invalid_argument);
-  EXPECT_THROW(ProcessPool(0, [](int64_t i) { return i; }), std::invalid_argument);
+TEST(ProcessPoolEnvTest, MisuseIsRefusedBeforeAnythingIsSent) {
+  EXPECT_THROW(ProcessPool(0, TaskEnv{}), std::invalid_argument);
+  EXPECT_THROW(ProcessPool(1, TaskEnv{}, -1), std::invalid_argument);
   EXPECT_TRUE(NoChildren());
-  ProcessPool pool(2);  // built without a function
+  ProcessPool pool(2, TaskEnv{});
   const std::vector<int64_t> in = {1, 2};
-  EXPECT_THROW(pool.Map(InheritedSpec(), in, 1), std::invalid_argument);
+  try {
+    pool.Map({{Compute(ComputeFn::kIdentity), SleepStep(milliseconds(-1))}}, in, 1);
+    ADD_FAILURE() << "no std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "ProcessPool::Map: step 1: a sleep of -1000000 ns");
+  }
+  EXPECT_THROW(pool.Map({{EchoStep(milliseconds(1), -1)}}, in, 1), std::invalid_argument);
   EXPECT_FALSE(pool.broken());
   EXPECT_EQ(pool.ipc().messages, 0);
-  EXPECT_EQ(pool.Map({TaskKind::kEcho}, in, 1), in);
+  EXPECT_EQ(pool.Map(kIdentity, in, 1), in);
+}
+
+// ---- tracing: spans from the workers, on the clock every process shares ----------------------
+
+// Read here with clock_gettime, not with the library's own helper.
+uint64_t ClockMonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+TEST(ProcessPoolTraceTest, EachTaskSendsOneSpanAndOnePerStepFromItsWorker) {
+  ProcessPool pool(2);
+  std::vector<WorkerSpan> sink;
+  pool.SetTraceSink(&sink);
+  const TaskSpec spec = {{Compute(ComputeFn::kIdentity), SleepStep(milliseconds(2))}};
+  const uint64_t before = ClockMonotonicNs();
+  EXPECT_EQ(pool.Map(spec, Range(0, 6), 2), (std::vector<int64_t>{1, 3, 5, 7, 9, 11}));
+  const uint64_t after = ClockMonotonicNs();
+  // The workers' own spans; the parent's instants about them (parent_event) are its business.
+  auto worker_spans = [&sink] {
+    std::vector<WorkerSpan> own;
+    for (const WorkerSpan& s : sink) {
+      if (s.parent_event == nullptr) own.push_back(s);
+    }
+    return own;
+  };
+  const std::vector<WorkerSpan> spans = worker_spans();
+  ASSERT_EQ(spans.size(), 18u);
+  std::map<uint64_t, std::map<uint16_t, WorkerSpan>> by_task;  // task -> step -> span
+  for (const WorkerSpan& s : spans) {
+    EXPECT_TRUE(s.pid == pool.pid(0) || s.pid == pool.pid(1)) << s.pid;
+    EXPECT_LE(before, s.span.begin_ns);
+    EXPECT_LE(s.span.begin_ns, s.span.end_ns);
+    EXPECT_LE(s.span.end_ns, after);
+    EXPECT_TRUE(by_task[s.span.index].emplace(s.span.step, s).second) << "task " << s.span.index << " step "
+                                                                      << s.span.step << " twice";
+  }
+  ASSERT_EQ(by_task.size(), 6u);
+  for (const auto& [task, steps] : by_task) {
+    ASSERT_EQ(steps.size(), 3u) << "task " << task;
+    const WorkerSpan& whole = steps.at(kTaskSpan);
+    const WorkerSpan& compute = steps.at(0);
+    const WorkerSpan& sleep = steps.at(1);
+    // One worker ran the task: its steps in order, inside the task's span.
+    EXPECT_EQ(compute.pid, whole.pid);
+    EXPECT_EQ(sleep.pid, whole.pid);
+    EXPECT_LE(whole.span.begin_ns, compute.span.begin_ns);
+    EXPECT_LE(compute.span.end_ns, sleep.span.begin_ns);
+    EXPECT_LE(sleep.span.end_ns, whole.span.end_ns);
+    EXPECT_GE(sleep.span.end_ns - sleep.span.begin_ns, 2'000'000u) << "task " << task;
+  }
+  // Tasks of one chunk ([0, 2), [2, 4), [4, 6)) ran on one worker.
+  for (uint64_t t = 0; t < 6; t += 2) EXPECT_EQ(by_task[t].at(kTaskSpan).pid, by_task[t + 1].at(kTaskSpan).pid);
+  // Without a sink, nothing more is traced.
+  const size_t traced = sink.size();
+  pool.SetTraceSink(nullptr);
+  EXPECT_EQ(pool.Map(spec, Range(0, 2), 1), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(sink.size(), traced);
 }
 
 }  // namespace

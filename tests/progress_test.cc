@@ -71,14 +71,56 @@ TEST(ProgressTest, PrintsOneLinePerBenchmarkWithItsMedianAndTheRest) {
                                      {failed}});
   ASSERT_EQ(lines.size(), 5u);
   // 4 planned: a is 3 × 0.5 s, b 3 × the minimum time 0.5 s, c 3 × 0.1 s, d 3 × 1 s = 6.3 s.
-  EXPECT_EQ(lines[0], "concbench: 4 benchmarks, about 0:06 planned");
-  EXPECT_TRUE(std::regex_match(lines[1], std::regex(R"(\[1/4\] a/sleep/tasks:5 +500\.3 ms  eff 0\.999  ✓  0:00 \(~0:00 left\))")))
+  EXPECT_EQ(lines[0], "concbench: 4 benchmarks × 3 repetitions, about 0:06 planned");
+  // No run was seen (RunBegan/RunEnded), so nothing is measured: no estimate yet.
+  EXPECT_TRUE(std::regex_match(lines[1], std::regex(R"(\[1/4\] a/sleep/tasks:5 +500\.3 ms  eff 0\.999  ✓  0:00 \(calibrating…\))")))
       << lines[1];
-  EXPECT_TRUE(std::regex_match(lines[2], std::regex(R"(\[2/4\] b/cpu/tasks:4 +87\.2 µs  ✓  0:00 \(~0:00 left\))")))
+  EXPECT_TRUE(std::regex_match(lines[2], std::regex(R"(\[2/4\] b/cpu/tasks:4 +87\.2 µs  ✓  0:00 \(calibrating…\))")))
       << lines[2];
   EXPECT_TRUE(std::regex_match(lines[3], std::regex(R"(\[3/4\] c/echo/tasks:2 +failed: echo 127\.0\.0\.1:4000: connect refused  0:00.*)")))
       << lines[3];
   EXPECT_EQ(lines[4], "concbench: 3 benchmarks in 0:00, 1 failed, 1 did not run");
+}
+
+// A status line comes kFirstStatusS after the start when nothing else was printed, then after
+// every kStatusEveryS of silence: "calibrating…" until a repetition is done, then the time left,
+// with the run in flight.
+TEST(ProgressTest, StatusLinesShowTheRepetitionsTheTimeLeftAndTheRunInFlight) {
+  const std::string a = "a/sleep/tasks:5/iterations:1/real_time", b = "b/cpu/tasks:4/real_time";
+  double now = 100;  // the fake clock
+  char* buf = nullptr;
+  size_t len = 0;
+  std::FILE* out = open_memstream(&buf, &len);
+  {
+    // 3 × 0.5 s for a, 3 × the minimum time 0.5 s for b: 3 s planned.
+    ProgressReporter p({{a, 1, 0.5}, {b, 0, 0.001}}, 3, 0.5, out, nullptr, false, [&] { return now; });
+    p.Tick();  // before the start: nothing
+    benchmark::BenchmarkReporter::Context ctx;
+    p.ReportContext(ctx);
+    p.RunBegan(a);
+    now = 102;
+    p.Tick();  // 2 s of silence: nothing yet
+    now = 103;
+    p.Tick();
+    now = 104;
+    p.RunEnded(a, 1);  // 4 s for 0.5 s planned: 3.5 s over
+    p.RunBegan(b);
+    now = 105;
+    p.Tick();  // 2 s after the last line: nothing
+    now = 113;
+    p.Tick();  // a's 2 left at 4 s + b's 3 at 0.5 + a's excess 3.5, less the 4 s b has run
+    p.Finalize();
+    now = 130;
+    p.Tick();  // after the end: nothing
+  }
+  std::fclose(out);
+  const std::string text(buf, len);
+  std::free(buf);
+  EXPECT_EQ(text,
+            "concbench: 2 benchmarks × 3 repetitions, about 0:03 planned\n"
+            "  0:03  0/6 repetitions  calibrating…  now a/sleep/tasks:5 (3.0 s)\n"
+            "  0:13  1/6 repetitions  ~0:16 left  now b/cpu/tasks:4 (9.0 s)\n"
+            "concbench: 0 benchmarks in 0:13, 0 failed, 2 did not run\n");
 }
 
 TEST(ProgressTest, LongErrorsAreCutToFitTheLine) {
@@ -88,18 +130,6 @@ TEST(ProgressTest, LongErrorsAreCutToFitTheLine) {
   const std::string d = DescribeFinished({failed});
   EXPECT_EQ(d.size(), 70u);
   EXPECT_EQ(d.substr(d.size() - 3), "...");
-}
-
-TEST(ProgressTest, SelectsWhatGoogleBenchmarksFilterSelects) {
-  const std::vector<Planned> all = {{"sync/sleep/tasks:5/iterations:1/real_time", 1, 0},
-                                    {"threads/sleep/tasks:5/real_time", 0, 0},
-                                    {"async/sleep/tasks:5/real_time", 0, 0}};
-  EXPECT_EQ(SelectPlanned(all, "").size(), 3u);
-  EXPECT_EQ(SelectPlanned(all, "all").size(), 3u);
-  EXPECT_EQ(SelectPlanned(all, "^(sync|async)/").size(), 2u);
-  EXPECT_EQ(SelectPlanned(all, "iterations:1").size(), 1u);  // the full name is searched
-  EXPECT_EQ(SelectPlanned(all, "-^sync/").size(), 2u);
-  EXPECT_THROW(SelectPlanned(all, "(unclosed"), std::invalid_argument);
 }
 
 TEST(ProgressTest, NamesAndTimesReadAsAPersonWouldSayThem) {

@@ -1,8 +1,8 @@
-// The timing contract every event-loop model's sleep batches keep (async_test.cc, coro_test.cc),
-// with wide, machine-independent bounds: five gathered waits take at least one wait and less than
-// 4.5 (one after another they would take five: the slack is for a loaded machine), five
-// sequential waits at least five, and either way the results are the sleep tasks' 1..5 in task
-// order.
+// The timing contract every event-loop model's sleep batches keep (async_test.cc, coro_test.cc,
+// coro_runner_test.cc), with wide, machine-independent bounds: five gathered waits take at least
+// one wait and less than 4.5 (one after another they would take five: the slack is for a loaded
+// machine), five sequential waits at least five, and either way the results are the sleep tasks'
+// 1..5 in task order.
 #pragma once
 
 #include <gtest/gtest.h>

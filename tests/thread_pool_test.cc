@@ -1,4 +1,4 @@
-#include "models/thread_pool.h"
+#include "models/thread_pool/thread_pool.h"
 
 #include <gtest/gtest.h>
 
@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "measure/timer.h"
+#include "models/thread_pool/completion_queue.h"
+#include "models/thread_pool/future.h"
 #include "workload/sleep.h"
 
 namespace concbench {

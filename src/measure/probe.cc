@@ -563,8 +563,9 @@ std::string ProbeCard(const MachineProbe& p) {
   lines.push_back(std::string(p.full ? "machine probe" : "machine probe at the end") + ", " +
                   Fixed(p.seconds, 1) + " s (what this machine gave just now)");
   const std::string cores = std::to_string(p.usable_cores);
+  const bool one = p.usable_cores == 1;
   row("parallel capacity",
-      Fixed(p.parallel_capacity, 2) + " of " + cores + " usable cores (CPU work)");
+      Fixed(p.parallel_capacity, 2) + " of " + cores + (one ? " usable core" : " usable cores") + " (CPU work)");
   row("noise (cv)", Fixed(p.noise_cv * 100, 1) + " % (one core, rounds of 5 ms)");
   if (p.full) {
     row("wake-up round trip", Fixed(p.wakeup_us, 1) + " µs between two threads");
@@ -577,7 +578,7 @@ std::string ProbeCard(const MachineProbe& p) {
   }
   if (p.parallel_capacity < 0.8 * p.usable_cores) {
     lines.push_back("  warning: only " + Fixed(p.parallel_capacity, 2) + " of " + cores +
-                    " cores are free for CPU work; parallel runs slow down");
+                    (one ? " core is" : " cores are") + " free for CPU work; parallel runs slow down");
   }
   if (p.noise_cv > 0.05) {
     lines.push_back("  warning: one core's speed varies by " + Fixed(p.noise_cv * 100, 1) +

@@ -1,16 +1,15 @@
-// Wall-clock timing on the steady clock: a stopwatch and the notebook's `time_block`.
+// Wall-clock timing on the steady clock: a stopwatch.
 //
-// TimeBlock is a scope guard. On destruction it either prints `[label] time: 0.101 s` to the
-// stream it was given, or stores the elapsed seconds into the double it was given. It never
-// throws from its destructor.
+// Stopwatch measures the wall time elapsed since it was made or last Reset(), on
+// std::chrono::steady_clock, so it never runs backwards when the system clock is set. It holds
+// one time point: copying it is free and nothing in it throws.
 //
-//   { concbench::TimeBlock t("pausa de 0.1s", std::cout); BlockingSleep(100ms); }
-//   double s; { concbench::TimeBlock t(&s); work(); }  // s holds the duration
+//   concbench::Stopwatch watch;
+//   BlockingSleep(100ms);
+//   double s = watch.ElapsedSeconds();  // ≥ 0.1
 #pragma once
 
 #include <chrono>
-#include <iosfwd>
-#include <string>
 
 namespace concbench {
 
@@ -26,27 +25,6 @@ class Stopwatch {
 
  private:
   Clock::time_point start_;
-};
-
-// Formats a duration the way the notebook prints it: "[label] time: 0.101 s".
-std::string FormatTimeBlock(const std::string& label, double seconds);
-
-class TimeBlock {
- public:
-  // Prints the elapsed time, labelled, to `out` when the scope ends.
-  TimeBlock(std::string label, std::ostream& out);
-  // Stores the elapsed seconds into `*seconds` when the scope ends.
-  explicit TimeBlock(double* seconds);
-  ~TimeBlock();
-
-  TimeBlock(const TimeBlock&) = delete;
-  TimeBlock& operator=(const TimeBlock&) = delete;
-
- private:
-  std::string label_;
-  std::ostream* out_ = nullptr;
-  double* seconds_ = nullptr;
-  Stopwatch watch_;
 };
 
 }  // namespace concbench

@@ -103,7 +103,8 @@ class Batch final : public EchoExchangeOwner, public LoopComputeOwner {
   void OnComputeDone(int64_t task, int64_t value) override {
     Guarded([&] {
       results_[task] += value;
-      FinishStep(task);
+      ++step_[Index(task)];  // the worker timed this step
+      Advance(task, 0);
     });
   }
 
@@ -152,15 +153,17 @@ class Batch final : public EchoExchangeOwner, public LoopComputeOwner {
     while (step_[Index(i)] < spec_.steps.size()) {
       const size_t k = step_[Index(i)];
       const Step& s = spec_.steps[k];
+      // An offloaded step is seen where it runs: on the threadpool thread, or timed by the
+      // worker process (LoopProcessPool's trace), not on the loop.
       if (s.kind == StepKind::kCompute && opt_.compute == LoopCompute::kThreadpool) {
         Offload(i);
         return;
       }
-      if (opt_.observer != nullptr) opt_.observer->StepBegin(i, k);
       if (s.kind == StepKind::kCompute && opt_.compute == LoopCompute::kProcesses) {
-        opt_.processes->Submit(s, input, i, this);
+        opt_.processes->Submit(s, input, i, this, k);
         return;
       }
+      if (opt_.observer != nullptr) opt_.observer->StepBegin(i, k);
       if (s.kind == StepKind::kCompute) {
         results_[i] += RunCompute(s, input);
         now_ns = 0;

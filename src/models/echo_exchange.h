@@ -1,6 +1,6 @@
 // One echo request on a connection of its own, on a libuv loop: connect, send the request frame
 // (workload/echo_protocol.h), read the reply frame, check it byte for byte, close. It is the
-// event loop's way of running an echo step of a TaskSpec (models/loop_runner.h): nothing blocks,
+// event loop's way of running an echo step of a TaskSpec (models/async.h's RunOnLoop): nothing blocks,
 // and the loop runs other tasks while the server holds the reply.
 //
 // Guarantees: exactly one of the owner's callbacks runs, once, on the loop thread, unless the
@@ -25,13 +25,7 @@
 
 namespace concbench {
 
-class EchoExchangeOwner {
- public:
-  virtual ~EchoExchangeOwner() = default;
-  virtual void OnEchoReply(int64_t task, int64_t digest) = 0;
-  // `what` names the step and the system error, without the server's address.
-  virtual void OnEchoFailure(int64_t task, EchoErrorKind kind, const std::string& what) = 0;
-};
+class EchoExchangeOwner;
 
 class EchoExchange {
  public:
@@ -71,6 +65,15 @@ class EchoExchange {
   EchoExchangeOwner* owner_ = nullptr;  // null once a callback ran or the exchange was cancelled
   bool close_with_reset_ = true;
   bool closing_ = false;
+};
+
+// Who hears how an exchange ended, on the loop's thread.
+class EchoExchangeOwner {
+ public:
+  virtual ~EchoExchangeOwner() = default;
+  virtual void OnEchoReply(int64_t task, int64_t digest) = 0;
+  // `what` names the step and the system error, without the server's address.
+  virtual void OnEchoFailure(int64_t task, EchoErrorKind kind, const std::string& what) = 0;
 };
 
 }  // namespace concbench

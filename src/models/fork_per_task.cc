@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "models/frame.h"
+#include "models/pool_worker.h"
 #include "workload/blocking.h"
 #include "sys/deadline.h"
 #include "sys/errno_error.h"
@@ -37,7 +38,7 @@ struct Child {
 // Forks the child of task `i` into *kids; the child runs the task, sends one results frame and
 // exits. The child is recorded before anything else can fail, so it is always reaped.
 void ForkTask(const TaskSpec& spec, const TaskEnv& env, std::span<const int64_t> inputs, size_t i,
-              std::vector<Child>* kids) {
+              std::vector<Child>* kids, bool traced) {
   Pipe p = Pipe::Open("RunForkPerTask: pipe2 (task " + std::to_string(i) + ")");
   FlushBeforeFork();
   const pid_t pid = ::fork();
@@ -49,16 +50,27 @@ void ForkTask(const TaskSpec& spec, const TaskEnv& env, std::span<const int64_t>
     // The earlier children's result pipes; the child never returns, so its copies of the owners
     // are never destroyed.
     for (const Child& k : *kids) ::close(k.fd.get());
+    std::string thrown;
     try {
-      const int64_t value = RunTaskBlocking(spec, inputs[i], env, nullptr, static_cast<int64_t>(i));
+      std::vector<TraceSpan> spans;
+      SpanRecorder recorder(&spans);
+      const int64_t value = RunTaskBlocking(spec, inputs[i], env, traced ? &recorder : nullptr, static_cast<int64_t>(i));
       std::string out;
+      if (traced) AppendTraceFrame(spans, &out);
       ResultFrameWriter w = StartResultsFrame(&out);
       w.Add(i, value, {});
       w.Finish();
       ::_exit(WriteAll(p.write_end.get(), out) ? 0 : kWorkerExitIo);
+    } catch (const std::exception& e) {
+      thrown = e.what();
     } catch (...) {
-      ::_exit(kWorkerExitException);
+      thrown = "an exception that is not a std::exception";
     }
+    // As a pool worker does: the task's own words, then its exit status.
+    std::string out;
+    AppendErrorFrame("task " + std::to_string(i) + " (input " + std::to_string(inputs[i]) + ") threw: " + thrown, &out);
+    WriteAll(p.write_end.get(), out);
+    ::_exit(kWorkerExitTaskThrew);
   }
   Child& c = kids->emplace_back();
   c.pid = pid;
@@ -76,7 +88,8 @@ void ForkTask(const TaskSpec& spec, const TaskEnv& env, std::span<const int64_t>
 }
 
 // Reads what child `i` sent; returns true once its whole result is in (its pipe is then closed).
-bool ReadResult(Child& c, size_t i, ResultChunk* chunk, int64_t* result, IpcStats* stats) {
+bool ReadResult(Child& c, size_t i, ResultChunk* chunk, int64_t* result, IpcStats* stats,
+                std::vector<WorkerSpan>* trace) {
   if (c.in.size() - c.len < 256) c.in.resize(c.len + 256);
   const ssize_t r = ::read(c.fd.get(), c.in.data() + c.len, c.in.size() - c.len);
   if (r < 0) {
@@ -85,8 +98,25 @@ bool ReadResult(Child& c, size_t i, ResultChunk* chunk, int64_t* result, IpcStat
   }
   if (r == 0) ChildDied(c, i, ReapOrKill(c.pid, kWorkerExitTimeout), " before sending its result");
   c.len += static_cast<size_t>(r);
-  const FrameSplit s = SplitFrame(std::string_view(c.in.data(), c.len));
+  FrameSplit s = SplitFrame(std::string_view(c.in.data(), c.len));
+  // A traced child sends its spans first, in a trace frame of their own.
+  std::vector<TraceSpan> spans;
+  if (trace != nullptr && s.status == FrameStatus::kComplete && s.type == FrameType::kTrace) {
+    if (auto e = DecodeTrace(s.content, &spans)) throw WorkerError("RunForkPerTask: task " + std::to_string(i) + ": " + *e);
+    for (const TraceSpan& sp : spans) trace->push_back({c.pid, sp, nullptr});
+    c.in.erase(c.in.begin(), c.in.begin() + static_cast<std::ptrdiff_t>(s.frame_bytes));
+    c.len -= s.frame_bytes;
+    s = SplitFrame(std::string_view(c.in.data(), c.len));
+  }
   if (s.status == FrameStatus::kIncomplete) return false;
+  if (s.status == FrameStatus::kComplete && s.type == FrameType::kError) {
+    std::string message;
+    if (auto e = DecodeErrorMessage(s.content, &message)) message = "a malformed error frame: " + *e;
+    const pid_t pid = std::exchange(c.pid, 0);
+    ReapOrKill(pid, kWorkerExitTimeout);
+    throw WorkerError("RunForkPerTask: the process of task " + std::to_string(i) + " (pid " + std::to_string(pid) +
+                      ") reported: " + message);
+  }
   std::string err;
   if (s.status == FrameStatus::kMalformed) {
     err = s.error;
@@ -119,7 +149,7 @@ bool ReadResult(Child& c, size_t i, ResultChunk* chunk, int64_t* result, IpcStat
 // Waits for every child's result, in whatever order they come, at most `stall_timeout` (0: no
 // limit) for each next one.
 void CollectResults(std::vector<Child>& kids, std::chrono::milliseconds stall_timeout,
-                    std::vector<int64_t>* results, IpcStats* stats) {
+                    std::vector<int64_t>* results, IpcStats* stats, std::vector<WorkerSpan>* trace) {
   size_t remaining = kids.size();
   std::vector<pollfd> fds;
   std::vector<size_t> owner;
@@ -143,7 +173,7 @@ void CollectResults(std::vector<Child>& kids, std::chrono::milliseconds stall_ti
     }
     for (size_t k = 0; k < fds.size(); ++k) {
       const size_t i = owner[k];
-      if (fds[k].revents != 0 && ReadResult(kids[i], i, &chunk, &(*results)[i], stats)) {
+      if (fds[k].revents != 0 && ReadResult(kids[i], i, &chunk, &(*results)[i], stats, trace)) {
         --remaining;
         last_result = Clock::now();
       }
@@ -154,7 +184,8 @@ void CollectResults(std::vector<Child>& kids, std::chrono::milliseconds stall_ti
 }  // namespace
 
 std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_t> inputs, const TaskEnv& env,
-                                    IpcStats* ipc, std::chrono::milliseconds stall_timeout) {
+                                    IpcStats* ipc, std::chrono::milliseconds stall_timeout,
+                                    std::vector<WorkerSpan>* trace) {
   if (auto err = ValidateSpec(spec)) throw std::invalid_argument("RunForkPerTask: " + *err);
   CheckTimeLimit(stall_timeout, "RunForkPerTask: stall_timeout");
   IgnoreSigpipe();
@@ -164,8 +195,14 @@ std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_
   std::vector<int64_t> results(n, 0);
   IpcStats stats;
   try {
-    for (size_t i = 0; i < n; ++i) ForkTask(spec, env, inputs, i, &kids);
-    CollectResults(kids, stall_timeout, &results, &stats);
+    for (size_t i = 0; i < n; ++i) {
+      ForkTask(spec, env, inputs, i, &kids, trace != nullptr);
+      if (trace != nullptr) {
+        const uint64_t now = MonotonicNs();
+        trace->push_back({kids.back().pid, {i, kTaskSpan, now, now}, "forked"});
+      }
+    }
+    CollectResults(kids, stall_timeout, &results, &stats, trace);
     for (size_t i = 0; i < n; ++i) {
       const std::optional<int> st = ReapOrKill(kids[i].pid, kWorkerShutdownGrace);
       if (!st || !WIFEXITED(*st) || WEXITSTATUS(*st) != 0) ChildDied(kids[i], i, st, " after sending its result");

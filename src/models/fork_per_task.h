@@ -7,7 +7,8 @@
 // SIGPIPE cannot kill the caller, a child ends with _exit, and every child is reaped by pid
 // before RunForkPerTask returns or throws. A child that dies throws WorkerDied (worker = the
 // task's index) naming the task, its pid and how it ended, after the other children are killed
-// and reaped; a child that sends something else than its result throws WorkerError. When no
+// and reaped; a child whose task throws sends the exception's message and the call throws WorkerError naming
+// the task and that message; a child that sends something else than its result throws WorkerError. When no
 // result arrives from any child for `stall_timeout` (a child stopped, an endless task), it throws
 // WorkerStalled naming each child still without a result, its pid and its state from /proc,
 // after every child is killed and reaped. Every other wait on a child is bounded by sys/reaper.h.
@@ -33,8 +34,11 @@ namespace concbench {
 // `ipc`, if given, receives the traffic. `stall_timeout` is the longest wait for the next result
 // (0: no limit; std::invalid_argument if negative). Throws std::invalid_argument for a spec
 // ValidateSpec refuses, std::system_error when pipe or fork fails.
+// `trace`, if given, receives each child's spans (its task and steps, timed by the child) and its
+// fork as a parent instant ("forked").
 std::vector<int64_t> RunForkPerTask(const TaskSpec& spec, std::span<const int64_t> inputs,
                                     const TaskEnv& env = {}, IpcStats* ipc = nullptr,
-                                    std::chrono::milliseconds stall_timeout = kDefaultStallTimeout);
+                                    std::chrono::milliseconds stall_timeout = kDefaultStallTimeout,
+                                    std::vector<WorkerSpan>* trace = nullptr);
 
 }  // namespace concbench

@@ -223,7 +223,7 @@ void AppendTraceFrame(const std::vector<TraceSpan>& spans, std::string* out) {
     PutU64(out, sp.begin_ns);
     PutU64(out, sp.end_ns);
   }
-  EndFrame(out, start, kBodyPrefixBytes, static_cast<uint32_t>(spans.size()), "AppendTraceFrame");
+  EndFrame(out, start, kFrameHeaderBytes + kBodyPrefixBytes, static_cast<uint32_t>(spans.size()), "AppendTraceFrame");
 }
 
 namespace {

@@ -68,23 +68,44 @@ int64_t Gil::switches() const {
 
 int64_t RunTaskUnderGil(const TaskSpec& spec, int64_t input, const TaskEnv& env, Gil& gil, TaskObserver* observer,
                         int64_t task) {
+  // Whether this thread holds the lock: released on every way out, an exception included.
+  struct Release {
+    Gil& gil;
+    bool held = false;
+    ~Release() {
+      if (held) gil.Release();
+    }
+  } release{gil};
+  // Traced, the time spent waiting for the lock shows as "waiting for the GIL" events.
+  const auto acquire = [&] {
+    const uint64_t t0 = observer != nullptr ? MonotonicNs() : 0;
+    gil.Acquire();
+    release.held = true;
+    if (observer != nullptr) observer->ModelEvent("waiting for the GIL", t0, MonotonicNs());
+  };
+  const auto checkpoint = [&] {
+    if (observer == nullptr) {
+      gil.Checkpoint();
+      return;
+    }
+    const uint64_t t0 = MonotonicNs();
+    if (gil.Checkpoint()) observer->ModelEvent("GIL handed over, waiting for it back", t0, MonotonicNs());
+  };
+  if (observer != nullptr) observer->TaskBegin(task);
   // A thread holds the GIL whenever it runs Python code: from the task's start to its end, except
   // while it waits.
-  GilHold hold(gil);
-  if (observer != nullptr) observer->TaskBegin(task);
+  acquire();
   int64_t sum = 0;
   for (size_t k = 0; k < spec.steps.size(); ++k) {
     const Step& s = spec.steps[k];
     if (observer != nullptr) observer->StepBegin(task, k);
     if (s.kind == StepKind::kCompute) {
-      sum += RunComputeSliced(s, input, kGilSliceIterations, [&gil] { gil.Checkpoint(); });
+      sum += RunComputeSliced(s, input, kGilSliceIterations, checkpoint);
     } else {
       gil.Release();
-      struct Reacquire {
-        Gil& gil;
-        ~Reacquire() { gil.Acquire(); }  // also when the wait throws: GilHold releases it
-      } reacquire{gil};
+      release.held = false;
       sum += RunStepBlocking(s, input, env);
+      acquire();
     }
     if (observer != nullptr) observer->StepEnd(task, k);
   }

@@ -48,9 +48,11 @@ class Gil {
   void Release();
 
   // Cheap when nobody waits (one relaxed load). Otherwise hands the lock over to a waiter and
-  // blocks until the calling thread gets it back.
-  void Checkpoint() {
-    if (drop_request_.load(std::memory_order_relaxed)) Yield();
+  // blocks until the calling thread gets it back; returns whether it did.
+  bool Checkpoint() {
+    if (!drop_request_.load(std::memory_order_relaxed)) return false;
+    Yield();
+    return true;
   }
 
   // How many times the lock passed from one thread to a different one.

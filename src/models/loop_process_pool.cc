@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "models/frame.h"
+#include "workload/blocking.h"
 #include "sys/errno_error.h"
 #include "sys/fork.h"
 #include "sys/reaper.h"
@@ -67,9 +68,10 @@ void LoopProcessPool::CloseAndReap(std::chrono::steady_clock::time_point deadlin
   ReapAll(pids, deadline);
 }
 
-void LoopProcessPool::Submit(const Step& step, int64_t input, int64_t task, LoopComputeOwner* owner) {
+void LoopProcessPool::Submit(const Step& step, int64_t input, int64_t task, LoopComputeOwner* owner,
+                             size_t step_index) {
   if (!broken_.empty()) throw std::logic_error("LoopProcessPool: the pool cannot be used: " + broken_);
-  Queued q{TaskSpec{{step}}, input, task, owner};
+  Queued q{TaskSpec{{step}}, input, task, owner, static_cast<uint16_t>(step_index)};
   if (auto err = ValidateSpec(q.step)) throw std::invalid_argument("LoopProcessPool::Submit: " + *err);
   for (auto& w : workers_) {
     if (w->task < 0) {
@@ -82,7 +84,7 @@ void LoopProcessPool::Submit(const Step& step, int64_t input, int64_t task, Loop
 
 void LoopProcessPool::Send(Worker& w, Queued q) {
   std::string out;
-  TaskFrameWriter fw(&out, q.step);
+  TaskFrameWriter fw(&out, q.step, trace_ != nullptr ? kTraceFlag : 0);
   fw.Add(static_cast<uint64_t>(q.task), q.input, {});
   fw.Finish();
   // The worker is idle, so its pipe is empty and a frame this small goes in whole.
@@ -93,7 +95,12 @@ void LoopProcessPool::Send(Worker& w, Queued q) {
   ipc_.bytes += static_cast<int64_t>(out.size());
   ipc_.messages += 1;
   w.task = q.task;
+  w.step = q.step_index;
   w.owner = q.owner;
+  if (trace_ != nullptr) {
+    const uint64_t now = MonotonicNs();
+    trace_->push_back({w.proc.pid, {static_cast<uint64_t>(q.task), kTaskSpan, now, now}, "step sent"});
+  }
   UvCheck(uv_poll_start(&w.poll, UV_READABLE | UV_DISCONNECT, OnReadable), "uv_poll_start");
 }
 
@@ -114,6 +121,7 @@ void LoopProcessPool::OnReadable(uv_poll_t* poll, int status, int) {
 void LoopProcessPool::Receive(Worker& w) {
   size_t index = 0;
   while (workers_[index].get() != &w) ++index;
+  bool eof = false;
   for (;;) {
     if (w.in.size() - w.in_len < kReadChunk) w.in.resize(w.in_len + kReadChunk);
     const ssize_t n = ::read(w.proc.result_fd.get(), w.in.data() + w.in_len, w.in.size() - w.in_len);
@@ -121,6 +129,14 @@ void LoopProcessPool::Receive(Worker& w) {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     if (n < 0) ThrowErrno("LoopProcessPool: read from " + WorkerName(index, w.proc.pid));
     if (n == 0) {
+      eof = true;  // the frames before it first: an error frame says more than the exit status
+      break;
+    }
+    w.in_len += static_cast<size_t>(n);
+  }
+  for (;;) {
+    const FrameSplit s = SplitFrame(std::string_view(w.in.data(), w.in_len));
+    if (s.status == FrameStatus::kIncomplete && eof) {
       const pid_t pid = std::exchange(w.proc.pid, 0);
       const std::optional<int> st = ReapOrKill(pid, kWorkerExitTimeout);
       throw WorkerDied(static_cast<int>(index), pid, st.value_or(-1),
@@ -128,16 +144,25 @@ void LoopProcessPool::Receive(Worker& w) {
                            (st ? DescribeWaitStatus(*st) : std::string("closed its pipe but could not be reaped")) +
                            " while running task " + std::to_string(w.task));
     }
-    w.in_len += static_cast<size_t>(n);
-  }
-  for (;;) {
-    const FrameSplit s = SplitFrame(std::string_view(w.in.data(), w.in_len));
     if (s.status == FrameStatus::kIncomplete) return;
     const std::string who = "LoopProcessPool: " + WorkerName(index, w.proc.pid) + " ";
     if (s.status == FrameStatus::kMalformed) throw WorkerError(who + "sent a malformed frame: " + s.error);
     if (s.type == FrameType::kError) {
       std::string msg;
       throw WorkerError(who + (DecodeErrorMessage(s.content, &msg) ? "sent a malformed error frame" : "reported: " + msg));
+    }
+    if (s.type == FrameType::kTrace && trace_ != nullptr) {
+      std::vector<TraceSpan> spans;
+      if (auto e = DecodeTrace(s.content, &spans)) throw WorkerError(who + "sent a malformed frame: " + *e);
+      // The worker ran one step of the task: its "task" span is that step's; keep the step's own.
+      for (TraceSpan sp : spans) {
+        if (sp.step == kTaskSpan) continue;
+        sp.step = w.step;
+        trace_->push_back({w.proc.pid, sp, nullptr});
+      }
+      std::memmove(w.in.data(), w.in.data() + s.frame_bytes, w.in_len - s.frame_bytes);
+      w.in_len -= s.frame_bytes;
+      continue;
     }
     ResultChunk r;
     if (s.type != FrameType::kResults) throw WorkerError(who + "sent a frame of unexpected type " + std::to_string(static_cast<int>(s.type)));
@@ -152,6 +177,10 @@ void LoopProcessPool::Receive(Worker& w) {
     std::memmove(w.in.data(), w.in.data() + s.frame_bytes, w.in_len - s.frame_bytes);
     w.in_len -= s.frame_bytes;
     const int64_t task = std::exchange(w.task, -1);
+    if (trace_ != nullptr) {
+      const uint64_t now = MonotonicNs();
+      trace_->push_back({w.proc.pid, {static_cast<uint64_t>(task), kTaskSpan, now, now}, "result in"});
+    }
     LoopComputeOwner* owner = std::exchange(w.owner, nullptr);
     UvCheck(uv_poll_stop(&w.poll), "uv_poll_stop");
     // The next queued step goes to this worker before the owner hears of this one, which may

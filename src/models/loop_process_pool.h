@@ -43,6 +43,8 @@
 
 namespace concbench {
 
+// Who is told how a submitted step ended, on the loop's thread: its result, or the error that
+// broke the pool.
 class LoopComputeOwner {
  public:
   virtual ~LoopComputeOwner() = default;
@@ -62,12 +64,17 @@ class LoopProcessPool {
 
   // Runs compute step `step` of task `task` (input `input`) in a worker; the result goes to
   // `owner`, which must stay alive until then or until Abandon().
-  void Submit(const Step& step, int64_t input, int64_t task, LoopComputeOwner* owner);
+  // `step_index` is the step's position in its task (for the trace).
+  void Submit(const Step& step, int64_t input, int64_t task, LoopComputeOwner* owner, size_t step_index = 0);
 
   // Forgets every queued step and the owners of the steps in flight: their results are read and
   // dropped. For a batch that stopped early; run the loop until idle() before it goes.
   void Abandon();
   bool idle() const;
+
+  // While `sink` is set, each step's worker sends its spans (the step, timed by the worker) and the
+  // parent adds its instants ("step sent", "result in"): the traced iteration.
+  void SetTraceSink(std::vector<WorkerSpan>* sink) { trace_ = sink; }
 
   int size() const { return static_cast<int>(workers_.size()); }
   WorkerUsage worker_usage() const;
@@ -82,6 +89,7 @@ class LoopProcessPool {
     std::vector<char> in;
     size_t in_len = 0;
     int64_t task = -1;  // the step in flight (its task), or -1 when idle
+    uint16_t step = 0;  // its position in the task
     LoopComputeOwner* owner = nullptr;
     uint64_t cpu_ns = 0;
     uint64_t ctx_switches = 0;
@@ -91,6 +99,7 @@ class LoopProcessPool {
     int64_t input;
     int64_t task;
     LoopComputeOwner* owner;
+    uint16_t step_index;
   };
 
   void Send(Worker& w, Queued q);
@@ -105,6 +114,7 @@ class LoopProcessPool {
   std::deque<Queued> queue_;
   IpcStats ipc_;
   std::string broken_;
+  std::vector<WorkerSpan>* trace_ = nullptr;
 };
 
 }  // namespace concbench

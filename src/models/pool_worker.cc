@@ -41,29 +41,6 @@ std::string CheckTasksFrame(const FrameSplit& s, TaskChunk* chunk) {
   return "";
 }
 
-uint64_t MonotonicNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-// Records the spans of a traced chunk (frame.h's trace frame).
-class SpanRecorder final : public TaskObserver {
- public:
-  explicit SpanRecorder(std::vector<TraceSpan>* spans) : spans_(spans) {}
-  void TaskBegin(int64_t) override { task_begin_ = MonotonicNs(); }
-  void TaskEnd(int64_t task) override { Add(task, kTaskSpan, task_begin_); }
-  void StepBegin(int64_t, size_t) override { step_begin_ = MonotonicNs(); }
-  void StepEnd(int64_t task, size_t step) override { Add(task, static_cast<uint16_t>(step), step_begin_); }
-
- private:
-  void Add(int64_t task, uint16_t step, uint64_t begin) {
-    spans_->push_back({static_cast<uint64_t>(task), step, begin, MonotonicNs()});
-  }
-  std::vector<TraceSpan>* spans_;
-  uint64_t task_begin_ = 0;
-  uint64_t step_begin_ = 0;
-};
 
 // Runs every task of the chunk into *values (and, when traced, its spans into *spans). A task
 // may fail like any client (a refused connection): its message goes to the parent, which
@@ -92,8 +69,26 @@ void RunChunk(const TaskChunk& chunk, const TaskEnv& env, int result_fd, std::ve
 
 }  // namespace
 
+SpanRecorder::SpanRecorder(std::vector<TraceSpan>* spans) : spans_(spans) {}
+void SpanRecorder::TaskBegin(int64_t) { task_begin_ = MonotonicNs(); }
+void SpanRecorder::TaskEnd(int64_t task) { Add(task, kTaskSpan, task_begin_); }
+void SpanRecorder::StepBegin(int64_t, size_t) { step_begin_ = MonotonicNs(); }
+void SpanRecorder::StepEnd(int64_t task, size_t step) { Add(task, static_cast<uint16_t>(step), step_begin_); }
+void SpanRecorder::Add(int64_t task, uint16_t step, uint64_t begin) {
+  spans_->push_back({static_cast<uint64_t>(task), step, begin, MonotonicNs()});
+}
+
 void RunPoolWorker(int task_fd, int result_fd, const TaskEnv& env) {
   try {
+    // A fresh child's first connect (and the server's first accept of it) pays copy-on-write
+    // faults, 5-10 ms here: paid once now, at start-up, not by the first task that waits on it.
+    if (env.echo != nullptr) {
+      try {
+        EchoConnection::Connect(env.echo_server, env.echo_options).Close();
+      } catch (const EchoError&) {
+        // The task that needs the server reports it, with its own words.
+      }
+    }
     std::vector<char> in(kReadChunk);
     size_t len = 0;
     std::string out;

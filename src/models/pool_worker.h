@@ -12,6 +12,10 @@
 // - kWorkerExitTaskThrew after an error frame "task I (input V) threw: <what()>" when a task
 //   throws (a refused echo connection, say).
 //
+// A worker whose env has an echo server connects to it once at start-up and closes: the first
+// connect after a fork is slow (copy-on-write faults), and that cost belongs to the pool's
+// start-up, not to the first task.
+//
 // Requirements: call it only in a freshly forked child. The parent may have had other threads,
 // so it uses only malloc, read, write, getrusage and the task functions, never stdio or a lock.
 //
@@ -22,7 +26,11 @@
 
 #include <span>
 
+#include <vector>
+
+#include "models/frame.h"
 #include "sys/unique_fd.h"
+#include "workload/blocking.h"
 #include "workload/task_env.h"
 
 namespace concbench {
@@ -40,6 +48,23 @@ struct ForkedWorker {
 // the fork. Throws std::system_error naming the call when pipe2 or fork fails (nothing is left
 // open then).
 ForkedWorker ForkPoolWorker(int index, int workers, const TaskEnv& env, std::span<const int> parent_fds);
+
+// Records one task's spans in a child (the trace frame's content): the whole task and each step,
+// timed on CLOCK_MONOTONIC. One task at a time, on one thread.
+class SpanRecorder final : public TaskObserver {
+ public:
+  explicit SpanRecorder(std::vector<TraceSpan>* spans);
+  void TaskBegin(int64_t task) override;
+  void TaskEnd(int64_t task) override;
+  void StepBegin(int64_t task, size_t step) override;
+  void StepEnd(int64_t task, size_t step) override;
+
+ private:
+  void Add(int64_t task, uint16_t step, uint64_t begin);
+  std::vector<TraceSpan>* spans_;
+  uint64_t task_begin_ = 0;
+  uint64_t step_begin_ = 0;
+};
 
 // `env` is the worker's own copy of the pool's TaskEnv (what its echo steps need).
 [[noreturn]] void RunPoolWorker(int task_fd, int result_fd, const TaskEnv& env);

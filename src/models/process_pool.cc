@@ -18,6 +18,7 @@
 #include "sys/pipe.h"
 #include "sys/reaper.h"
 #include "sys/wait_status.h"
+#include "workload/blocking.h"
 
 namespace concbench {
 namespace {
@@ -146,7 +147,7 @@ void ProcessPool::WorkerGone(int index) {
   Worker& w = workers_[static_cast<size_t>(index)];
   const pid_t pid = std::exchange(w.pid, 0);
   const std::optional<int> st = ReapOrKill(pid, kWorkerExitTimeout);
-  // A worker whose inherited task threw sent an error frame and exited; the parent may notice the
+  // A worker whose task threw sent an error frame and exited; the parent may notice the
   // exit first (EPIPE on its next chunk). The message says more than the exit status.
   if (const std::string reported = PendingErrorMessage(w); !reported.empty()) {
     const std::string what = "ProcessPool: " + WorkerName(index, pid) + " reported: " + reported;
@@ -288,7 +289,6 @@ void ProcessPool::CheckMapArguments(const TaskSpec& spec, std::span<const int64_
   if (broken()) throw std::logic_error("ProcessPool::Map: the pool cannot be used: " + broken_reason_);
   if (chunksize < 1) throw std::invalid_argument("ProcessPool::Map: chunksize must be >= 1, got " + std::to_string(chunksize));
   if (auto err = ValidateSpec(spec)) throw std::invalid_argument("ProcessPool::Map: " + *err);
-  if (spec.steps.size() > kMaxSteps) throw std::invalid_argument("ProcessPool::Map: too many steps");
   if (!payloads.empty() && payloads.size() != inputs.size()) {
     throw std::invalid_argument("ProcessPool::Map: " + std::to_string(payloads.size()) + " payloads for " +
                                 std::to_string(inputs.size()) + " inputs");
@@ -331,6 +331,10 @@ bool ProcessPool::Dispatch(Worker& w, MapRun& run) {
   }
   fw.Finish();
   w.inflight.emplace_back(begin, end);
+  if (trace_ != nullptr) {
+    const uint64_t now = MonotonicNs();
+    trace_->push_back({w.pid, {begin, kTaskSpan, now, now}, "chunk sent"});
+  }
   ipc_.bytes += static_cast<int64_t>(w.out.size() - before);
   ipc_.messages += 1;
   return FlushOut(w);
@@ -382,7 +386,7 @@ void ProcessPool::ReceiveResults(size_t i, MapRun& run) {
         Break(what);
         throw WorkerError(what);
       }
-      for (const TraceSpan& sp : trace_scratch_) trace_->push_back({w.pid, sp});
+      for (const TraceSpan& sp : trace_scratch_) trace_->push_back({w.pid, sp, nullptr});
       DropFront(w.in, &w.in_len, s.frame_bytes);
       continue;
     }
@@ -424,6 +428,10 @@ std::string ProcessPool::CheckResultFrame(const Worker& w, const FrameSplit& s) 
 
 void ProcessPool::StoreResults(Worker& w, size_t frame_bytes, MapRun& run) {
   const size_t first = w.inflight.front().first;
+  if (trace_ != nullptr) {
+    const uint64_t now = MonotonicNs();
+    trace_->push_back({w.pid, {first, kTaskSpan, now, now}, "results in"});
+  }
   for (size_t j = 0; j < scratch_.items.size(); ++j) {
     run.out->values[first + j] = scratch_.items[j].value;
     // A swap, not a move: the old buffer goes back into the scratch chunk for the next decode,

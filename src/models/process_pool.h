@@ -113,11 +113,8 @@ class ProcessPool {
   std::chrono::milliseconds StallTimeout() const { return stall_timeout_; }
 
   // While `sink` is set (not null), every chunk asks its worker for a trace frame, and each span
-  // it reports lands in *sink with the worker's pid: the traced iteration (bench/trace.h).
-  struct WorkerSpan {
-    pid_t pid = 0;
-    TraceSpan span;
-  };
+  // it reports lands in *sink with the worker's pid, beside the parent's own instants of that
+  // worker ("chunk sent", "results in"): the traced iteration (bench/trace.h).
   void SetTraceSink(std::vector<WorkerSpan>* sink) { trace_ = sink; }
 
   IpcStats ipc() const { return ipc_; }

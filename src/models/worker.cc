@@ -48,10 +48,18 @@ WorkerStalled StallError(std::string_view model, std::string_view awaited,
   return WorkerStalled(first.worker, first.pid, what);
 }
 
+void ReportWorkerSpans(std::vector<WorkerSpan>* spans, TaskObserver* observer) {
+  for (const WorkerSpan& w : *spans) {
+    const int step = w.span.step == kTaskSpan ? -1 : w.span.step;
+    observer->ProcessSpan(w.pid, static_cast<int64_t>(w.span.index), step, w.span.begin_ns, w.span.end_ns,
+                          w.parent_event != nullptr ? std::string_view(w.parent_event) : std::string_view());
+  }
+  spans->clear();
+}
+
 ResultFrameWriter StartResultsFrame(std::string* out) {
   // The sample counts this process and the children it reaped. fork starts a child's counts at
-  // zero and the built-in kinds fork nothing, so for a worker it is its own use; a child an
-  // inherited function forked and reaped is part of what that task cost.
+  // zero and no step forks, so for a worker it is its own use.
   const RusageDelta used = RusageSample::Take().totals;
   return ResultFrameWriter(out, static_cast<uint64_t>(std::llround(used.cpu_seconds() * 1e9)),
                            static_cast<uint64_t>(used.context_switches()));

@@ -1,7 +1,7 @@
 // What concbench's fork-based models share about their children: the errors that name one, the
 // traffic through their pipes, what they report about themselves, and why one exits on its own.
 //
-// A worker is a forked child that runs tasks (models/task_kind.h) for its parent and sends the
+// A worker is a forked child that runs tasks (workload/task_spec.h) for its parent and sends the
 // results back through a pipe as frames (models/frame.h): a ProcessPool worker lives as long as
 // its pool (models/process_pool.h), a per-task child for one task (models/fork_per_task.h). Both
 // models report a child that died with WorkerDied and one that broke the protocol with
@@ -23,8 +23,10 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "models/frame.h"
+#include "workload/blocking.h"
 
 namespace concbench {
 
@@ -67,7 +69,7 @@ class WorkerDied : public std::runtime_error {
 };
 
 // A worker broke the protocol or reported an error (a malformed frame, results that do not
-// match the chunk, an unknown task kind, an exception in an inherited function).
+// match the chunk, a spec it cannot run, an exception its task threw).
 class WorkerError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -92,6 +94,18 @@ class WorkerStalled : public std::runtime_error {
 
 // How long a model waits without a single result before it throws WorkerStalled, unless told
 // otherwise: generous, since a task may legitimately be long.
+// What a traced batch learns of one worker process: a span it timed itself (`parent_event`
+// null), or an instant the parent saw about it (`parent_event` names it: "chunk sent", "results
+// in"; span.index is the chunk's first task, begin_ns == end_ns).
+struct WorkerSpan {
+  pid_t pid = 0;
+  TraceSpan span;
+  const char* parent_event = nullptr;
+};
+
+// Hands every span to `observer` (ProcessSpan), then clears them.
+void ReportWorkerSpans(std::vector<WorkerSpan>* spans, TaskObserver* observer);
+
 inline constexpr std::chrono::seconds kDefaultStallTimeout{60};
 
 // One child a stall report names.
@@ -117,7 +131,7 @@ inline constexpr int kWorkerExitTruncated = 10;  // the task pipe ended in the m
 inline constexpr int kWorkerExitIo = 11;         // a read or write on a pipe failed
 inline constexpr int kWorkerExitProtocol = 12;   // a malformed frame arrived (an error frame was sent)
 inline constexpr int kWorkerExitException = 13;  // an exception (for example std::bad_alloc) in the child
-inline constexpr int kWorkerExitTaskThrew = 14;  // the inherited function threw (an error frame was sent)
+inline constexpr int kWorkerExitTaskThrew = 14;  // a task threw (an error frame was sent)
 
 // How long a worker whose result pipe reached end-of-file (it is ending) gets to exit by itself
 // before it is killed.

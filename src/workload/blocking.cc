@@ -1,11 +1,19 @@
 #include "workload/blocking.h"
 
+#include <time.h>
+
 #include <stdexcept>
 #include <string>
 
 #include "workload/sleep.h"
 
 namespace concbench {
+
+uint64_t MonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 std::span<const uint8_t> TaskEnv::EchoPayload(int64_t input, int64_t step_bytes) const {
   if (echo == nullptr) throw std::logic_error("an echo step without echo payloads in its TaskEnv");

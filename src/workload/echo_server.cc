@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -39,19 +40,18 @@ namespace {
 
 struct Conn;
 
-// One reply on its way: waits for its timer (if the delay is not zero), then is written. It is
-// freed once its timer handle is closed and its write has completed (or was never issued).
+// One reply on its way: waits until its deadline (if the delay is not zero), then is written.
+// It is freed once it has stopped waiting and its write has completed (or was never issued).
 struct Reply {
-  uv_timer_t timer;
   uv_write_t write;
   Conn* conn = nullptr;
   std::vector<uint8_t> frame;  // header + payload, as received
   size_t send_bytes = 0;       // how much of `frame` to send (less for kShortReply)
   bool close_after = false;    // close the connection once written (kShortReply)
-  int refs = 0;                // open timer handle + write in flight
-  std::list<Reply*>::iterator waiting;  // position in conn->waiting while the timer is armed
-  bool is_waiting = false;
-  uint64_t deadline_ns = 0;    // on uv_hrtime's clock: the reply leaves no earlier
+  int refs = 0;                // waiting + write in flight
+  std::list<Reply*>::iterator waiting;  // position in conn->waiting while it waits
+  std::list<Reply*>::iterator due;      // position in the server's `due` while it waits
+  uint64_t deadline_ns = 0;    // on uv_hrtime's clock (CLOCK_MONOTONIC): the reply leaves no earlier
 };
 
 }  // namespace
@@ -64,6 +64,12 @@ struct EchoServerState {
   std::thread thread;
   uint16_t port = 0;
   std::list<Conn*> conns;  // open (not closing) connections, loop thread only
+  // Replies waiting for their deadline, earliest first: every reply waits the same delay, so
+  // arrival order is deadline order. timer_fd (a CLOCK_MONOTONIC timerfd, watched by
+  // timer_poll) is armed for the first one's deadline.
+  std::list<Reply*> due;
+  int timer_fd = -1;
+  uv_poll_t timer_poll;
   // One read buffer for every connection: read_cb consumes it before the next alloc_cb.
   std::vector<char> read_buffer = std::vector<char>(64 * 1024);
 
@@ -90,7 +96,7 @@ struct Conn {
   bool in_payload = false;
   std::vector<uint8_t> frame;  // the request being received, header included
   size_t frame_have = 0;
-  std::list<Reply*> waiting;  // replies whose timer is armed
+  std::list<Reply*> waiting;  // replies waiting for their deadline, in s->due too
   bool closing = false;
   int refs = 1;  // the tcp handle + one per live Reply
 };
@@ -112,20 +118,19 @@ void OnConnClosed(uv_handle_t* h) {
   ReleaseConn(c);
 }
 
-void OnReplyTimerClosed(uv_handle_t* h) { ReleaseReply(static_cast<Reply*>(h->data)); }
-
 // Stops reading, drops the replies still waiting for their timers, and closes the socket (with a
 // reset when `reset`). Writes in flight complete with UV_ECANCELED.
 void CloseConn(Conn* c, bool reset) {
   if (c->closing) return;
   c->closing = true;
   c->server->conns.erase(c->pos);
-  for (Reply* r : c->waiting) {
-    r->is_waiting = false;
-    uv_timer_stop(&r->timer);
-    uv_close(reinterpret_cast<uv_handle_t*>(&r->timer), OnReplyTimerClosed);
+  // A timer armed for a dropped reply fires for nothing: OnDue finds nothing due and re-arms.
+  std::list<Reply*> dropped;
+  dropped.swap(c->waiting);
+  for (Reply* r : dropped) {
+    c->server->due.erase(r->due);
+    ReleaseReply(r);
   }
-  c->waiting.clear();
   if (reset && uv_tcp_close_reset(&c->tcp, OnConnClosed) == 0) return;
   uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), OnConnClosed);
 }
@@ -154,21 +159,45 @@ void SendReply(Reply* r) {
   }
 }
 
-void OnReplyTimer(uv_timer_t* t) {
-  Reply* r = static_cast<Reply*>(t->data);
-  // Fired early by libuv's truncated millisecond clock: wait for the rest, rounded up to whole
-  // milliseconds of the real clock (TimeoutUntil would round from the truncated loop clock and
-  // add up to a millisecond more). Should that still fire early, this runs again.
-  uv_update_time(t->loop);
-  const uint64_t now_ns = uv_hrtime();
-  if (now_ns < r->deadline_ns &&
-      uv_timer_start(t, OnReplyTimer, (r->deadline_ns - now_ns + 999'999) / 1'000'000, 0) == 0) {
-    return;
+// A kernel timer wakes its thread late, and on a virtual machine the longer the wait, the later:
+// measured here with clock_nanosleep, a 500 ms wait ends about 250 µs late and a 1 ms wait about
+// 90 µs late. So a long wait is taken in two: until kFinalWaitNs before the deadline, then the
+// rest, which wakes about as late as a 1 ms wait.
+constexpr uint64_t kFinalWaitNs = 1'000'000;
+
+// Arms the server's timer for its first waiting reply (nothing to do when none waits). The
+// timerfd's expiry is an absolute CLOCK_MONOTONIC time in nanoseconds, uv_hrtime's clock.
+bool ArmDue(EchoServerState* s) {
+  if (s->due.empty()) return true;
+  const uint64_t deadline = s->due.front()->deadline_ns;
+  const uint64_t now = uv_hrtime();
+  const uint64_t at = deadline > now + 2 * kFinalWaitNs ? deadline - kFinalWaitNs : deadline;
+  itimerspec when{};
+  when.it_value.tv_sec = static_cast<time_t>(at / 1'000'000'000);
+  when.it_value.tv_nsec = static_cast<long>(at % 1'000'000'000);
+  return timerfd_settime(s->timer_fd, TFD_TIMER_ABSTIME, &when, nullptr) == 0;
+}
+
+// The timer expired: every reply whose deadline has passed leaves, in order, and the timer is
+// armed for the next one (or for the rest of the first one's wait).
+void OnDue(uv_poll_t* p, int status, int /*events*/) {
+  auto* s = static_cast<EchoServerState*>(p->data);
+  uint64_t expirations;
+  while (read(s->timer_fd, &expirations, sizeof expirations) < 0 && errno == EINTR) {
   }
-  r->conn->waiting.erase(r->waiting);
-  r->is_waiting = false;
-  uv_close(reinterpret_cast<uv_handle_t*>(&r->timer), OnReplyTimerClosed);
-  SendReply(r);
+  const uint64_t now_ns = uv_hrtime();
+  while (status == 0 && !s->due.empty() && s->due.front()->deadline_ns <= now_ns) {
+    Reply* r = s->due.front();
+    s->due.pop_front();
+    r->conn->waiting.erase(r->waiting);
+    SendReply(r);
+    ReleaseReply(r);  // the wait's reference; a write in flight holds its own
+  }
+  // A failed poll or re-arm would leave replies waiting forever: drop their connections, so the
+  // clients see an error instead of a timeout.
+  if (status != 0 || !ArmDue(s)) {
+    while (!s->due.empty()) CloseConn(s->due.front()->conn, /*reset=*/false);
+  }
 }
 
 // A whole request frame has arrived on `c`.
@@ -192,7 +221,6 @@ void OnRequest(Conn* c, std::vector<uint8_t> frame) {
     r->send_bytes = kEchoHeaderBytes + (r->frame.size() - kEchoHeaderBytes) / 2;
     r->close_after = true;
   }
-  r->timer.data = r;
   const uint64_t delay_ms = static_cast<uint64_t>(std::max<int64_t>(0, o.delay.count()));
   if (delay_ms == 0) {
     ++r->refs;  // held until SendReply has run, so a failed write cannot free r under us
@@ -200,27 +228,16 @@ void OnRequest(Conn* c, std::vector<uint8_t> frame) {
     ReleaseReply(r);
     return;
   }
-  if (uv_timer_init(&s->loop, &r->timer) != 0) {
-    delete r;
-    CloseConn(c, /*reset=*/false);
-    ReleaseConn(c);  // r's reference; the tcp handle still holds c
-    return;
-  }
-  ++r->refs;  // the timer handle, released by its close callback
-  // The timer is armed for the plain delay, as the callback timers are (models/async.h): libuv
-  // counts whole milliseconds of a truncated cached clock and epoll_wait sleeps whole
-  // milliseconds, so rounding the delay up (TimeoutUntil) made every reply about 2 ms late;
-  // armed plain it can fire up to 1 ms early, and OnReplyTimer then waits for the rest. Either
-  // way no reply leaves before `delay` has passed since the request's last byte arrived (now).
-  uv_update_time(&s->loop);
+  // The reply waits on the server's timerfd, not on a libuv timer: libuv counts whole
+  // milliseconds of a truncated, cached clock, and the kernel lets epoll_wait's timeout run late
+  // by 0.1 % (its slack for ordinary threads), so a 500 ms libuv timer fired 0.5–1 ms late. A
+  // timerfd expires at an absolute nanosecond time without slack. No reply leaves before `delay`
+  // has passed since the request's last byte arrived (now).
+  ++r->refs;  // waiting, released when it leaves `due`
   r->deadline_ns = uv_hrtime() + delay_ms * 1'000'000;
-  if (uv_timer_start(&r->timer, OnReplyTimer, delay_ms, 0) != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&r->timer), OnReplyTimerClosed);
-    CloseConn(c, /*reset=*/false);
-    return;
-  }
   r->waiting = c->waiting.insert(c->waiting.end(), r);
-  r->is_waiting = true;
+  r->due = s->due.insert(s->due.end(), r);
+  if (s->due.size() == 1 && !ArmDue(s)) CloseConn(c, /*reset=*/false);
 }
 
 void OnAlloc(uv_handle_t* h, size_t /*suggested*/, uv_buf_t* buf) {
@@ -296,6 +313,7 @@ void OnConnection(uv_stream_t* listener, int status) {
 void OnStop(uv_async_t* a) {
   auto* s = static_cast<EchoServerState*>(a->data);
   uv_close(reinterpret_cast<uv_handle_t*>(&s->listener), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&s->timer_poll), nullptr);
   while (!s->conns.empty()) CloseConn(s->conns.front(), /*reset=*/false);
   uv_close(reinterpret_cast<uv_handle_t*>(&s->stop), nullptr);
 }
@@ -309,7 +327,7 @@ void EchoServerState::RunLoop(std::promise<std::string>* ready) {
     return;
   }
   std::string error;
-  bool listener_open = false, stop_open = false;
+  bool listener_open = false, stop_open = false, poll_open = false;
   sockaddr_in addr{};
   do {
     if ((rc = uv_tcp_init(&loop, &listener)) != 0) {
@@ -343,13 +361,29 @@ void EchoServerState::RunLoop(std::promise<std::string>* ready) {
     }
     stop_open = true;
     stop.data = this;
+    if ((timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0) {
+      error = std::string("timerfd_create(CLOCK_MONOTONIC): ") + std::strerror(errno);
+      break;
+    }
+    if ((rc = uv_poll_init(&loop, &timer_poll, timer_fd)) != 0) {
+      error = UvErrorMessage("uv_poll_init(timerfd)", rc);
+      break;
+    }
+    poll_open = true;
+    timer_poll.data = this;
+    if ((rc = uv_poll_start(&timer_poll, UV_READABLE, OnDue)) != 0) {
+      error = UvErrorMessage("uv_poll_start(timerfd)", rc);
+      break;
+    }
   } while (false);
 
   if (!error.empty()) {
     if (listener_open) uv_close(reinterpret_cast<uv_handle_t*>(&listener), nullptr);
     if (stop_open) uv_close(reinterpret_cast<uv_handle_t*>(&stop), nullptr);
+    if (poll_open) uv_close(reinterpret_cast<uv_handle_t*>(&timer_poll), nullptr);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
+    if (timer_fd >= 0) close(timer_fd);
     ready->set_value(error);
     return;
   }
@@ -357,6 +391,7 @@ void EchoServerState::RunLoop(std::promise<std::string>* ready) {
   uv_run(&loop, UV_RUN_DEFAULT);
   // OnStop closed every handle and uv_run returned once their callbacks had run.
   if ((rc = uv_loop_close(&loop)) != 0) loop_error = UvErrorMessage("uv_loop_close", rc);
+  close(timer_fd);  // after its poll handle is closed
 }
 
 EchoServer::EchoServer(const EchoServerOptions& options) : impl_(std::make_unique<EchoServerState>()) {

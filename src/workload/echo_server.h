@@ -2,9 +2,10 @@
 //
 // What it is for: giving every model the same real I/O to wait on. Each request is a frame of
 // workload/echo_protocol.h (4-byte big-endian length, then the payload); the server answers it
-// with the same frame `delay` after the request's last byte arrived. The delay is a libuv timer
-// on the server's loop, so the server itself never blocks: it serves any number of concurrent
-// connections, and T requests arriving together are all answered one delay later.
+// with the same frame `delay` after the request's last byte arrived. The delay is kept by one
+// timerfd on the server's libuv loop (to the microsecond: a libuv timer would fire up to a
+// millisecond off, see OnRequest), so the server itself never blocks: it serves any number of
+// concurrent connections, and T requests arriving together are all answered one delay later.
 //
 // What it guarantees:
 //   - The constructor starts a thread running a libuv loop with a TCP listener bound to
@@ -18,8 +19,8 @@
 //     later one gets the fault.
 //
 // How it shuts down: Stop() (or the destructor) wakes the loop with uv_async_send; the loop thread
-// closes the listener, every connection (a reply still waiting for its timer is dropped, a write
-// in flight is cancelled) and every timer, runs until every close callback has run, and calls
+// closes the listener, every connection (a reply still waiting for its delay is dropped, a write
+// in flight is cancelled) and the timer, runs until every close callback has run, and calls
 // uv_loop_close; Stop() joins the thread and returns the empty string, or a description of what
 // went wrong (for example uv_loop_close failing with EBUSY). No descriptor of the server outlives
 // Stop().

@@ -147,22 +147,28 @@ int64_t SlicedSum(int64_t count, int64_t slice, Term term, Checkpoint& checkpoin
 template <class Checkpoint>
 int64_t RunComputeSliced(const Step& step, int64_t input, int64_t slice, Checkpoint&& checkpoint) {
   const int64_t x = OperandOf(step, input);
-  int64_t r = 0;
-  switch (step.fn) {
-    case ComputeFn::kCpuIntensivo:
-      r = spec_detail::SlicedSum(x, slice, [](int64_t i) { return (i * i) % 97; }, checkpoint);
-      break;
-    case ComputeFn::kTrabajo:
-      r = spec_detail::SlicedSum(50'000, slice, [x](int64_t i) { return py_mod(x + i, 97); }, checkpoint);
-      break;
-    case ComputeFn::kTareaNormal:
-      r = spec_detail::SlicedSum(300'000, slice, [x](int64_t i) { return py_mod(x + i, 101); }, checkpoint);
-      break;
-    default:
-      return RunCompute(step, input);
+  // The step's own loop (share 1), or the extra SetComputeSlowdownPercent asks for (its share of
+  // the same loop), in slices either way.
+  auto run = [&](double share) -> std::optional<int64_t> {
+    auto part = [share](int64_t n) { return static_cast<int64_t>(static_cast<double>(n) * share + 0.5); };
+    switch (step.fn) {
+      case ComputeFn::kCpuIntensivo:
+        return spec_detail::SlicedSum(part(x), slice, [](int64_t i) { return (i * i) % 97; }, checkpoint);
+      case ComputeFn::kTrabajo:
+        return spec_detail::SlicedSum(part(50'000), slice, [x](int64_t i) { return py_mod(x + i, 97); }, checkpoint);
+      case ComputeFn::kTareaNormal:
+        return spec_detail::SlicedSum(part(300'000), slice, [x](int64_t i) { return py_mod(x + i, 101); }, checkpoint);
+      default:
+        return std::nullopt;
+    }
+  };
+  const std::optional<int64_t> r = run(1.0);
+  if (!r) return RunCompute(step, input);
+  if (const double pct = ComputeSlowdownPercent(); pct > 0) {
+    volatile int64_t sink = run(pct / 100).value_or(0);
+    (void)sink;
   }
-  spec_detail::InjectedSlowdown(step, input);
-  return r;
+  return *r;
 }
 
 }  // namespace concbench

@@ -2,4 +2,4 @@
 // passes only when the compiler cannot find the models/ header: measure sits below models.
 #include "workload/task.h"
 #include "measure/timer.h"
-#include "models/sync.h"
+#include "models/gil.h"

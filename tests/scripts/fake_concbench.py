@@ -2,9 +2,13 @@
 """A stand-in for the concbench binary, for testing scripts/sweep without building or waiting.
 
 It speaks the same command line (--help with the grid flags, --suite, --KEY=LIST overrides,
---no_probe, --inject_slowdown=PCT (cpu workloads' ideal and time grow by PCT %), --benchmark_list_tests,
---benchmark_filter, --benchmark_repetitions, --benchmark_out) and writes Google Benchmark-shaped
-JSON. Environment knobs for the error paths:
+--no_probe, --inject_slowdown=PCT (cpu workloads' ideal and time grow by PCT %),
+--benchmark_list_tests, --list_planned (FAKE_PLAN_S seconds planned a repetition, default 0.01),
+--benchmark_filter, --benchmark_repetitions, --benchmark_out, and --list_models, --list_workloads,
+--list_cells from the saved copy of the real binary's tables in fixtures/concbench_tables.json) and
+writes Google Benchmark-shaped JSON whose context carries those tables, as the real one does.
+Environment knobs for the error paths:
+  FAKE_CONCBENCH_TABLES=PATH   the tables' file, when this copy is away from fixtures/
   FAKE_CONCBENCH_DELAY=S       sleep S seconds per benchmark (to interrupt a sweep mid-run)
   FAKE_CONCBENCH_FAIL=FAMILY   that family's first benchmark reports an error; exit 1
   FAKE_CONCBENCH_CRASH=FAMILY  die (exit 134) in that family before writing any JSON
@@ -26,8 +30,15 @@ import subprocess
 import sys
 import time
 
+# FAKE_CONCBENCH_TABLES names the tables for a copy of this file away from fixtures/ (scripts/ab's
+# cached builds in test_ab.py).
+with open(os.environ.get("FAKE_CONCBENCH_TABLES") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "fixtures", "concbench_tables.json")) as _f:
+    TABLES = json.load(_f)
+
 CONTEXT = {"date": "2026-11-25T19:00:00+00:00", "host_name": "fake", "hostname": "fake",
-           "usable_cores": "2"}
+           "usable_cores": "2",
+           **{f"concbench_{t}": json.dumps({t: rows}) for t, rows in TABLES.items()}}
 
 FLAGS = {"tasks": (1, 1000000, "tasks per batch"),
          "workers": (1, 4096, "worker threads or processes"),
@@ -53,6 +64,7 @@ def die(msg, code=2):
 def main(argv):
     suite, overrides, listing, filt, reps, out = "notebook", {}, False, "", 1, None
     slowdown = 0.0
+    plan = False
     for a in argv:
         key, _, value = a[2:].partition("=")
         if a == "--help":
@@ -61,6 +73,10 @@ def main(argv):
             for k, (lo, hi, meaning) in FLAGS.items():
                 print(f"  --{k}=LIST".ljust(34) + f"{meaning}, {lo}..{hi}")
             print("\nGoogle Benchmark flags:\nbenchmark [--benchmark_list_tests={true|false}]")
+            return 0
+        if key in ("list_models", "list_workloads", "list_cells"):
+            table = key[len("list_"):]
+            print(json.dumps({table: TABLES[table]}, indent=2))
             return 0
         if key == "suite":
             if value not in SUITES:
@@ -79,6 +95,8 @@ def main(argv):
             overrides[key] = vals
         elif key == "benchmark_list_tests":
             listing = value == "true"
+        elif a == "--list_planned":
+            plan = True
         elif key == "benchmark_filter":
             filt = value
         elif key == "benchmark_repetitions":
@@ -109,6 +127,12 @@ def main(argv):
     if listing:
         for _, _, name in benches:
             print(name)
+        return 0
+    if plan:
+        per = float(os.environ.get("FAKE_PLAN_S", "0.01"))
+        print(json.dumps({"repetitions": reps, "benchmarks": [
+            {"name": name, "iterations": 1, "planned_s": reps * per, "estimate_s": per}
+            for _, _, name in benches]}))
         return 0
     rows, failed = [], False
     delay = float(os.environ.get("FAKE_CONCBENCH_DELAY", "0"))
@@ -173,9 +197,13 @@ def hang(name, not_run, rows, reps, write):
     child = subprocess.Popen(["sleep", "1000"])
 
     def on_term(_sig, _frame):
-        # Not child.wait(): the interrupted wait below holds its lock.
-        child.kill()
-        os.waitpid(child.pid, 0)
+        # Not child.wait(): the interrupted wait below holds its lock. The group's SIGTERM may
+        # have ended the child, and that wait reaped it, before this handler runs.
+        try:
+            child.kill()
+            os.waitpid(child.pid, 0)
+        except ChildProcessError:
+            pass
         rows.append(error_row(name, reps, "interrupted by SIGTERM"))
         write(concbench_partial="interrupted by SIGTERM", concbench_not_run="; ".join(not_run))
         os._exit(143)

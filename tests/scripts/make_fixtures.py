@@ -6,15 +6,46 @@ model (sync, threads, async, processes and their variants) with realistic values
 machine's sync runs and from the model issues' expectations, so the charts can be tested before
 every model has landed. Deterministic: run it again and the files are identical.
 
+Their contexts carry the binary's tables of models, workloads and cells as the binary writes
+them (concbench_models, concbench_workloads, concbench_cells), from a saved copy of its
+--list_models, --list_workloads and --list_cells: fixtures/concbench_tables.json. --binary=PATH
+first saves that copy again from the binary (the test scripts_cell_table says when it is stale).
+
     python3 tests/scripts/make_fixtures.py   # rewrites tests/scripts/fixtures/*.json
+    python3 tests/scripts/make_fixtures.py --binary=build/release/concbench
 """
+import argparse
 import json
 import math
 import os
 import random
+import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "fixtures")
+TABLES = os.path.join(OUT, "concbench_tables.json")
+TABLE_NAMES = ("models", "workloads", "cells")
+
+
+def save_tables(binary):
+    """fixtures/concbench_tables.json from the binary: {"models": [...], "workloads": [...],
+    "cells": [...]}, the rows as --list_<table> prints them."""
+    tables = {}
+    for t in TABLE_NAMES:
+        out = subprocess.run([binary, f"--list_{t}"], capture_output=True, text=True, check=True,
+                             timeout=60).stdout
+        tables[t] = json.loads(out)[t]
+    with open(TABLES, "w") as f:
+        json.dump(tables, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
+def table_context():
+    """The context keys the binary writes its tables into, from the saved copy."""
+    with open(TABLES) as f:
+        tables = json.load(f)
+    return {f"concbench_{t}": json.dumps({t: tables[t]}, ensure_ascii=False)
+            for t in TABLE_NAMES}
 
 CONTEXT = {
     "date": "2026-11-25T18:40:00+00:00", "host_name": "vm", "executable": "build/release/concbench",
@@ -123,7 +154,8 @@ class Writer:
         self.add(model, workload, args, measured_s, counters, iterations, noise)
 
     def write(self, filename, suite, compact=False, **context):
-        ctx = dict(CONTEXT, concbench_suite=suite, concbench_options=f"suite={suite}", **context)
+        ctx = dict(CONTEXT, concbench_suite=suite, concbench_options=f"suite={suite}",
+                   **table_context(), **context)
         data = {"context": ctx, "benchmarks": self.rows}
         os.makedirs(os.path.dirname(os.path.join(OUT, filename)), exist_ok=True)
         with open(os.path.join(OUT, filename), "w") as f:
@@ -208,26 +240,29 @@ def cpu_rows(w, model, workload, tasks, workers=None, n=None, chunksize=None, pa
 
 
 def notebook_rows(w):
+    """Rows of the notebook suite, named as the binary names them (the cells' benchmarks in
+    --list_cells); the process cells' with_startup trabajo and tarea_normal rows are left to
+    notebook_run, so notebook_all_models stands for an older run without them."""
     sleep_rows(w, "sync", 5, 500)                              # 1
     cpu_rows(w, "sync", "cpu", 4, n=200000)
     cpu_rows(w, "sync", "trabajo", 200)
     cpu_rows(w, "sync", "tarea_normal", 4)
     sleep_rows(w, "threads", 5, 500, workers=5)                # 2
-    sleep_rows(w, "threads", 5, 200, workers=5)                # 5.2
+    sleep_rows(w, "threads", 5, 200, workers=5, chunksize=1)   # 5.2
     for variant, t, lost in (("race", 0.16e-3, 61234.0), ("mutex", 4.1e-3, 0.0),
                              ("atomic", 1.9e-3, 0.0), ("local", 0.05e-3, 0.0)):   # 2.1
         w.add(f"threads.{variant}", "counter", {"threads": 2, "increments": 100000}, t,
               {"lost_updates": lost, "cpu_util": 1.8, "ctx_switches": 2.0})
-    cpu_rows(w, "threads", "cpu", 4, workers=2, n=200000)      # 4
-    cpu_rows(w, "threads.gil", "cpu", 4, workers=2, n=200000)
+    cpu_rows(w, "threads", "cpu", 4, workers=4, n=200000)      # 4
+    cpu_rows(w, "threads.gil", "cpu", 4, workers=4, n=200000)
     sleep_rows(w, "async", 5, 500)                             # 3
     sleep_rows(w, "async.sequential", 5, 300)                  # 3.1 and 5.1
     sleep_rows(w, "async.blocking", 5, 100)
-    cpu_rows(w, "processes", "cpu", 4, workers=2, n=200000)    # 4
-    cpu_rows(w, "processes.with_startup", "cpu", 4, workers=2, n=200000)
+    cpu_rows(w, "processes", "cpu", 4, workers=2, n=200000, chunksize=1)    # 4
+    cpu_rows(w, "processes.with_startup", "cpu", 4, workers=2, n=200000, chunksize=1)
     cpu_rows(w, "processes", "trabajo", 200, workers=2, chunksize=1)   # 4.1
     cpu_rows(w, "processes", "trabajo", 200, workers=2, chunksize=20)
-    cpu_rows(w, "processes", "tarea_normal", 4, workers=2)     # 5.3
+    cpu_rows(w, "processes", "tarea_normal", 4, workers=2, chunksize=1)     # 5.3
     w.add("processes", "startup", {"workers": 2}, 0.9e-3, {"cpu_util": 0.8, "ctx_switches": 6.0})
     w.add("sync", "memory", {"n": 300000}, 2.1e-3,
           {"rss_kib_before": 3400.0, "rss_kib_after": 4580.0, "rss_kib_released": 3410.0})
@@ -250,9 +285,9 @@ def notebook_run():
                 iterations=1, noise=1e-4)
     w.model_row("async.coro.sequential", "sleep", {"tasks": 5, "sleep_ms": 300}, 1.5, 1.5022, 15,
                 0.002, 5.0, iterations=1, noise=1e-4)
-    cpu_rows(w, "processes.with_startup", "trabajo", 200, workers=2, chunksize=1)
-    cpu_rows(w, "processes.with_startup", "trabajo", 200, workers=2, chunksize=20)
-    cpu_rows(w, "processes.with_startup", "tarea_normal", 4, workers=2)
+    cpu_rows(w, "processes.with_startup", "trabajo", 200, workers=2, chunksize=1, payload=0)
+    cpu_rows(w, "processes.with_startup", "trabajo", 200, workers=2, chunksize=20, payload=0)
+    cpu_rows(w, "processes.with_startup", "tarea_normal", 4, workers=2, chunksize=1)
     w.add("sync", "alloc", {"n": 300000}, 0.7e-3,
           {"checksum": 44999850000.0, "rss_kib": 2344.0, "bytes_per_item": 8.0})
     w.write(os.path.join("notebook_run", "results.json"), "notebook")
@@ -314,15 +349,15 @@ class ChangedWriter(Writer):
 
 # What run B of the compare fixtures changes against run A, and the verdict each should get.
 COMPARE_CHANGES = {
-    "threads/cpu/tasks:4/workers:2/n:200000": {"factor": 0.8},                  # faster
-    "processes/cpu/tasks:4/workers:2/n:200000": {"factor": 1.15},               # slower
+    "threads/cpu/tasks:4/workers:4/n:200000": {"factor": 0.8},                  # faster
+    "processes/cpu/tasks:4/workers:2/n:200000/chunksize:1": {"factor": 1.15},   # slower
     "async/sleep/tasks:5/sleep_ms:500": {"factor": 1.004},    # significant, but under 1 %
     "threads.race/counter/threads:2/increments:100000": {"noise": 0.3},         # too noisy
     "sync/memory/n:300000": {"reps": 3},                                        # too few
-    "threads/sleep/tasks:5/workers:5/sleep_ms:200": {"iterations": 4},  # still matched
+    "threads/sleep/tasks:5/workers:5/sleep_ms:200/chunksize:1": {"iterations": 4},  # matched
     "processes/startup/workers:2": {"drop": True},                              # only in A
-    "processes/tarea_normal/tasks:4/workers:2": {"error": "worker 2 (pid 5150) exited with "
-                                                 "status 1 during task 3"},     # failed in B
+    "processes/tarea_normal/tasks:4/workers:2/chunksize:1": {
+        "error": "worker 2 (pid 5150) exited with status 1 during task 3"},      # failed in B
 }
 
 
@@ -473,6 +508,11 @@ def bad_inputs():
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", help="save the tables from this concbench binary first")
+    if parser.parse_args().binary:
+        save_tables(parser.parse_args().binary)
     notebook()
     notebook_run()
     compare_runs()

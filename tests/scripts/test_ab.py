@@ -26,8 +26,10 @@ AB = os.path.join(support.SCRIPTS, "ab.py")
 
 
 def run_ab(*args, cwd=None, script=AB, timeout=240):
+    # A revision's fake binary is a copy under build/ab/, away from the fixtures it reads.
+    env = dict(os.environ, FAKE_CONCBENCH_TABLES=fixture("concbench_tables.json"))
     return subprocess.run([sys.executable, script, *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=cwd)
+                          timeout=timeout, cwd=cwd, env=env)
 
 
 def fixture_analysis():

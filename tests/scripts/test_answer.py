@@ -32,6 +32,17 @@ class AnswerTest(unittest.TestCase):
         self.assertIn("equal within ±1 % (p = 0.008)", p.stdout)
         self.assertTrue(lines[-1].startswith("Results, charts and report: "))
 
+    def test_cell_labels_are_whole_and_a_long_one_wraps_under_itself(self):
+        lines = run_answer(fixture("notebook_run")).stdout.splitlines()
+        table = lines[:lines.index("")]
+        self.assertNotIn("…", "\n".join(table))
+        self.assertIn("2   threads: 5 tasks × sleep 0.5 s, 5 workers         506 ms   500 ms  "
+                      "C++ 1.01× faster (p = 0.008)", table)
+        i = next(k for k, line in enumerate(table) if line.startswith("5.1 "))
+        self.assertEqual(table[i], "5.1 asyncio sequential: 5 × sleep 0.3 s (labelled     1.51 s    "
+                                   "1.5 s  equal within ±1 % (p = 0.008)")
+        self.assertEqual(table[i + 1], "    0.2 s)")
+
     def test_failures_and_a_partial_run_are_said_first(self):
         r = cr.load(fixture("with_errors.json"))
         r.context["concbench_partial"] = "timed out: threads/sleep/tasks:5 after 60 s"
@@ -60,6 +71,8 @@ class AnswerTest(unittest.TestCase):
         self.assertIn("changed from 1.10 to 1.90", text)
         self.assertIn("vary by 18%", text)
         self.assertTrue(all(len(line) <= 100 for line in lines))
+        r.context["machine_usable_cores"] = "1"
+        self.assertTrue(answer.machine_lines(r)[0].startswith("Machine: 1 usable core delivering 1.10"))
 
     def test_bad_input_is_one_line(self):
         with tempfile.TemporaryDirectory() as d:

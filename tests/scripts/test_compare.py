@@ -91,8 +91,8 @@ class SummaryTest(unittest.TestCase):
         self.assertEqual(len(self.rows), 20)
         self.assertNotIn("iterations:", self.p.stdout.split("\n\n")[1])
         self.assertNotIn("real_time", self.p.stdout)
-        self.assertEqual(self.rows["threads/cpu/tasks:4/workers:2/n:200000"],
-                         "threads/cpu/tasks:4/workers:2/n:200000    729 µs    581 µs  "
+        self.assertEqual(self.rows["threads/cpu/tasks:4/workers:4/n:200000"],
+                         "threads/cpu/tasks:4/workers:4/n:200000    729 µs    581 µs  "
                          "-20.3 %  0.008  faster")
 
     def test_times_are_in_readable_units(self):
@@ -105,8 +105,8 @@ class SummaryTest(unittest.TestCase):
 
     def test_each_change_gets_its_verdict(self):
         expected = {
-            "threads/cpu/tasks:4/workers:2/n:200000": "faster",
-            "processes/cpu/…/workers:2/n:200000": "slower",
+            "threads/cpu/tasks:4/workers:4/n:200000": "faster",
+            "processes/cpu/…/n:200000/chunksize:1": "slower",
             "threads.race/counter/…": "too noisy (-23 to +7 %)",
             "sync/memory/n:300000": "too few repetitions",
             "async/sleep/tasks:5/sleep_ms:500": "no significant change*",
@@ -120,12 +120,13 @@ class SummaryTest(unittest.TestCase):
         self.assertIn("note: 1 benchmark had fewer than 5 repetitions in A or B", self.p.stdout)
 
     def test_slower_row_reads_whole(self):
-        self.assertEqual(self.rows["processes/cpu/…/workers:2/n:200000"],
-                         "processes/cpu/…/workers:2/n:200000        761 µs    875 µs  "
+        self.assertEqual(self.rows["processes/cpu/…/n:200000/chunksize:1"],
+                         "processes/cpu/…/n:200000/chunksize:1      761 µs    875 µs  "
                          "+15.1 %  0.008  slower")
 
     def test_a_benchmark_whose_iterations_changed_is_still_matched(self):
-        self.assertIn("threads/sleep/…/workers:5/sleep_ms:200", self.rows)
+        self.assertIn("threads/sleep/…/chunksize:1", self.rows)  # §5.2's, 200 ms
+        self.assertEqual(self.rows["threads/sleep/…/chunksize:1"].split()[1:3], ["200", "ms"])
         self.assertNotIn("sleep_ms:200", self.p.stdout.split("only in A")[1])
 
     def test_table_fits_in_100_columns(self):
@@ -156,8 +157,9 @@ class SummaryTest(unittest.TestCase):
         out = self.p.stdout
         self.assertIn("only in A, not compared (1):\n  processes/startup/workers:2\n", out)
         self.assertIn("only in B, not compared (1):\n  async/startup\n", out)
-        self.assertIn("failed, not compared (1):\n  processes/tarea_normal/tasks:4/workers:2 "
-                      "(in B): worker 2 (pid 5150) exited with status 1 during task 3\n", out)
+        self.assertIn("failed, not compared (1):\n  processes/tarea_normal/tasks:4/workers:2/"
+                      "chunksize:1 (in B): worker 2 (pid 5150) exited with status 1 during "
+                      "task 3\n", out)
 
     def test_chart_goes_next_to_b(self):
         png = os.path.join(self.b, "compare.png")
@@ -187,7 +189,8 @@ class SummaryOptionsTest(unittest.TestCase):
         a, b = two_runs(self.addCleanup)
         p = run_compare(a, b, "--no-chart", "--fail-on-regression=10")
         self.assertEqual(p.returncode, 1, p.stderr)
-        self.assertEqual(p.stderr, "regression: processes/cpu/tasks:4/workers:2/n:200000: "
+        self.assertEqual(p.stderr, "regression: processes/cpu/tasks:4/workers:2/n:200000/"
+                         "chunksize:1: "
                          "+15.1 %, slower (p = 0.008), beyond --fail-on-regression=10\n")
 
     def test_fail_on_regression_below_the_slowdown_exits_0(self):
@@ -254,8 +257,8 @@ class DriftTest(unittest.TestCase):
                       "1.03 ns a step of cpu_intensivo): a change is called only beyond ±3 %\n",
                       p.stdout)
         rows = table_rows(p.stdout)
-        self.assertTrue(rows["threads/cpu/tasks:4/workers:2/n:200000"].endswith("  faster"))
-        self.assertTrue(rows["processes/cpu/…/workers:2/n:200000"].endswith("  slower"))
+        self.assertTrue(rows["threads/cpu/tasks:4/workers:4/n:200000"].endswith("  faster"))
+        self.assertTrue(rows["processes/cpu/…/n:200000/chunksize:1"].endswith("  slower"))
         self.assertNotIn("machine_", p.stdout.split("\n\n")[0], "the drift line sums them up")
 
     def test_a_change_inside_the_drift_is_not_called(self):
@@ -264,9 +267,9 @@ class DriftTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("a change is called only beyond ±17 %", p.stdout)
         rows = table_rows(p.stdout)
-        self.assertTrue(rows["processes/cpu/…/workers:2/n:200000"].endswith(
-            "  +15.1 %  0.008  within drift (p = 0.008)"), rows["processes/cpu/…/workers:2/n:200000"])
-        self.assertTrue(rows["threads/cpu/tasks:4/workers:2/n:200000"].endswith("  faster"))
+        self.assertTrue(rows["processes/cpu/…/n:200000/chunksize:1"].endswith(
+            "  +15.1 %  0.008  within drift (p = 0.008)"), rows["processes/cpu/…/n:200000/chunksize:1"])
+        self.assertTrue(rows["threads/cpu/tasks:4/workers:4/n:200000"].endswith("  faster"))
         self.assertIn("\n1 faster, 16 no significant change, 1 too noisy, 1 too few repetitions, "
                       "1 within drift (20 benchmarks)\n", p.stdout)
 
@@ -291,7 +294,7 @@ class DriftTest(unittest.TestCase):
         a, b = self.runs((1.02, 1.03))
         p = run_compare(a, b, "--no-chart", "--fail-on-regression=10")
         self.assertEqual(p.returncode, 1, p.stderr)
-        self.assertIn("regression: processes/cpu/tasks:4/workers:2/n:200000: +15.1 %", p.stderr)
+        self.assertIn("regression: processes/cpu/tasks:4/workers:2/n:200000/chunksize:1: +15.1 %", p.stderr)
 
     def test_the_largest_record_names_the_drift(self):
         a, b = self.runs((1.00, 1.01), capacities=("1.38", "1.90"))
@@ -445,7 +448,8 @@ class RawTest(unittest.TestCase):
         a, b = two_runs(self.addCleanup)
         p = run_compare(a, b, "--raw", "--fail-on-regression=10")
         self.assertEqual(p.returncode, 1, p.stderr)
-        self.assertIn("regression: processes/cpu/tasks:4/workers:2/n:200000: +15.1 %", p.stderr)
+        self.assertIn("regression: processes/cpu/tasks:4/workers:2/n:200000/chunksize:1: "
+                      "+15.1 %", p.stderr)
 
     def test_missing_compare_py_says_how_to_install_it(self):
         p = run_compare(fixture("with_errors.json"), fixture("with_errors.json"), "--raw",

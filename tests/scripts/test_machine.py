@@ -21,6 +21,12 @@ class MachineTest(unittest.TestCase):
                          "1.97 of 2 usable cores at the start, 1.95 at the end")
         self.assertEqual(rows["noise of one core (cv)"], "2.0% at the start, 2.1% at the end")
 
+    def test_one_core_is_said_in_the_singular(self):
+        rows = dict(machine.machine_card(dict(QUIET, machine_usable_cores="1")))
+        self.assertEqual(rows["parallel capacity (CPU work)"],
+                         "1.97 of 1 usable core at the start, 1.95 at the end")
+        self.assertEqual(machine.usable_cores({}), "? usable cores")
+
     def test_each_condition_gets_its_warning(self):
         cases = {
             "machine_parallel_capacity": ("1.10", "delivered 1.1× on CPU work"),

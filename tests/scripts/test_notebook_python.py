@@ -28,43 +28,37 @@ def process_workers():
 
 W = process_workers()
 
-# The C++ twins of every timed cell (README "Models"), notebook parameters, then --quick's.
-FULL = [
-    "sync/sleep/tasks:1/sleep_ms:100",
-    "sync/sleep/tasks:5/sleep_ms:500",
-    "threads/sleep/tasks:5/workers:5/sleep_ms:500",
-    "threads.race/counter/threads:2/increments:100000",
-    "threads.mutex/counter/threads:2/increments:100000",
-    "async/sleep/tasks:5/sleep_ms:500",
-    "async.sequential/sleep/tasks:5/sleep_ms:300",
-    "sync/cpu/tasks:4/n:200000",
-    "threads/cpu/tasks:4/workers:4/n:200000",
-    f"processes.with_startup/cpu/tasks:4/workers:{W}/n:200000/chunksize:1",
-    f"processes.with_startup/trabajo/tasks:200/workers:{W}/chunksize:1/payload:0",
-    f"processes.with_startup/trabajo/tasks:200/workers:{W}/chunksize:20/payload:0",
-    "threads/sleep/tasks:5/workers:5/sleep_ms:200/chunksize:1",
-    f"processes.with_startup/tarea_normal/tasks:4/workers:{W}/chunksize:1",
-    "sync/alloc/n:300000",
-]
-QUICK = [
-    "sync/sleep/tasks:1/sleep_ms:2",
-    "sync/sleep/tasks:2/sleep_ms:5",
-    "threads/sleep/tasks:2/workers:2/sleep_ms:5",
-    "threads.race/counter/threads:2/increments:1000",
-    "threads.mutex/counter/threads:2/increments:1000",
-    "async/sleep/tasks:2/sleep_ms:5",
-    "async.sequential/sleep/tasks:2/sleep_ms:3",
-    "sync/cpu/tasks:2/n:1000",
-    "threads/cpu/tasks:2/workers:2/n:1000",
-    f"processes.with_startup/cpu/tasks:2/workers:{W}/n:1000/chunksize:1",
-    f"processes.with_startup/trabajo/tasks:4/workers:{W}/chunksize:1/payload:0",
-    f"processes.with_startup/trabajo/tasks:4/workers:{W}/chunksize:2/payload:0",
-    "threads/sleep/tasks:2/workers:2/sleep_ms:2/chunksize:1",
-    f"processes.with_startup/tarea_normal/tasks:2/workers:{W}/chunksize:1",
-    "sync/alloc/n:1000",
-]
-SECTIONS = ["0", "1", "2", "2.1", "2.1", "3", "3.1, 5.1", "4 (serial baseline)", "4", "4", "4.1",
-            "4.1", "5.2", "5.3", "6"]
+# The binary's cell table, as saved beside the fixtures (test_cell_table keeps it true to the
+# binary): every expected name below comes from it, none is written out here.
+TABLES = support.fixture("concbench_tables.json")
+with open(TABLES) as _f:
+    CELLS = cr.cells_of(json.load(_f)["cells"])
+
+
+def twins():
+    """{Python twin: sections} of the table's cells, in its order, each twin once, with the
+    arguments the notebook left to the executor's default at this Python's default (W)."""
+    out = {}
+    for c in CELLS:
+        if c.python:
+            args = "".join(f"/{k}:{W if k in c.defaults else v}" for k, v in c.args.items())
+            section = c.section + (" (serial baseline)" if c.role == "baseline" else "")
+            sections = out.setdefault(f"{c.python[len('python.'):]}/{c.workload}{args}", [])
+            if section not in sections:
+                sections.append(section)
+    return {name: ", ".join(sections) for name, sections in out.items()}
+
+
+FULL = list(twins())
+SECTIONS = list(twins().values())
+# --quick's upper bounds, by argument name (sleep_ms: a hundredth of the notebook's).
+QUICK_MAX = {"tasks": 2, "workers": 2, "n": 1000, "increments": 1000, "chunksize": 2}
+
+
+def quick_names():
+    p = run("--list", "--quick")
+    assert p.returncode == 0, p.stderr
+    return [n[len("python."):-len("/real_time")] for n in p.stdout.splitlines()]
 
 
 def python_name(twin):
@@ -107,12 +101,14 @@ def expected_checksum(name):
     return None
 
 
-def run(*args, env=None, interpreter=(), timeout=240):
+def run(*args, env=None, interpreter=(), timeout=240, cells=TABLES):
+    """The runner on the saved cell table (cells=None: on whatever the arguments say)."""
     e = dict(os.environ)
     e.pop(runner.FAULT_ENV, None)
     e.update(env or {})
-    return subprocess.run([sys.executable, *interpreter, RUNNER, *args], capture_output=True,
-                          text=True, timeout=timeout, env=e)
+    table = [f"--cells={cells}"] if cells else []
+    return subprocess.run([sys.executable, *interpreter, RUNNER, *table, *args],
+                          capture_output=True, text=True, timeout=timeout, env=e)
 
 
 class Tmp(unittest.TestCase):
@@ -147,15 +143,39 @@ class NotebookConstantsTest(unittest.TestCase):
 
 
 class NamesTest(unittest.TestCase):
-    def test_full_names_are_the_cpp_twins_with_a_python_prefix(self):
+    def test_full_names_are_the_cells_python_twins_each_once(self):
         p = run("--list")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout.splitlines(), [python_name(t) for t in FULL])
+        # Cells sharing a twin run once: §3.1 and §5.1, §4's threads and its GIL row, §3's
+        # coroutine row.
+        self.assertIn("python.async.sequential/sleep/tasks:5/sleep_ms:300/real_time",
+                      p.stdout.splitlines())
+        self.assertEqual(len(FULL), len({c.python + str(c.fixed_args) for c in CELLS
+                                         if c.python}))
 
-    def test_quick_names_carry_the_quick_arguments(self):
-        p = run("--list", "--quick")
+    def test_quick_names_shrink_every_argument_by_its_names_rule(self):
+        quick = quick_names()
+        self.assertEqual(len(quick), len(FULL))
+        self.assertEqual(len(set(quick)), len(quick), "no two twins shrink to one name")
+        for q, full in zip(quick, FULL):
+            qa, fa = args_of(q), args_of(full)
+            self.assertEqual(q.split("/")[:2], full.split("/")[:2])
+            self.assertEqual(list(qa), list(fa), q)
+            for k, v in qa.items():
+                self.assertLessEqual(v, min(fa[k], QUICK_MAX.get(k, fa[k])), q)
+            if "sleep_ms" in qa:
+                self.assertEqual(qa["sleep_ms"], max(1, fa["sleep_ms"] // 100), q)
+        self.assertIn("threads/sleep/tasks:2/workers:2/sleep_ms:5", quick)
+
+    def test_the_binary_is_asked_for_its_cells_by_default(self):
+        p = run("--list", cells=None)  # build/release/concbench of this repository
+        if p.returncode == 2 and "cannot run it" in p.stderr:
+            self.skipTest("build/release/concbench is not built")
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(p.stdout.splitlines(), [python_name(t) for t in QUICK])
+        p = run("--list", f"--concbench={support.FAKE_BINARY}", cells=None)
+        self.assertEqual((p.returncode, p.stdout.splitlines()),
+                         (0, [python_name(t) for t in FULL]), p.stderr)
 
     def test_every_name_but_section_0_is_a_benchmark_of_the_committed_cpp_run(self):
         runs = sorted(glob.glob(os.path.join(support.REPO, "results", "*_notebook",
@@ -176,7 +196,9 @@ class NamesTest(unittest.TestCase):
 
     def test_filter_selects_by_regex_and_nothing_matched_is_exit_1(self):
         p = run("--list", "--quick", r"--filter=^python\.threads\.")
-        self.assertEqual(p.stdout.splitlines(), [python_name(t) for t in QUICK[3:5]])
+        self.assertEqual(p.stdout.splitlines(), [python_name(t) for t in quick_names()
+                                                 if t.startswith("threads.")])
+        self.assertEqual(len(p.stdout.splitlines()), 2)
         p = run("--list", "--filter=fibers")
         self.assertEqual(p.returncode, 1)
         self.assertIn("no benchmark matched 'fibers'", p.stderr)
@@ -194,6 +216,7 @@ class QuickRunTest(unittest.TestCase):
         with open(cls.path) as f:
             cls.data = json.load(f)
         cls.by = rows_by_name(cls.data)
+        cls.quick = quick_names()
 
     @classmethod
     def tearDownClass(cls):
@@ -202,14 +225,14 @@ class QuickRunTest(unittest.TestCase):
     def test_it_succeeds_with_one_progress_line_per_cell(self):
         self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
         lines = self.proc.stderr.splitlines()
-        self.assertEqual(len(lines), len(QUICK), self.proc.stderr)
-        for i, (line, twin) in enumerate(zip(lines, QUICK), 1):
-            self.assertTrue(line.startswith(f"[{i}/{len(QUICK)}] {python_name(twin)}  median "),
-                            line)
+        self.assertEqual(len(lines), len(self.quick), self.proc.stderr)
+        for i, (line, twin) in enumerate(zip(lines, self.quick), 1):
+            self.assertTrue(line.startswith(f"[{i}/{len(self.quick)}] {python_name(twin)}  "
+                                            "median "), line)
         self.assertEqual(os.listdir(self.tmp.name), ["quick.json"], "no temporary file left")
 
     def test_rows_are_grouped_in_the_notebooks_order(self):
-        self.assertEqual(list(self.by), [python_name(t) for t in QUICK])
+        self.assertEqual(list(self.by), [python_name(t) for t in self.quick])
 
     def test_rows_have_google_benchmarks_shape(self):
         iteration_keys = ["name", "family_index", "per_family_instance_index", "run_name",
@@ -293,7 +316,8 @@ class QuickRunTest(unittest.TestCase):
         self.assertEqual([r["lost_updates"] for r in self.by[mutex][:self.REPS]], [0, 0])
 
     def test_section_6_reports_rss_growth_from_get_memory_info(self):
-        for r in self.by[python_name("sync/alloc/n:1000")][:self.REPS]:
+        (alloc,) = [n for n in self.by if "/alloc/" in n]
+        for r in self.by[alloc][:self.REPS]:
             self.assertEqual(r["rss_kib"], r["rss_after_kib"] - r["rss_before_kib"])
             self.assertGreater(r["rss_before_kib"], 1000)
 
@@ -307,6 +331,13 @@ class QuickRunTest(unittest.TestCase):
         self.assertEqual(ctx["concbench_suite"], "smoke")
         if sys.version_info < (3, 13):
             self.assertIs(ctx["gil_enabled"], True)
+
+    def test_context_carries_the_binarys_tables(self):
+        with open(TABLES) as f:
+            tables = json.load(f)
+        for t in ("models", "workloads", "cells"):
+            self.assertEqual(json.loads(self.data["context"][f"concbench_{t}"]), {t: tables[t]})
+        self.assertEqual(cr.load(self.path).models.base("python.threads.race"), "threads")
 
     def test_concbench_results_loads_it(self):
         results = cr.load(self.path)
@@ -379,6 +410,20 @@ class CommandLineTest(Tmp):
         self.assert_fatal("--memory-tasks=", *o, says="'' is not an integer")
         self.assert_fatal("--sleep-ms=5", *o, says="--sleep-ms applies to memory mode only")
         self.assert_fatal("--quick", "--memory-tasks=10", *o, says="--quick shrinks")
+
+    def test_a_missing_binary_or_an_unreadable_cells_file_is_one_fatal_line(self):
+        missing = os.path.join(self.dir, "no-concbench")
+        p = run("--list", f"--concbench={missing}", cells=None)
+        self.assertEqual((p.returncode, p.stdout, len(p.stderr.splitlines())), (2, "", 1))
+        self.assertTrue(p.stderr.startswith(f"fatal: --concbench={missing}: cannot run it"))
+        for content, says in (("{", "not JSON"), ('{"models": []}', 'no "cells" list')):
+            with open(self.out("cells.json"), "w") as f:
+                f.write(content)
+            p = run("--list", cells=self.out("cells.json"))
+            self.assertEqual((p.returncode, len(p.stderr.splitlines())), (2, 1), p.stderr)
+            self.assertIn(says, p.stderr)
+        os.unlink(self.out("cells.json"))
+        self.assert_fatal("--list", f"--cells={self.out('none.json')}", says="cannot read")
 
     def test_an_unwritable_output_fails_before_anything_runs(self):
         self.assert_fatal("--quick", "-o", self.dir, says="is a folder")

@@ -17,12 +17,13 @@ class ThinSeriesTest(unittest.TestCase):
     def test_keeps_the_ends_and_evenly_spaced_lines_per_model(self):
         series = {("threads", ("workers", w)): [w] for w in (1, 2, 4, 8, 16, 32, 64)}
         series[("sync",)] = ["s"]
-        kept, note = plot.thin_series(series)
+        models = cr.Models([], ["sync", "threads"])
+        kept, note = plot.thin_series(series, models)
         self.assertEqual(list(kept), [("sync",), ("threads", ("workers", 1)),
                                       ("threads", ("workers", 4)), ("threads", ("workers", 16)),
                                       ("threads", ("workers", 64))])
         self.assertIn("threads: 4 of its 7 argument sets drawn", note)
-        self.assertEqual(plot.thin_series({("sync",): [1]}), ({("sync",): [1]}, ""))
+        self.assertEqual(plot.thin_series({("sync",): [1]}, models), ({("sync",): [1]}, ""))
 
 
 class ChartsTest(unittest.TestCase):
@@ -45,24 +46,35 @@ class ChartsTest(unittest.TestCase):
 
     def test_notebook_fixture(self):
         outdir, charts = self.charts("notebook_all_models.json")
+        # One size per cell: bars where lines would need three, no lines at all otherwise.
         self.assertEqual(self.assert_valid_pngs(outdir, charts), [
-            "chunksize_processes_trabajo.png", "notebook.png", "overhead_per_task_cpu.png",
+            "chunksize_trabajo_pairs.png", "notebook.png", "overhead_per_task_cpu.png",
             "overhead_per_task_sleep.png", "overhead_per_task_tarea_normal.png",
             "overhead_per_task_trabajo.png"])
         skipped = {c.title: c.reason for c in charts if not c.filename}
-        self.assertEqual(sorted(skipped), ["Memory per concurrent task vs tasks",
-                                           "Speed-up vs workers", "Wall time vs number of tasks"])
+        self.assertEqual(sorted(skipped), ["How much faster do more workers make it?",
+                                           "How much memory does each task held alive take?",
+                                           "Timelines of the notebook's cells",
+                                           "Which model stays flat as tasks grow?"])
+        self.assertIn("no trace.json or python_trace.json beside the results",
+                      skipped["Timelines of the notebook's cells"])
         self.assertFalse(any(c.error for c in charts))
 
     def test_sweep_fixture(self):
         outdir, charts = self.charts("sweep_all_models.json")
         self.assertEqual(self.assert_valid_pngs(outdir, charts), [
-            "chunksize_processes_trabajo.png", "memory_per_task.png", "notebook.png",
+            "chunksize_trabajo.png", "memory_per_task.png",
             "overhead_per_task_cpu.png", "overhead_per_task_sleep.png",
             "overhead_per_task_trabajo.png", "speedup_vs_workers_cpu.png",
             "speedup_vs_workers_sleep.png", "time_vs_tasks_memory.png",
             "time_vs_tasks_sleep.png"])
-        self.assertEqual([c.title for c in charts if not c.filename], [])
+        # A sweep runs none of the notebook's cells with the notebook's arguments.
+        skipped = [(c.title, c.reason) for c in charts if not c.filename]
+        self.assertEqual(skipped[0], (
+            "How long does each notebook cell take here, in its own Python and in C++?",
+            "none of the notebook's cells has a matching benchmark (run the notebook suite: "
+            "scripts/run)"))
+        self.assertEqual([t for t, _ in skipped[1:]], ["Timelines of the notebook's cells"])
 
     def test_failed_benchmarks_are_left_out_and_every_skip_says_why(self):
         outdir, charts = self.charts("with_errors.json")
@@ -75,20 +87,20 @@ class ChartsTest(unittest.TestCase):
         notes = {}
         saved = plot.publish
 
-        def publish(fig, outdir, filename, title, subtitle, *more):
+        def publish(fig, outdir, filename, title, answer, more=(), *rest):
             notes[filename] = more
-            return saved(fig, outdir, filename, title, subtitle, *more)
+            return saved(fig, outdir, filename, title, answer, more, *rest)
         plot.publish = publish
         try:
             outdir, charts = self.charts("partial.json")
         finally:
             plot.publish = saved
-        self.assertEqual(self.assert_valid_pngs(outdir, charts), [
-            "overhead_per_task_sleep.png", "time_vs_tasks_sleep.png"])
+        # Two task counts a model: bars of what was measured, no lines.
+        self.assertEqual(self.assert_valid_pngs(outdir, charts), ["overhead_per_task_sleep.png"])
         self.assertFalse(any(c.error for c in charts))
         # The benchmark cut short (0 iterations, zero times, no counters) is left out, and said so.
-        for fn in ("overhead_per_task_sleep.png", "time_vs_tasks_sleep.png"):
-            self.assertIn("not drawn: 1 failed benchmark(s), listed in report.md", notes[fn])
+        self.assertIn("not drawn: 1 failed benchmark(s), listed in report.md",
+                      notes["overhead_per_task_sleep.png"])
 
     def test_a_chart_that_breaks_does_not_stop_the_others(self):
         def broken(_results, _outdir):
@@ -125,8 +137,8 @@ class CommandLineTest(unittest.TestCase):
             p = self.run_plot(fixture("with_errors.json"), "-o", d)
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertEqual(p.stdout.strip(), os.path.join(d, "overhead_per_task_sleep.png"))
-            self.assertIn("skipped: Speed-up vs workers: no model was run at two or more worker "
-                          "counts", p.stderr)
+            self.assertIn("skipped: How much faster do more workers make it?: no model was run "
+                          "at 3 or more worker counts", p.stderr)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """report.md from fixtures (scripts/report.py): sections, embedded charts, failures listed first,
 one-line errors and nothing written on bad input."""
+import json
 import os
 import re
 import shutil
@@ -39,8 +40,14 @@ class ReportTest(unittest.TestCase):
         self.assertIn("notebook.png", images)
         for img in images:
             png_size(os.path.join(d, img))
-        self.assertRegex(md, r"\| 5\.3 \| processes: tarea_normal\(0\.\.3\) \| 131 ms \| not run \| "
-                             r"1\.27 ms ± [^|]+ \| – \|")
+        self.assertRegex(md, r"\| 4 \| processes: 4 × cpu_intensivo\(200000\) \| 116 ms \| "
+                             r"not run \| 1\.88 ms ± [^|]+ \| – \|")
+        # This older fixture has no with_startup run of §5.3, the benchmark the table names.
+        self.assertIn("| 5.3 | processes: tarea_normal(0..3) | 131 ms | not run | not in these "
+                      "results | – |", md)
+        # The binary's tables: the models described, not dumped in the run context.
+        self.assertIn("- `threads.gil`: the thread pool under an emulated CPython GIL", md)
+        self.assertNotIn("concbench_cells", md)
         self.assertIn("59,995,920", md)  # the checksum column
         self.assertNotIn("Failed benchmarks", md)
 
@@ -62,6 +69,36 @@ class ReportTest(unittest.TestCase):
         self.assertNotIn("was not run beside this run", md)
         self.assertGreater(png_size(os.path.join(tmp.name, "notebook.png"))[1], 1000)
 
+    def test_the_charts_come_by_notebook_section_each_with_its_answer(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        for f in ("results.json", "python.json"):
+            shutil.copy(os.path.join(fixture("notebook_run"), f), tmp.name)
+        self.assertEqual(run_report(tmp.name).returncode, 0)
+        with open(os.path.join(tmp.name, "report.md")) as f:
+            md = f.read()
+        section = md[md.index("## Charts"):md.index("## All results")]
+        self.assertEqual(re.findall(r"^#### (§[^—]+) — ", section, flags=re.M),
+                         ["§0, §1, §2, §3, §3.1, §5.1, §5.2", "§4", "§4.1", "§4.1", "§5.3"])
+        self.assertNotIn("### Sweeps", section)
+        self.assertEqual(section.count("**Answer:** "), 5)
+        self.assertIn("**Answer:** processes: chunksize 20 1.25× faster than 1 (p = 0.008);",
+                      section)
+        self.assertIn("**Not drawn for this run:** *Which model stays flat as tasks grow?*, "
+                      "*How much faster do more workers make it?* — the notebook suite runs "
+                      "each cell at one size; `scripts/sweep` draws the curves; ", section)
+
+    def test_a_sweeps_charts_come_after_the_notebooks(self):
+        d, path = self.folder_with("sweep_all_models.json")
+        self.assertEqual(run_report(path).returncode, 0)
+        with open(os.path.join(d, "report.md")) as f:
+            md = f.read()
+        section = md[md.index("## Charts"):md.index("## All results")]
+        self.assertNotIn("### By the notebook's sections", section)
+        self.assertIn("### Sweeps and other families\n\n#### Which model stays flat as tasks "
+                      "grow? — sleep (I/O-bound)\n", section)
+        self.assertEqual(section.count("**Answer:** "), 9)
+
     def test_without_python_json_it_says_the_python_was_not_run(self):
         d, path = self.folder_with("notebook_all_models.json")
         self.assertEqual(run_report(path).returncode, 0)
@@ -81,7 +118,9 @@ class ReportTest(unittest.TestCase):
                       "killed by signal 9 (SIGKILL) during task 2 |", md)
         results_part = md.split("## All results")[1]
         self.assertNotIn("n=1,000", results_part)
-        self.assertIn("Skipped: Speed-up vs workers", md)
+        self.assertIn("**Not drawn for this run:** *How long does each notebook cell take here, "
+                      "in its own Python and in C++?* — none of the notebook's cells", md)
+        self.assertEqual(md.count("Not drawn for this run"), 1)
 
     def test_a_partial_run_says_what_finished_what_was_cut_short_and_what_never_ran(self):
         tmp = tempfile.TemporaryDirectory()
@@ -102,7 +141,7 @@ class ReportTest(unittest.TestCase):
         self.assertIn("## ⚠ Failed benchmarks (1)", md)
         for img in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md):
             png_size(os.path.join(tmp.name, img))
-        self.assertIn("time_vs_tasks_sleep.png", os.listdir(tmp.name))
+        self.assertIn("overhead_per_task_sleep.png", os.listdir(tmp.name))
         self.assertNotIn("`async`", md.split("## All results")[1].split("## Run context")[0])
 
     def test_an_injected_slowdown_is_said_first(self):
@@ -117,6 +156,23 @@ class ReportTest(unittest.TestCase):
                       "(--inject_slowdown=10, a positive control): a benchmark is slower by that "
                       "times its share of compute.** These are not the code's own times.\n\n", md)
         self.assertLess(md.index("INJECTED SLOWDOWN"), md.index("## Machine"))
+
+    def test_results_written_before_the_binarys_tables_still_report_quietly(self):
+        d, path = self.folder_with("sweep_all_models.json")
+        with open(path) as f:
+            data = json.load(f)
+        for key in ("concbench_models", "concbench_workloads", "concbench_cells"):
+            del data["context"][key]
+        with open(path, "w") as f:
+            json.dump(data, f)
+        p = run_report(path)
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        with open(os.path.join(d, "report.md")) as f:
+            md = f.read()
+        self.assertIn("These results carry no table of the notebook's cells", md)
+        self.assertIn("### sleep\n", md)  # a workload the table would have described
+        self.assertIn("### memory: tasks held alive at once\n", md)
+        self.assertIn("speedup_vs_workers_cpu.png", os.listdir(d))
 
     def test_bad_input_writes_nothing(self):
         for name in ("empty.json", "truncated.json", "foreign.json"):

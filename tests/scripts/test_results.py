@@ -160,11 +160,53 @@ class GroupingTest(unittest.TestCase):
         facets = cr.group(sleep, lambda b: cr.facet_of(b, exclude=("tasks",)))
         self.assertEqual(sorted(facets), [(("sleep_ms", 1),), (("sleep_ms", 10),)])
 
-    def test_models_sort_in_the_notebooks_order(self):
-        names = ["processes", "async.sequential", "sync", "threads.per_task", "threads", "zeta"]
-        self.assertEqual(sorted(names, key=cr.model_rank),
+    def test_models_sort_in_the_binarys_table_order(self):
+        names = ["processes", "python.threads", "async.sequential", "sync", "threads.per_task",
+                 "threads", "zeta", "python.async.uvloop"]
+        self.assertEqual(sorted(names, key=self.r.models.rank),
                          ["sync", "threads", "threads.per_task", "async.sequential", "processes",
-                          "zeta"])
+                          "zeta", "python.threads", "python.async.uvloop"])
+
+    def test_python_rows_belong_to_their_twins_base_model(self):
+        models = self.r.models
+        self.assertEqual([models.base(m) for m in ("python.async.uvloop", "async.coro.sequential",
+                                                   "python.processes.with_startup", "zeta.x")],
+                         ["async", "async", "processes", "zeta"])
+        self.assertEqual(models.bases[:4], ["sync", "threads", "async", "processes"])
+
+    def test_workloads_are_io_cpu_or_mixed_by_their_steps(self):
+        w = self.r.workload_table
+        self.assertEqual([w.kind(x) for x in ("sleep", "echo", "cpu", "memory")],
+                         [cr.IO_BOUND, cr.IO_BOUND, cr.CPU_BOUND, None])
+        self.assertEqual(cr.Workloads([{"name": "mixed", "steps": ["compute", "sleep"]}])
+                         .kind("mixed"), cr.MIXED)
+
+    def test_without_the_tables_models_come_in_order_of_appearance(self):
+        with open(fixture("sweep_all_models.json")) as f:
+            data = json.load(f)
+        for key in cr.TABLE_KEYS.values():
+            del data["context"][key]
+        r = cr.from_json(data)
+        self.assertEqual(r.models.bases, ["sync", "threads", "async", "processes"])
+        self.assertEqual(sorted(["async", "threads.gil", "sync", "threads.per_task", "threads"],
+                                key=r.models.rank),
+                         ["sync", "threads", "threads.per_task", "threads.gil", "async"])
+        self.assertIsNone(r.workload_table.kind("sleep"))
+
+    def test_a_python_json_alone_takes_the_tables_of_its_run(self):
+        with tempfile.TemporaryDirectory() as d:
+            shutil.copy(os.path.join(fixture("notebook_run"), "python.json"), d)
+            alone = cr.load_run(os.path.join(d, "python.json"))
+            self.assertEqual(alone.models.bases[:4], ["sync", "threads", "async", "processes"])
+            with open(os.path.join(fixture("notebook_run"), "python.json")) as f:
+                data = json.load(f)
+            for key in cr.TABLE_KEYS.values():
+                del data["context"][key]
+            with open(os.path.join(d, "python.json"), "w") as f:
+                json.dump(data, f)
+            shutil.copy(os.path.join(fixture("notebook_run"), "results.json"), d)
+            beside = cr.load_run(os.path.join(d, "python.json"))
+            self.assertEqual(len(beside.table("cells")), len(alone.table("cells")))
 
     def test_labels_read_as_words(self):
         self.assertEqual(cr.format_args({"tasks": 5, "workers": 1, "sleep_ms": 500}),

@@ -1,6 +1,7 @@
 """scripts/sweep.py against a fake concbench binary: the plan, rejection before running,
 progress, the merged results folder, failures, crashes, interruption and a family past its time
 limit."""
+import io
 import json
 import os
 import signal
@@ -30,6 +31,47 @@ def group_members(pgid):
         if int(fields[2]) == pgid:
             pids.append(int(entry))
     return pids
+
+
+class ProgressTest(unittest.TestCase):
+    def test_status_lines_come_after_three_then_ten_seconds_of_silence(self):
+        clock = [50.0]
+        err = io.StringIO()
+        progress = sweep.SweepProgress({"a": 2.0, "b": 10.0}, now=lambda: clock[0], err=err)
+        progress.printed(heading=True)  # "[1/1] a/...: 2 benchmark(s) — elapsed 0:00, calibrating…"
+        progress.began("a")
+        for clock[0] in (51.0, 52.0, 53.0):
+            progress.tick()
+        clock[0] = 54.0
+        progress.finished("a")  # 4 s for 2 planned: b's estimate is 10 + 2 s
+        progress.began("b")
+        for clock[0] in (60.0, 64.0):
+            progress.tick()
+        self.assertEqual(err.getvalue(),
+                         "    0:03  0/2 benchmarks  calibrating…  now a (3 s)\n"
+                         "    0:14  1/2 benchmarks  ~0:02 left  now b (10 s)\n")
+
+
+    def test_each_family_runs_start_counts_once_for_every_family_not_run(self):
+        clock = [0.0]
+        progress = sweep.SweepProgress({"a": 1.0, "b": 1.0, "c": 1.0}, families=2,
+                                       now=lambda: clock[0], err=io.StringIO())
+        progress.family_started()           # a and b: 2 s to start and probe, 1 s each
+        clock[0] = 2.0
+        progress.began("a")
+        clock[0] = 3.0
+        progress.finished("a")
+        progress.began("b")
+        clock[0] = 3.5                      # b half done, c to come, and the start of c's run
+        self.assertAlmostEqual(progress.seconds_left(), 0.5 + 1.0 + 2.0)
+        clock[0] = 4.0
+        progress.finished("b")
+        clock[0] = 5.0                      # 1 s to end: 3 s outside the benchmarks in all
+        progress.family_ended()
+        self.assertAlmostEqual(progress.seconds_left(), 1.0 + 3.0)
+        progress.family_started()
+        clock[0] = 6.5
+        self.assertAlmostEqual(progress.seconds_left(), 1.0 + 3.0 - 1.5)
 
 
 class SweepTest(unittest.TestCase):
@@ -109,6 +151,10 @@ class SweepTest(unittest.TestCase):
         self.assertIn("[1/3] sync/sleep: 2 benchmark(s)", p.stderr)
         self.assertIn("[3/3] processes/cpu: 4 benchmark(s)", p.stderr)
         self.assertIn("[2/4] threads/sleep/tasks:2/workers:4/sleep_ms:1/real_time", p.stdout)
+        # The time left, from the binary's plan (--list_planned) and what is done.
+        self.assertRegex(p.stderr, r"\[1/3\] sync/sleep: 2 benchmark\(s\) — elapsed 0:\d\d, calibrating…")
+        self.assertRegex(p.stderr, r"\[3/3\] processes/cpu: 4 benchmark\(s\) — elapsed 0:\d\d, ~\d+:\d\d left")
+        self.assertRegex(p.stdout, r"\[4/4\] processes/cpu/\S+  mean \S+ ms  \(~\d+:\d\d left\)")
         (folder,) = self.folders()
         self.assertRegex(folder, r"^\d{4}-\d\d-\d\dT\d{6}Z_[^_]+_sweep$")
         data = self.load(folder)
@@ -116,7 +162,7 @@ class SweepTest(unittest.TestCase):
         self.assertEqual(data["context"]["concbench_sweep_status"], "complete: 3 run(s)")
         self.assertIn("--tasks=2,8 --repetitions=2", data["context"]["concbench_sweep_plan"])
         files = os.listdir(os.path.join(self.root, folder))
-        for f in ("results.json", "report.md", "sweep.log", "time_vs_tasks_sleep.png"):
+        for f in ("results.json", "report.md", "sweep.log", "overhead_per_task_sleep.png"):
             self.assertIn(f, files)
         self.assertNotIn(".parts", files)
 

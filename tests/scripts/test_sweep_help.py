@@ -31,6 +31,9 @@ GRID_FLAGS = {
     "increments": (1, 100000000, "increments per thread"),
     "delay_ms": (0, 60000, "echo server's delay before answering, milliseconds"),
     "stack_kib": (16, 1048576, "thread stack size, KiB"),
+    "cpu_us": (0, 10000000, "CPU per step of a mixed task, microseconds of cpu_intensivo"),
+    "io_ms": (0, 60000, "wait per step of a mixed task, milliseconds"),
+    "steps": (1, 100, "rounds of compute then wait in a mixed task"),
 }
 
 
@@ -72,6 +75,16 @@ class RealBinaryHelpTest(unittest.TestCase):
                 self.assertTrue(self.lists_tests(f"--{key}={lo},{hi}"), f"{lo},{hi} rejected")
                 self.assertFalse(self.lists_tests(f"--{key}={hi + 1}"), f"{hi + 1} accepted")
                 self.assertFalse(self.lists_tests(f"--{key}={lo - 1}"), f"{lo - 1} accepted")
+
+    def test_the_plan_lists_what_the_binary_runs_each_with_its_seconds(self):
+        plan = sweep.list_benchmarks(BINARY, "notebook", [], 5, ["--benchmark_min_time=0.2"])
+        p = subprocess.run([BINARY, "--suite=notebook", "--benchmark_list_tests=true"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(list(plan), p.stdout.split())
+        self.assertTrue(all(s > 0 for s in plan.values()), plan)
+        # 5 × 500 ms, one iteration a repetition; an adaptive family: 5 × the minimum time.
+        self.assertEqual(plan["sync/sleep/tasks:5/sleep_ms:500/iterations:1/real_time"], 12.5)
+        self.assertEqual(plan["async/startup/real_time"], 1.0)
 
     def test_sweep_rejects_a_value_out_of_the_binarys_range_before_running(self):
         p = subprocess.run([sys.executable, os.path.join(support.SCRIPTS, "sweep.py"),
