@@ -101,7 +101,11 @@ TaskEnv MakeEnv(const TaskSpec& spec, int64_t tasks, int64_t concurrent, EchoRes
 // parallel rounds, interleaved, a few tens of ms): the parallel capacity, and one core's speed
 // (the calibrated task times are scaled to the serial time of those rounds). Both drift within
 // minutes, so neither a start-of-run probe nor the cached calibration would do.
-double MachineIdeal(const TaskSpec& spec, std::span<const int64_t> inputs, const ComputeCost& cost,
+struct MachineNow {
+  double ideal_s;
+  double capacity;
+};
+MachineNow MachineIdeal(const TaskSpec& spec, std::span<const int64_t> inputs, const ComputeCost& cost,
                     const BatchShape& shape) {
   const TaskSpec compute = ComputeOnly(spec);
   const TaskEnv none;
@@ -111,7 +115,8 @@ double MachineIdeal(const TaskSpec& spec, std::span<const int64_t> inputs, const
   std::vector<double> task_seconds = cost.task_seconds;
   const double scale = cost.total_seconds > 0 && now.serial_seconds > 0 ? now.serial_seconds / cost.total_seconds : 1.0;
   for (double& t : task_seconds) t *= scale;
-  return BatchIdealSeconds(task_seconds, WaitSeconds(spec), LastWaitSeconds(spec), shape, now.capacity);
+  return {BatchIdealSeconds(task_seconds, WaitSeconds(spec), LastWaitSeconds(spec), shape, now.capacity),
+          now.capacity};
 }
 
 void RunBatchFamily(benchmark::State& state, const Args& args, const ModelInfo& model, const WorkloadInfo& workload) {
@@ -126,15 +131,19 @@ void RunBatchFamily(benchmark::State& state, const Args& args, const ModelInfo& 
   const int64_t expected = cost.checksum + WaitChecksum(spec, inputs, env);
   const bool computes = (StepKindsOf(spec) & StepKindBit(StepKind::kCompute)) != 0;
   const double ideal = BatchIdealSeconds(cost.task_seconds, WaitSeconds(spec), LastWaitSeconds(spec), shape, kInf);
-  const std::optional<double> machine_ideal =
-      computes && model.parallel ? std::optional<double>(MachineIdeal(spec, inputs, cost, shape)) : std::nullopt;
+  const std::optional<MachineNow> machine =
+      computes && model.parallel ? std::optional<MachineNow>(MachineIdeal(spec, inputs, cost, shape)) : std::nullopt;
 
   const int64_t ipc_payload = OwnsArg(workload, "payload") ? 0 : args.Get("payload", 0);
   std::unique_ptr<BatchRunner> runner =
       model.make_runner({.args = args, .spec = spec, .inputs = inputs, .env = env, .ipc_payload = ipc_payload});
   const auto meter = TimeIterations(
       state,
-      {.checksum = expected, .ideal_s = ideal, .machine_ideal_s = machine_ideal, .items = tasks,
+      {.checksum = expected,
+       .ideal_s = ideal,
+       .machine_ideal_s = machine ? std::optional(machine->ideal_s) : std::nullopt,
+       .machine_capacity = machine ? std::optional(machine->capacity) : std::nullopt,
+       .items = tasks,
        .live_workers = runner->live_workers()},
       [&] { return Checksum(runner->Run(nullptr)); });
   if (meter) runner->AddCounters(state, *meter);

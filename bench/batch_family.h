@@ -8,6 +8,7 @@
 //                    waits and the model's shape (lanes, CPU slots, chunksize)
 //   machine_ideal_s  the same with the capacity the machine delivers on this batch's compute just
 //                    before the timed loop, for models whose compute can use several cores
+//   machine_capacity that capacity, in cores
 //   checksum         Σ results: the compute steps' calibrated results plus every wait's result
 //
 // A workload of one echo request per task also reports request_us and bytes_per_second.

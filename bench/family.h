@@ -31,8 +31,10 @@ struct Expect {
   // The best time per iteration this model could reach (ideal_s, overhead_s, efficiency).
   std::optional<double> ideal_s;
   // The same with the parallel capacity the machine delivered just before the loop
-  // (machine_ideal_s, machine_efficiency), for families whose ideal uses parallel cores.
+  // (machine_ideal_s, machine_efficiency), for families whose ideal uses parallel cores, and
+  // that capacity (machine_capacity).
   std::optional<double> machine_ideal_s;
+  std::optional<double> machine_capacity;
   // Tasks per iteration, for items_per_second (0: not reported).
   int64_t items = 0;
   // Usage of processes that live through the whole loop (a pool's workers), added to cpu_util.

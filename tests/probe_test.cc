@@ -256,6 +256,16 @@ TEST(ProbeTest, CardWarnsWhenCapacityIsBelowEightyPercentOfTheCores) {
   EXPECT_NE(card.find("1.10 of 2 usable cores"), std::string::npos) << card;
 }
 
+TEST(ProbeTest, CardSaysSplittingIsSlowerRatherThanACapacityBelowOne) {
+  MachineProbe p = HealthyTwoCores();
+  p.parallel_capacity = 0.8;
+  const std::string card = ProbeCard(p);
+  EXPECT_NE(card.find("  warning: splitting CPU work over 2 threads was 1.25× slower than one\n"),
+            std::string::npos)
+      << card;
+  EXPECT_EQ(card.find("cores are free"), std::string::npos) << card;
+}
+
 TEST(ProbeTest, CardSaysOneCoreInTheSingular) {
   MachineProbe p = HealthyTwoCores();
   p.usable_cores = 1;
@@ -302,13 +312,14 @@ TEST(ProbeTest, CapacityForRunsABoundedNumberOfRounds) {
   CapacityFor(batch, task, 2);
   EXPECT_LT(w.ElapsedSeconds(), 2.0);
   const CapacityForOptions defaults;
-  // Each pair runs the batch in two blocks, serially then on the threads, each of at least three
-  // rounds; a block of a few ms of 4 × 0.13 ms tasks holds at most about a hundred rounds.
-  EXPECT_GE(calls.load(), defaults.min_pairs * 2 * 3 * 4);
-  EXPECT_LE(calls.load(), defaults.max_pairs * 2 * 200 * 4);
+  // One pass sizes the rounds; each pair runs a serial round of `passes` passes and a parallel
+  // round where each of the 2 threads runs half of them (rounded up), about 20 ms of
+  // 4 × 0.13 ms tasks: tens of passes, not thousands.
+  EXPECT_GE(calls.load(), 4 + defaults.min_pairs * 2 * 4);
+  EXPECT_LE(calls.load(), 4 + defaults.max_pairs * 3 * 1000 * 4);
   calls = 0;
-  CapacityFor(batch, task, 2, {.min_pairs = 1, .max_pairs = 1, .block_seconds = 0});
-  EXPECT_EQ(calls.load(), 2 * 3 * 4);
+  CapacityFor(batch, task, 2, {.min_pairs = 1, .max_pairs = 1, .round_seconds = 0});
+  EXPECT_EQ(calls.load(), 4 + 4 + 2 * 4);  // rounds of one pass: serially, then once on each thread
 }
 
 TEST(ProbeTest, CapacityForOneThreadOrOneTaskIsOneWithoutRunningAnything) {
@@ -335,6 +346,7 @@ TEST(ProbeTest, CapacityForRethrowsWhatATaskThrowsOnATeamThread) {
 
 TEST(ProbeTest, CapacityForRejectsATaskThatDiffersOnATeamThread) {
   const std::thread::id caller = std::this_thread::get_id();
+  // The caller is one of the team; the helper runs the whole batch too.
   const TaskFn task = [&](int64_t x) { return std::this_thread::get_id() == caller ? x : x + 1; };
   EXPECT_THROW(CapacityFor(std::vector<int64_t>{1, 2, 3, 4}, task, 2), std::logic_error);
 }

@@ -55,15 +55,16 @@ int64_t IterationsFor(double seconds) {
   return std::max<int64_t>(kWarmup, static_cast<int64_t>(std::ceil(seconds / per_iteration)));
 }
 
-// N threads that block until Run() releases them all with one notify, each run body(index), and
-// report the time from the release to the last one's end. The threads are created (and, in the
-// destructor, joined) outside any timed part; between runs they block on a condition variable.
+// A team of N: the calling thread and N − 1 helpers, so that N threads split the work on N
+// cores. Run(body) runs body(0) on the caller and body(i) on helper i, and returns the time from
+// the release to the last body's end. Between runs the helpers block on a condition variable;
+// they are created (and, in the destructor, joined) outside any timed part.
 class Team {
  public:
-  explicit Team(int threads) {
-    threads_.reserve(static_cast<size_t>(threads));
+  explicit Team(int size) {
+    helpers_.reserve(static_cast<size_t>(std::max(size - 1, 0)));
     try {
-      for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { Loop(i); });
+      for (int i = 1; i < size; ++i) helpers_.emplace_back([this, i] { Loop(i); });
     } catch (...) {
       Stop();
       throw;
@@ -78,13 +79,14 @@ class Team {
   double Run(const std::function<void(int)>& body) {
     std::unique_lock lock(mu_);
     body_ = &body;
-    remaining_ = static_cast<int>(threads_.size());
+    remaining_ = static_cast<int>(helpers_.size());
     error_ = nullptr;
     ++generation_;
     const Clock::time_point start = Clock::now();
     last_end_ = start;
     lock.unlock();
     go_.notify_all();
+    Finish(0);
     lock.lock();
     done_.wait(lock, [this] { return remaining_ == 0; });
     body_ = nullptr;
@@ -93,25 +95,31 @@ class Team {
   }
 
  private:
+  // Runs the body as member `index`, then records its end and its exception under mu_.
+  void Finish(int index) {
+    std::exception_ptr error;
+    try {
+      (*body_)(index);  // body_ is set before the release and cleared after the last Finish
+    } catch (...) {
+      error = std::current_exception();
+    }
+    const Clock::time_point end = Clock::now();
+    std::lock_guard lock(mu_);
+    last_end_ = std::max(last_end_, end);
+    if (error && !error_) error_ = error;
+  }
+
   void Loop(int index) {
     uint64_t seen = 0;
-    std::unique_lock lock(mu_);
     for (;;) {
-      go_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      const std::function<void(int)>* body = body_;
-      lock.unlock();
-      std::exception_ptr error;
-      try {
-        (*body)(index);
-      } catch (...) {
-        error = std::current_exception();
+      {
+        std::unique_lock lock(mu_);
+        go_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
       }
-      const Clock::time_point end = Clock::now();
-      lock.lock();
-      last_end_ = std::max(last_end_, end);
-      if (error && !error_) error_ = error;
+      Finish(index);
+      std::lock_guard lock(mu_);
       if (--remaining_ == 0) done_.notify_one();
     }
   }
@@ -122,12 +130,12 @@ class Team {
       stop_ = true;
     }
     go_.notify_all();
-    for (auto& t : threads_) t.join();
-    threads_.clear();
+    for (auto& t : helpers_) t.join();
+    helpers_.clear();
   }
 
   std::mutex mu_;
-  std::condition_variable go_;    // the workers wait here for a new generation or stop_
+  std::condition_variable go_;    // the helpers wait here for a new generation or stop_
   std::condition_variable done_;  // Run() waits here for remaining_ == 0
   const std::function<void(int)>* body_ = nullptr;
   uint64_t generation_ = 0;
@@ -135,7 +143,7 @@ class Team {
   bool stop_ = false;
   Clock::time_point last_end_;
   std::exception_ptr error_;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> helpers_;
 };
 
 // Whether another pair of rounds should start.
@@ -271,20 +279,6 @@ double ParallelCapacity(const CapacityOptions& o) {
   return std::min<double>(n_threads, Median(serial) / Median(parallel));
 }
 
-// Runs `round` again and again for at least `block_seconds` (and at least three times) and
-// returns the median duration of the rounds after the first.
-template <class Round>
-double MedianOfBlock(double block_seconds, Round&& round) {
-  std::vector<double> t;
-  const Stopwatch block;
-  for (size_t i = 0; i < 3 || block.ElapsedSeconds() < block_seconds; ++i) {
-    const Stopwatch w;
-    round();
-    if (i > 0) t.push_back(w.ElapsedSeconds());
-  }
-  return Median(t);
-}
-
 double CapacityFor(std::span<const int64_t> inputs, const TaskFn& task, int threads,
                    const CapacityForOptions& o) {
   const int used = static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(threads, 0)), inputs.size()));
@@ -299,43 +293,57 @@ BatchCapacity MeasureBatchCapacity(std::span<const int64_t> inputs, const TaskFn
   }
   const int used = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), inputs.size()));
   const Stopwatch since;
+  const size_t size = inputs.size();
+  if (size == 0) return {1.0, 0.0};
+  std::vector<int64_t> serial_out(size);
+  // One pass, not counted, sizes the rounds: `passes` times the batch makes a round of at least
+  // round_seconds.
+  const Stopwatch first;
+  for (size_t i = 0; i < size; ++i) serial_out[i] = task(inputs[i]);
+  const double pass_seconds = first.ElapsedSeconds();
+  const auto passes = static_cast<size_t>(std::clamp(
+      std::ceil(o.round_seconds / std::max(pass_seconds, 1e-9)), 1.0, 1e6));
+  const auto serial_round = [&] {
+    const Stopwatch w;
+    for (size_t p = 0; p < passes; ++p) {
+      for (size_t i = 0; i < size; ++i) serial_out[i] = task(inputs[i]);
+    }
+    return w.ElapsedSeconds();
+  };
   if (used <= 1) {  // nothing to split: the serial time alone
     std::vector<double> serial;
     for (int round = 0; MorePairs(round, o.min_pairs, o.max_pairs, since, o.budget_seconds); ++round) {
-      const Stopwatch w;
-      for (const int64_t in : inputs) task(in);
-      serial.push_back(w.ElapsedSeconds());
+      serial.push_back(serial_round());
     }
-    return {1.0, Median(serial)};
+    return {1.0, Median(serial) / static_cast<double>(passes)};
   }
-  std::vector<int64_t> serial_out(inputs.size()), parallel_out(inputs.size());
-  std::atomic<size_t> next{0};
-  const std::function<void(int)> take_next = [&](int) {
-    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < inputs.size();) {
-      parallel_out[i] = task(inputs[i]);
+  // The parallel round: every member of the team runs `passes` ÷ used whole passes of the batch
+  // (passes rounded up to a multiple of used), as the probe's threads run equal shares.
+  const size_t per_member = (passes + static_cast<size_t>(used) - 1) / static_cast<size_t>(used);
+  std::vector<std::vector<int64_t>> parallel_out(static_cast<size_t>(used), std::vector<int64_t>(size));
+  const std::function<void(int)> run_share = [&](int member) {
+    std::vector<int64_t>& out = parallel_out[static_cast<size_t>(member)];
+    for (size_t p = 0; p < per_member; ++p) {
+      for (size_t i = 0; i < size; ++i) out[i] = task(inputs[i]);
     }
   };
   Team team(used);
   std::vector<double> serial, parallel;
   for (int pair = 0; MorePairs(pair, o.min_pairs, o.max_pairs, since, o.budget_seconds); ++pair) {
-    // Each half is a block of rounds in a row, for at least block_seconds, timed by the median
-    // of its rounds after the first, as a timed loop sees the batch: the first round after the
-    // other half finds the other vCPUs idle, and waking an idle vCPU of a virtual machine costs
-    // a large part of a batch of a few milliseconds.
-    serial.push_back(MedianOfBlock(o.block_seconds, [&] {
-      for (size_t i = 0; i < inputs.size(); ++i) serial_out[i] = task(inputs[i]);
-    }));
-    parallel.push_back(MedianOfBlock(o.block_seconds, [&] {
-      next.store(0, std::memory_order_relaxed);  // published to the team by Run's mutex
-      team.Run(take_next);
-    }));
-    if (parallel_out != serial_out) {
-      throw std::logic_error("CapacityFor: a task gave different results on the team's threads");
+    serial.push_back(serial_round());
+    parallel.push_back(team.Run(run_share));
+    for (const std::vector<int64_t>& out : parallel_out) {
+      if (out != serial_out) {
+        throw std::logic_error("CapacityFor: a task gave different results on the team's threads");
+      }
     }
   }
-  const double ratio = Median(serial) / Median(parallel);
-  if (!(ratio > 0)) return {1.0, Median(serial)};  // tasks too short for the clock: nothing to compare
-  return {std::min(ratio, static_cast<double>(used)), Median(serial)};
+  const double serial_seconds = Median(serial) / static_cast<double>(passes);
+  // The serial round ran `passes` passes; the team ran per_member × used of them.
+  const double ratio = serial_seconds * static_cast<double>(per_member * static_cast<size_t>(used)) /
+                       Median(parallel);
+  if (!(ratio > 0)) return {1.0, serial_seconds};  // tasks too short for the clock: nothing to compare
+  return {std::min(ratio, static_cast<double>(used)), serial_seconds};
 }
 
 double MachineIdealSeconds(const std::vector<double>& task_seconds, int64_t workers,
@@ -576,7 +584,10 @@ std::string ProbeCard(const MachineProbe& p) {
     row("governor, turbo", p.governor + ", " + p.turbo);
     row("virtualised", p.virtualized + (p.hypervisor.empty() ? "" : " (" + p.hypervisor + ")"));
   }
-  if (p.parallel_capacity < 0.8 * p.usable_cores) {
+  if (p.usable_cores > 1 && p.parallel_capacity < 1) {
+    lines.push_back("  warning: splitting CPU work over " + cores + " threads was " +
+                    Fixed(1 / p.parallel_capacity, 2) + "× slower than one");
+  } else if (p.parallel_capacity < 0.8 * p.usable_cores) {
     lines.push_back("  warning: only " + Fixed(p.parallel_capacity, 2) + " of " + cores +
                     (one ? " core is" : " cores are") + " free for CPU work; parallel runs slow down");
   }

@@ -64,12 +64,12 @@ struct MachineProbe {
 // ---- parallel capacity ------------------------------------------------------------------------
 
 struct CapacityOptions {
-  // Target duration of one thread's share of cpu_intensivo. Thread creation is outside the timed
-  // part; what remains inside is one wake-up per thread (tens of µs on the project's VM, see
-  // WakeupRoundTripMicros), so a 2 ms share keeps it to a few percent, while still fitting tens
-  // of interleaved rounds in the budget. n is chosen from the fastest of three warm-up runs, so a
-  // share takes at least this long.
-  double share_seconds = 0.002;
+  // Target duration of one thread's share of cpu_intensivo. A parallel round pays one wake-up of
+  // each helper thread (it sleeps through the serial round before it): tens to hundreds of µs on
+  // a VM's idle vCPU. With 2 ms shares that cost read as a capacity as low as 0.8 on two free
+  // cores; from 10 ms it is a few percent, and 20 pairs still fit the budget. n is chosen from
+  // the fastest of three warm-up runs, so a share takes at least this long.
+  double share_seconds = 0.010;
   // No new round pair starts after this much time (warm-up and thread start included); at least
   // `min_pairs` and at most `max_pairs` pairs run.
   double budget_seconds = 0.6;
@@ -78,36 +78,42 @@ struct CapacityOptions {
 };
 
 // Effective number of cores for CPU work: the time of N shares of cpu_intensivo(n) run one after
-// another on the calling thread, divided by the time of the same N shares run on N threads at
-// once, N = UsableCores(). Each of the N threads is created before timing and blocks on a
-// condition variable; one notify releases them all, and a parallel round runs from the release
-// to the end of the last share (as the last thread saw it; the calling thread blocks meanwhile,
-// nobody spins). Serial and parallel rounds alternate; the result is median(serial) ÷
-// median(parallel), clamped to (0, N]: a ratio above N is noise (a slowed serial round).
-// ≈ 2.0 on two idle cores, ≈ 1.0 when another process keeps one of them busy; exactly 1.0 when
-// N = 1 (no thread is started). Throws std::system_error if a thread cannot be created.
+// another on the calling thread, divided by the time of the same N shares run at once by a team
+// of N (the calling thread and N − 1 helpers, N = UsableCores()). Helpers are created before
+// timing; a parallel round runs from the release to the end of the last share. Serial and
+// parallel rounds alternate; the result is median(serial) ÷ median(parallel), clamped to
+// (0, N]: a ratio above N is noise (a slowed serial round). ≈ 2.0 on two idle cores, ≈ 1.0 when
+// another process keeps one of them busy; below 1 only when splitting really is slower than one
+// thread (the card says so in those words); exactly 1.0 when N = 1 (no thread is started).
+// Throws std::system_error if a thread cannot be created.
 double ParallelCapacity(const CapacityOptions& options = {});
 
 struct CapacityForOptions {
   int min_pairs = 3;             // a median needs three
   int max_pairs = 9;
-  double budget_seconds = 0.05;  // no new pair starts after this much time
-  double block_seconds = 0.005;  // each half of a pair: rounds in a row for at least this long
+  double budget_seconds = 0.3;   // no new pair starts after this much time
+  // A serial round runs the batch as many times as it takes to last this long, like the probe's
+  // rounds (CapacityOptions::share_seconds): in a round of 1 ms a helper's wake-up is a large part
+  // of it, and a woken helper is favoured over a long-running neighbour for a moment, which a
+  // steady batch is not (with one core kept busy, rounds of 1 ms read from 0.3 to 2.0).
+  double round_seconds = 0.020;
 };
 
-// The same ratio on a benchmark's own batch, right before its timed loop: the serial time of
-// task(inputs[i]) for every i on the calling thread, divided by the time of the batch run on
-// min(threads, inputs.size()) threads that each take the next task from a shared counter (the
-// first free thread takes the next task, as the pools and Makespan(…, chunksize 1) do, so a
-// thread slowed by a neighbour takes fewer tasks). Each pair times a block of serial rounds in a
-// row, then a block of parallel rounds in a row (at least three rounds and block_seconds each;
-// the first round of a block is not counted, since it finds the other CPUs idle, as a timed
-// loop's rounds do not), and the medians of the pairs are compared. The cost is at least
-// min_pairs × 2 × block_seconds, so it is meant for batches of a few milliseconds. The result includes the batch's own imbalance
-// (3 equal tasks on 2 threads give at most 1.5) and is clamped to (0, min(threads, tasks)].
-// threads == 1 or fewer than 2 tasks give 1.0 without running anything. Throws
-// std::invalid_argument if threads < 1, std::logic_error if a task's results differ between a
-// serial and a parallel round, and rethrows what a task throws (after joining its threads).
+// The same ratio on a benchmark's own work, right before its timed loop: the serial time of
+// task(inputs[i]) for every i on the calling thread, divided by the time of the same work split
+// over a team of min(threads, inputs.size()) (the calling thread and helpers). A round runs the
+// batch `passes` times, enough for round_seconds (one pass, not counted, sizes it); in a parallel
+// round each member runs passes ÷ members whole passes, an equal share as the probe's threads
+// run (ParallelCapacity), and the round ends with the last share. Serial and parallel rounds
+// alternate and their medians are compared. So it measures what the cores deliver to work split
+// over them that must finish together: on a core shared with another busy process a share gets
+// the scheduler's slices of several ms, which a batch of a few ms cannot wait for or take back.
+// The batch's imbalance (3 equal tasks on 2 threads) is not in it: the ideal's Makespan term
+// holds that (MachineIdealSeconds). The cost is about min_pairs × 2 × round_seconds. Clamped to
+// (0, min(threads, tasks)]. threads == 1 or fewer than 2 tasks give 1.0 without running anything.
+// Throws std::invalid_argument if threads < 1, std::logic_error if a task's results differ
+// between a serial and a parallel round, and rethrows what a task throws (after joining its
+// threads).
 double CapacityFor(std::span<const int64_t> inputs, const TaskFn& task, int threads,
                    const CapacityForOptions& options = {});
 
