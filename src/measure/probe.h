@@ -91,12 +91,12 @@ double ParallelCapacity(const CapacityOptions& options = {});
 struct CapacityForOptions {
   int min_pairs = 3;             // a median needs three
   int max_pairs = 9;
-  double budget_seconds = 0.3;   // no new pair starts after this much time
+  double budget_seconds = 0.15;  // no new pair starts after this much time
   // A serial round runs the batch as many times as it takes to last this long, like the probe's
   // rounds (CapacityOptions::share_seconds): in a round of 1 ms a helper's wake-up is a large part
   // of it, and a woken helper is favoured over a long-running neighbour for a moment, which a
   // steady batch is not (with one core kept busy, rounds of 1 ms read from 0.3 to 2.0).
-  double round_seconds = 0.020;
+  double round_seconds = 0.010;
 };
 
 // The same ratio on a benchmark's own work, right before its timed loop: the serial time of
