@@ -11,8 +11,9 @@ Computing only: nothing here runs, prints or draws (scripts/map.py does; plot_ma
 A cell is one language (C++ or the notebook's Python) at one point of the work: a workload and
 the arguments that say what a task does and how many there are (tasks, cpu_us, io_ms, steps);
 the models are compared inside it. Its winner is the model with the lowest median among those
-that ran every repetition; the U test (stats.judge) against the runner-up says whether the win
-is real, or a tie. A model that failed is left out and named; a model raced out (it ran fewer
+that ran every repetition; its runner-up is the fastest of another family (sync, threads, async,
+processes: a choice between async and its coroutine variant is not the choice the map is for),
+and the U test (stats.judge) against it says whether the win is real, or a tie. A model that failed is left out and named; a model raced out (it ran fewer
 repetitions, being far behind in the screening) is reported with its ratio to the fastest.
 """
 from __future__ import annotations
@@ -38,6 +39,11 @@ PYTHON = "Python"
 
 def lang_of(b: cr.Bench) -> str:
     return PYTHON if b.lang == "python" else CPP
+
+
+def family(model_full: str) -> str:
+    """A model's family, C++ or Python: 'python.async.processes.uvloop' -> 'async'."""
+    return cr.split_lang(model_full)[1].split(".")[0]
 
 
 def short_model(model_full: str) -> str:
@@ -96,7 +102,12 @@ class Cell:
 
     @property
     def runner_up(self) -> Entry | None:
-        return self.finalists[1] if len(self.finalists) > 1 else None
+        """The fastest finalist of another family than the winner's (the second finalist when
+        only one family ran)."""
+        if len(self.finalists) < 2:
+            return None
+        own = family(self.winner.model)
+        return next((e for e in self.finalists[1:] if family(e.model) != own), self.finalists[1])
 
     @property
     def fastest_s(self) -> float | None:
@@ -142,7 +153,7 @@ class Cell:
         return f"tie (p = {stats.format_p(p)})" if p is not None else "tie"
 
     def tied_models(self) -> list[str]:
-        return [e.model for e in self.finalists[:2]] if self.tie else \
+        return [self.winner.model, self.runner_up.model] if self.tie else \
             [self.winner.model] if self.winner else []
 
     def describe(self) -> str:
@@ -231,7 +242,8 @@ def screening_times(results: cr.Results) -> dict:
 
 def race_candidates(cells: list[Cell], within: float = RACE_WITHIN,
                     keep: int = RACE_KEEP) -> list[cr.Bench]:
-    """After the screening: in each cell, the `keep` fastest models and every one within
+    """After the screening: in each cell, the `keep` fastest models, the fastest of a family
+    other than the fastest's (the runner-up a win is tested against), and every one within
     `within` × the fastest; these get the remaining repetitions."""
     out = []
     for c in cells:
@@ -239,7 +251,9 @@ def race_candidates(cells: list[Cell], within: float = RACE_WITHIN,
         if not ok:
             continue
         best = ok[0].median
-        out += [e.bench for i, e in enumerate(ok) if i < keep or e.median <= within * best]
+        other = next((e for e in ok if family(e.model) != family(ok[0].model)), None)
+        out += [e.bench for i, e in enumerate(ok)
+                if i < keep or e is other or e.median <= within * best]
     return out
 
 

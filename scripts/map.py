@@ -18,9 +18,10 @@ the asyncio rows also on uvloop). --echo maps the echo flavour (C++ only: each w
 the loopback server holds io_ms).
 
 Racing keeps the map within minutes: one screening repetition of every model at every cell,
-then --repetitions − 1 more, interleaved at random, only for the two fastest of each cell and
-every model within --race-within × the fastest. A cell's winner is the lowest median among
-those; the U test against the runner-up gives its p, or "tie". A model left behind is reported
+then --repetitions − 1 more, interleaved at random, only for the two fastest of each cell, the
+fastest of another family than the fastest's, and every model within --race-within × the
+fastest. A cell's winner is the lowest median among those; the U test against the runner-up (the
+fastest of another family) gives its p, or "tie". A model left behind is reported
 as raced out with its ratio to the fastest.
 
 It writes results/<UTC date>_<host>_map/ (or _crossover/): results.json (C++), python.json

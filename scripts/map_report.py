@@ -129,9 +129,9 @@ def map_md(results: cr.Results, cells: list[decide.Cell], racing: list[str],
            f"({cores} usable cores)", "",
            "Each cell is one kind of task: it computes `cpu_us` of the notebook's cpu_intensivo, "
            "then waits `io_ms`. The cell names the model that finished the batch first (lowest "
-           "median), its margin over the runner-up (runner-up's median ÷ the winner's) and the "
+           "median), its margin over the runner-up (the fastest model of another family: its median ÷ the winner's) and the "
            "Mann–Whitney U test's p over their repetitions; **tie** when the test cannot "
-           "separate the best two (p ≥ 0.05, or less than 1 % apart).", "",
+           "separate the two (p ≥ 0.05, or less than 1 % apart).", "",
            f"**{headline(cells, results.models)}.**", ""]
     if chart:
         out += [f"![decision map]({chart})", ""]

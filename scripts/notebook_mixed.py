@@ -402,9 +402,9 @@ RUNNERS = {"sync": Sync, "threads": Threads, "processes": Processes,
            "async.offload": AsyncOffload, "async.processes": AsyncProcesses}
 ASYNC_RUNNERS = {m for m, r in RUNNERS.items() if issubclass(r, Async)}
 # What each workload's tasks can run on: the asyncio runners need a task that waits.
+BLOCKING_RUNNERS = set(RUNNERS) - ASYNC_RUNNERS
 WORKLOADS = {"mixed": set(RUNNERS) - {"processes.with_startup"},
-             "cpu": {"sync", "threads", "processes", "processes.with_startup"},
-             "trabajo": {"sync", "threads", "processes", "processes.with_startup"}}
+             "cpu": BLOCKING_RUNNERS, "trabajo": BLOCKING_RUNNERS}
 # Arguments a twin may carry that change nothing in Python (no extra bytes travel: payload 0).
 INERT = {"payload": 0}
 

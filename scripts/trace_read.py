@@ -267,7 +267,6 @@ def key_of(name: str) -> str | None:
 
 GIL_WAITS = ("waiting for the GIL", "GIL handed over, waiting for it back")
 STARTUP = "start the pool"
-WAIT_STEPS = ("sleep", "echo")
 
 
 @dataclass
@@ -293,8 +292,10 @@ class Summary:
 
 
 def is_wait(step_name: str) -> bool:
-    """A wait step (a sleep, an echo round trip) rather than a compute step."""
-    return step_name.startswith(WAIT_STEPS)
+    """A wait step rather than a compute step: a compute step is named as the call it makes,
+    `cpu_intensivo(input)`, `trabajo(20000)`; a wait by what it waits for, `sleep 10 ms`,
+    `echo 64 B, 500 ms delay` (DescribeStep, src/workload/task_spec.h)."""
+    return not step_name.endswith(")")
 
 
 def max_overlap(tasks: list[Event]) -> int:

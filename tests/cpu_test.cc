@@ -39,10 +39,11 @@ TEST(CpuTest, ModuloFollowsPythonSignRule) {
 }
 
 TEST(CpuTest, TrabajoAndTareaNormalAreShiftedModSums) {
-  EXPECT_EQ(shifted_mod_sum(0, 50'000, 97), 2398830);
-  EXPECT_EQ(shifted_mod_sum(3, 300'000, 101), 14999025);
-  EXPECT_EQ(shifted_mod_sum(5, 0, 97), 0);
-  EXPECT_EQ(shifted_mod_sum(-1, 2, 97), 96 + 0);
+  EXPECT_EQ(trabajo_steps(0, 50'000), 2398830);
+  EXPECT_EQ(tarea_normal_steps(3, 300'000), 14999025);
+  EXPECT_EQ(trabajo_steps(5, 0), 0);
+  EXPECT_EQ(trabajo_steps(-1, 2), 96 + 0);
+  EXPECT_EQ(tarea_normal_steps(-1, 2), 100 + 0);
 }
 
 }  // namespace

@@ -24,9 +24,12 @@ int64_t trabajo(int64_t x);
 // Σ (x+i) mod 101 for 0 ≤ i < 300,000 (notebook section 5.3).
 int64_t tarea_normal(int64_t x);
 
-// Σ (x+i) mod m for 0 ≤ i < count, one modulo per step as the notebook writes it: trabajo and
-// tarea_normal are this with count 50,000 / m 97 and count 300,000 / m 101.
-int64_t shifted_mod_sum(int64_t x, int64_t count, int64_t m);
+// The first `count` steps of trabajo(x) and tarea_normal(x): Σ (x+i) mod 97 (mod 101) for
+// 0 ≤ i < count, one modulo per step as the notebook writes it, compiled as trabajo and
+// tarea_normal are (a constant modulus), so a step costs the same here as there (the injected
+// slowdown runs these: a runtime modulus made its steps twice as slow).
+int64_t trabajo_steps(int64_t x, int64_t count);
+int64_t tarea_normal_steps(int64_t x, int64_t count);
 
 // Python's `a % m` for m > 0: always in [0, m).
 constexpr int64_t py_mod(int64_t a, int64_t m) {

@@ -190,8 +190,8 @@ void spec_detail::InjectedSlowdown(const Step& step, int64_t input) {
   volatile int64_t sink = 0;
   switch (step.fn) {
     case ComputeFn::kCpuIntensivo: sink = cpu_intensivo(part(x)); break;
-    case ComputeFn::kTrabajo: sink = shifted_mod_sum(x, part(50'000), 97); break;
-    case ComputeFn::kTareaNormal: sink = shifted_mod_sum(x, part(300'000), 101); break;
+    case ComputeFn::kTrabajo: sink = trabajo_steps(x, part(50'000)); break;
+    case ComputeFn::kTareaNormal: sink = tarea_normal_steps(x, part(300'000)); break;
     default: break;
   }
   (void)sink;
