@@ -8,6 +8,7 @@ The bad-input tests and the plan run the real binary, whose path comes in CONCBE
 
     CONCBENCH_BINARY=build/release/concbench /usr/bin/python3 -m unittest -v test_map
 """
+import collections
 import os
 import subprocess
 import sys
@@ -67,6 +68,16 @@ class WinnerTest(unittest.TestCase):
         self.assertEqual(c.verdict_text(), "×1.17, p = 0.008")
         details = "\n".join(map_report.details_md(self.cells))
         self.assertIn("failed: `processes` (worker 4242 exited with status 3)", details)
+
+    def test_the_runner_up_is_the_fastest_model_of_another_family(self):
+        E = collections.namedtuple("E", "model median")
+        c = decide.Cell(decide.CPP, "mixed", {}, [])
+        c.finalists = [E("async", 1.0), E("async.coro", 1.01), E("python.threads", 1.2),
+                       E("threads", 1.5)]
+        self.assertEqual(c.runner_up.model, "python.threads")
+        self.assertEqual(decide.family("python.async.processes.uvloop"), "async")
+        c.finalists = [E("async", 1.0), E("async.coro", 1.01)]  # one family ran
+        self.assertEqual(c.runner_up.model, "async.coro")
 
     def test_a_model_raced_out_is_reported_with_its_ratio_in_the_screening(self):
         c = cell(self.cells, decide.CPP, 0, 0)
