@@ -174,13 +174,21 @@ void RunBatchFamily(benchmark::State& state, const Args& args, const ModelInfo& 
   }
 }
 
+// A request to the loopback echo server costs a round trip even with no server delay (about
+// 60 µs here for a blocking client). Without it an echo of delay 0 was planned as nearly free:
+// the sweep's sync/echo/delay_ms:0 got 1,000,000 iterations and ran past its 60 s deadline.
+constexpr double kEchoRoundTripS = 60e-6;
+
 // Seconds one iteration should take, only to size the run: the ideal of rough per-task costs
-// plus what the model adds.
+// (compute, and each echo's round trip) plus what the model adds.
 Estimate EstimateFor(const ModelInfo& model, const WorkloadInfo& workload) {
   return [&model, &workload](const Args& a) {
     const TaskSpec spec = workload.spec(a);
     const int64_t tasks = static_cast<int64_t>(workload.inputs(a).size());
-    const std::vector<double> cpu(static_cast<size_t>(tasks), workload.cpu_estimate_s(a));
+    const auto echoes = std::count_if(spec.steps.begin(), spec.steps.end(),
+                                      [](const Step& s) { return s.kind == StepKind::kEcho; });
+    const std::vector<double> cpu(static_cast<size_t>(tasks),
+                                  workload.cpu_estimate_s(a) + kEchoRoundTripS * static_cast<double>(echoes));
     return BatchIdealSeconds(cpu, WaitSeconds(spec), LastWaitSeconds(spec), model.shape(a), kInf) +
            model.overhead_s(a, tasks);
   };

@@ -447,11 +447,15 @@ def chart_speedup_vs_workers(results: cr.Results, outdir: str) -> list[Chart]:
     charts = []
     cores = results.context.get("usable_cores")
     for workload in results.workloads():
+        # A speed-up of a batch of tasks: a family without tasks (a pool's start-up) only grows
+        # with its workers, and is drawn against them in time_vs_tasks' place, not here.
         facets, reduced = _speedup_facets(
-            [b for b in results.ok() if b.workload == workload and "workers" in b.args])
+            [b for b in results.ok() if b.workload == workload and "workers" in b.args
+             and "tasks" in b.args])
         if not facets:
             continue
-        cpu = results.workload_table.kind(workload) in (cr.CPU_BOUND, cr.MIXED)
+        kind = results.workload_table.kind(workload)
+        cpu = kind in (cr.CPU_BOUND, cr.MIXED)
 
         def decorate(ax, fkey, _series, cpu=cpu):
             ax.axhline(1.0, color="#999999", linewidth=0.8)
@@ -471,11 +475,13 @@ def chart_speedup_vs_workers(results: cr.Results, outdir: str) -> list[Chart]:
         if lines is None:
             continue
         fkey, series = busiest(lines.panels)
-        answer = f"{cr.facet_label(fkey)}: " + speedup_answer(series) + \
+        answer = "".join(f"{label}: " for label in (cr.facet_label(fkey),) if label) + \
+            speedup_answer(series) + \
             (f" (over {names(sorted(over))})." if over else " (over the fewest workers).")
         notes = [f"The dashed vertical line: this machine's {cores} usable cores; CPU work "
                  "cannot go faster than that." if cpu and cores else
-                 "Sleeping tasks can go faster than the cores allow.", reduced, lines.note,
+                 "Waiting tasks can go faster than the cores allow." if kind == cr.IO_BOUND
+                 else None, reduced, lines.note,
                  dropped_note(results, {workload})]
         charts.append(publish(lines.fig, outdir, f"speedup_vs_workers_{workload}.png",
                               f"{title} — {short_workload(results, workload)}", answer, notes,

@@ -157,11 +157,14 @@ int64_t HoldChildren(int64_t tasks, const std::function<void(std::span<const pid
   pids.reserve(static_cast<size_t>(tasks));
   FlushBeforeFork();
 
-  // Releases every child (EOF on the release pipe), closes our ends and reaps by pid.
+  // Releases every child (EOF on the release pipe), closes our ends and reaps by pid. Released
+  // children exit at once, so reaping gets a `timeout` of its own: with the deadline of the
+  // forks, 10,000 children whose memory took long to read were killed at it and reported as
+  // "killed by signal 9".
   auto cleanup = [&] {
     release = Pipe();
     results = Pipe();
-    return ReapChildren(pids, deadline);
+    return ReapChildren(pids, std::chrono::steady_clock::now() + timeout);
   };
   auto fail = [&](const std::string& what) {
     const std::string how = cleanup();
