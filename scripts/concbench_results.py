@@ -171,29 +171,13 @@ class Bench:
     aggregates: dict[str, dict] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
-    @property
-    def model(self) -> str:
-        return self.parsed.model
+    # model, variant, model_full, lang, workload and args are the parsed name's.
+    _FROM_NAME = frozenset(("model", "variant", "model_full", "lang", "workload", "args"))
 
-    @property
-    def variant(self) -> str | None:
-        return self.parsed.variant
-
-    @property
-    def model_full(self) -> str:
-        return self.parsed.model_full
-
-    @property
-    def lang(self) -> str | None:
-        return self.parsed.lang
-
-    @property
-    def workload(self) -> str:
-        return self.parsed.workload
-
-    @property
-    def args(self) -> dict[str, int]:
-        return self.parsed.args
+    def __getattr__(self, name):
+        if name in Bench._FROM_NAME:
+            return getattr(self.parsed, name)
+        raise AttributeError(f"Bench has no attribute {name!r}")
 
     @property
     def failed(self) -> bool:

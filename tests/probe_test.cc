@@ -245,25 +245,26 @@ TEST(ProbeTest, CardFitsFifteenLinesOfEightyColumns) {
   EXPECT_EQ(Lines(ProbeCard(worst)).size(), 15u) << ProbeCard(worst);  // every warning at once
 }
 
-TEST(ProbeTest, CardWarnsWhenCapacityIsBelowEightyPercentOfTheCores) {
+// The card's capacity warning for a healthy two-core card at `capacity`: `line` is printed and
+// `absent` is not.
+void ExpectCapacityWarning(double capacity, const std::string& line, const std::string& absent) {
   MachineProbe p = HealthyTwoCores();
-  EXPECT_EQ(ProbeCard(p).find("warning"), std::string::npos) << ProbeCard(p);
-  p.parallel_capacity = 1.1;
+  p.parallel_capacity = capacity;
   const std::string card = ProbeCard(p);
-  EXPECT_NE(card.find("  warning: only 1.10 of 2 cores are free for CPU work; parallel runs slow down\n"),
-            std::string::npos)
-      << card;
-  EXPECT_NE(card.find("1.10 of 2 usable cores"), std::string::npos) << card;
+  EXPECT_NE(card.find(line), std::string::npos) << card;
+  EXPECT_EQ(card.find(absent), std::string::npos) << card;
+}
+
+TEST(ProbeTest, CardWarnsWhenCapacityIsBelowEightyPercentOfTheCores) {
+  EXPECT_EQ(ProbeCard(HealthyTwoCores()).find("warning"), std::string::npos);
+  ExpectCapacityWarning(1.1, "  warning: only 1.10 of 2 cores are free for CPU work; parallel runs slow down\n",
+                        "slower than one");
+  ExpectCapacityWarning(1.1, "1.10 of 2 usable cores", "slower than one");
 }
 
 TEST(ProbeTest, CardSaysSplittingIsSlowerRatherThanACapacityBelowOne) {
-  MachineProbe p = HealthyTwoCores();
-  p.parallel_capacity = 0.8;
-  const std::string card = ProbeCard(p);
-  EXPECT_NE(card.find("  warning: splitting CPU work over 2 threads was 1.25× slower than one\n"),
-            std::string::npos)
-      << card;
-  EXPECT_EQ(card.find("cores are free"), std::string::npos) << card;
+  ExpectCapacityWarning(0.8, "  warning: splitting CPU work over 2 threads was 1.25× slower than one\n",
+                        "cores are free");
 }
 
 TEST(ProbeTest, CardSaysOneCoreInTheSingular) {

@@ -7,8 +7,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <iterator>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "process_checks.h"
@@ -26,18 +28,15 @@ Step RawStep(uint8_t kind, uint8_t fn, uint8_t operand, int64_t arg, int64_t byt
 }
 
 TEST(TaskSpecTest, EnumsKeepTheirWireValues) {
-  EXPECT_EQ(static_cast<int>(StepKind::kCompute), 1);
-  EXPECT_EQ(static_cast<int>(StepKind::kSleep), 2);
-  EXPECT_EQ(static_cast<int>(StepKind::kEcho), 3);
-  EXPECT_EQ(static_cast<int>(ComputeFn::kCpuIntensivo), 1);
-  EXPECT_EQ(static_cast<int>(ComputeFn::kTrabajo), 2);
-  EXPECT_EQ(static_cast<int>(ComputeFn::kTareaNormal), 3);
-  EXPECT_EQ(static_cast<int>(ComputeFn::kIdentity), 4);
-  EXPECT_EQ(static_cast<int>(ComputeFn::kAbortIf), 5);
-  EXPECT_EQ(static_cast<int>(ComputeFn::kExitIf), 6);
-  EXPECT_EQ(static_cast<int>(ComputeFn::kSpinForever), 7);
-  EXPECT_EQ(static_cast<int>(Operand::kInput), 0);
-  EXPECT_EQ(static_cast<int>(Operand::kArg), 1);
+  const std::pair<int, int> wire[] = {
+      {static_cast<int>(StepKind::kCompute), 1},     {static_cast<int>(StepKind::kSleep), 2},
+      {static_cast<int>(StepKind::kEcho), 3},        {static_cast<int>(ComputeFn::kCpuIntensivo), 1},
+      {static_cast<int>(ComputeFn::kTrabajo), 2},    {static_cast<int>(ComputeFn::kTareaNormal), 3},
+      {static_cast<int>(ComputeFn::kIdentity), 4},   {static_cast<int>(ComputeFn::kAbortIf), 5},
+      {static_cast<int>(ComputeFn::kExitIf), 6},     {static_cast<int>(ComputeFn::kSpinForever), 7},
+      {static_cast<int>(Operand::kInput), 0},        {static_cast<int>(Operand::kArg), 1},
+  };
+  for (size_t i = 0; i < std::size(wire); ++i) EXPECT_EQ(wire[i].first, wire[i].second) << "entry " << i;
   EXPECT_EQ(kMaxSteps, 255u);
 }
 

@@ -30,15 +30,11 @@ void PatchU32(std::string* out, size_t at, uint32_t v) {
   for (int i = 0; i < 4; ++i) (*out)[at + static_cast<size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
 
-uint32_t GetU32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
-}
-
-uint64_t GetU64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+// The little-endian unsigned integer of sizeof(T) bytes at p.
+template <class T>
+T GetUint(const char* p) {
+  T v = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) v = static_cast<T>(v | (static_cast<T>(static_cast<unsigned char>(p[i])) << (8 * i)));
   return v;
 }
 
@@ -50,31 +46,18 @@ class Reader {
   size_t remaining() const { return bytes_.size() - pos_; }
   size_t pos() const { return pos_; }
 
-  bool U8(uint8_t* v) {
-    if (remaining() < 1) return false;
-    *v = static_cast<uint8_t>(bytes_[pos_]);
-    pos_ += 1;
+  // Little-endian unsigned integers of 1, 2, 4 and 8 bytes.
+  template <class T>
+  bool Uint(T* v) {
+    if (remaining() < sizeof(T)) return false;
+    *v = GetUint<T>(bytes_.data() + pos_);
+    pos_ += sizeof(T);
     return true;
   }
-  bool U32(uint32_t* v) {
-    if (remaining() < 4) return false;
-    *v = GetU32(bytes_.data() + pos_);
-    pos_ += 4;
-    return true;
-  }
-  bool U16(uint16_t* v) {
-    if (remaining() < 2) return false;
-    *v = static_cast<uint16_t>(static_cast<unsigned char>(bytes_[pos_]) |
-                               (static_cast<unsigned char>(bytes_[pos_ + 1]) << 8));
-    pos_ += 2;
-    return true;
-  }
-  bool U64(uint64_t* v) {
-    if (remaining() < 8) return false;
-    *v = GetU64(bytes_.data() + pos_);
-    pos_ += 8;
-    return true;
-  }
+  bool U8(uint8_t* v) { return Uint(v); }
+  bool U16(uint16_t* v) { return Uint(v); }
+  bool U32(uint32_t* v) { return Uint(v); }
+  bool U64(uint64_t* v) { return Uint(v); }
   bool Bytes(size_t n, std::string* out) {
     if (remaining() < n) return false;
     out->assign(bytes_.data() + pos_, n);
@@ -260,7 +243,7 @@ FrameSplit SplitFrame(std::string_view bytes) {
     s.frame_bytes = kFrameHeaderBytes;
     return s;
   }
-  const uint32_t body = GetU32(bytes.data());
+  const uint32_t body = GetUint<uint32_t>(bytes.data());
   if (body < kBodyPrefixBytes) {
     return malformed("frame body of " + std::to_string(body) +
                      " bytes is shorter than its version and type (2 bytes)");
