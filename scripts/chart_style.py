@@ -188,7 +188,9 @@ def title_block(fig, title: str, subtitle: str, note: str = ""):
     """finish()'s work: (the inches the block takes, the title's Text)."""
     w, h = fig.get_size_inches()
     width = max(60, int(w * 15))
-    title = textwrap.fill(title, int(width * 9 / 13))  # the title's font is 13 pt, the text's 9
+    # The title is 13 pt bold: about 8.5 characters an inch (a long title on a narrow figure ran
+    # past its edge when wrapped as 9 pt text scaled by 9/13).
+    title = textwrap.fill(title, max(40, int(w * 8.5)))
     top = 0.45 + 0.24 * title.count("\n")  # where the subtitle starts, inches from the top
     subtitle = "\n".join(textwrap.fill(p, width) for p in subtitle.split("\n"))
     note = "\n".join(textwrap.fill(p, width) for p in note.split("\n")) if note else ""

@@ -1056,9 +1056,9 @@ def chart_notebook(results: cr.Results, outdir: str) -> list[Chart]:
     lo, hi = min(values), max(values)
     ax.set_xlim(lo / 3, hi * 60)
     for y in missing:
-        ax.annotate("C++: not in these results", (lo / 3, y), xytext=(4, 0),
-                    textcoords="offset points", va="center", fontsize=8, color="#777777",
-                    style="italic")
+        ax.annotate("C++: not in these results", (0.0, y), xycoords=("axes fraction", "data"),
+                    xytext=(4, 0), textcoords="offset points", va="center", fontsize=8,
+                    color="#777777", style="italic")
     ax.xaxis.set_major_locator(LogLocator(base=10))
     ax.xaxis.set_major_formatter(seconds_formatter())
     ax.xaxis.set_minor_formatter(NullFormatter())
