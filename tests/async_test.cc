@@ -28,8 +28,6 @@ namespace {
 using std::chrono::milliseconds;
 using Kind = RecordingObserver::Kind;
 
-TaskSpec Sleep(milliseconds wait) { return {{SleepStep(wait)}}; }
-
 // Every variant of the runner: start × waits × compute (models/async.h).
 std::vector<LoopOptions> EveryVariant() {
   std::vector<LoopOptions> all;
@@ -52,26 +50,16 @@ auto OnLoop(UvLoop& loop) {
 
 // ---- sleeps: how the variants overlap their waits -------------------------------------------
 
-TEST(AsyncTest, FiveGatheredWaitsOverlap) {
+TEST(AsyncTest, GatheredWaitsOverlapAndSequentialOnesAdd) {
   UvLoop loop;
-  ExpectFiveSleepTasksTake([&](int64_t n, milliseconds w) { return RunOnLoop(loop, Sleep(w), TaskIndices(n), {}, {}); },
-                           milliseconds(100), 1, 4.5);
-}
-
-TEST(AsyncTest, FiveSequentialWaitsTakeAtLeastFiveWaits) {
-  UvLoop loop;
-  ExpectFiveSleepTasksTake(
-      [&](int64_t n, milliseconds w) {
-        return RunOnLoop(loop, Sleep(w), TaskIndices(n), {}, {.start = LoopStart::kSequential});
-      },
-      milliseconds(50), 5);
+  ExpectGatheredSleepsOverlapAndSequentialOnesAdd<LoopOptions>(OnLoop(loop));
 }
 
 TEST(AsyncTest, BlockingWaitsSerialiseTheGatheredTasks) {
   UvLoop loop;
   ExpectFiveSleepTasksTake(
       [&](int64_t n, milliseconds w) {
-        return RunOnLoop(loop, Sleep(w), TaskIndices(n), {}, {.waits = LoopWaits::kBlocking});
+        return RunOnLoop(loop, SleepTask(w), TaskIndices(n), {}, {.waits = LoopWaits::kBlocking});
       },
       milliseconds(20), 5);
 }
@@ -79,7 +67,7 @@ TEST(AsyncTest, BlockingWaitsSerialiseTheGatheredTasks) {
 TEST(AsyncTest, GatheredTimersOfEqualDeadlinesFireInArmingOrder) {
   UvLoop loop;
   RecordingObserver seen;
-  EXPECT_EQ(RunOnLoop(loop, Sleep(milliseconds(10)), TaskIndices(6), {}, {.observer = &seen}),
+  EXPECT_EQ(RunOnLoop(loop, SleepTask(milliseconds(10)), TaskIndices(6), {}, {.observer = &seen}),
             (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(seen.EndOrder(), (std::vector<int64_t>{0, 1, 2, 3, 4, 5}));
 }
@@ -89,13 +77,13 @@ TEST(AsyncTest, EveryWaitLastsAtLeastItsDuration) {
   for (int i = 0; i < 12; ++i) {
     const milliseconds wait(1 + 3 * i);
     RecordingObserver seen;
-    RunOnLoop(loop, Sleep(wait), TaskIndices(3), {}, {.observer = &seen});
+    RunOnLoop(loop, SleepTask(wait), TaskIndices(3), {}, {.observer = &seen});
     for (int64_t t = 0; t < 3; ++t) {
       EXPECT_GE(seen.SeenAt(Kind::kTaskEnd, t), 1e-3 * static_cast<double>(wait.count())) << "task " << t;
     }
   }
   RecordingObserver sequential;
-  RunOnLoop(loop, Sleep(milliseconds(7)), TaskIndices(4), {},
+  RunOnLoop(loop, SleepTask(milliseconds(7)), TaskIndices(4), {},
             {.start = LoopStart::kSequential, .observer = &sequential});
   for (int64_t t = 0; t < 4; ++t) EXPECT_GE(sequential.SeenAt(Kind::kTaskEnd, t), 0.007 * static_cast<double>(t + 1));
   // A task's second sleep counts from its own beginning, not from the batch's start.
@@ -118,7 +106,7 @@ TEST(AsyncTest, WaitsStillLastTheirDurationWhenTheLoopStartsLate) {
   };
   for (int round = 0; round < 10; ++round) {
     RecordingObserver seen;
-    RunOnLoop(loop, Sleep(milliseconds(3)), TaskIndices(3), {}, {.on_started = pause, .observer = &seen});
+    RunOnLoop(loop, SleepTask(milliseconds(3)), TaskIndices(3), {}, {.on_started = pause, .observer = &seen});
     for (int64_t t = 0; t < 3; ++t) EXPECT_GE(seen.SeenAt(Kind::kTaskEnd, t), 0.003) << "round " << round;
   }
 }
@@ -132,7 +120,7 @@ TEST(AsyncTest, TenThousandGatheredTimersEachRunExactlyOnce) {
     if (e.kind == Kind::kTaskEnd) ++ends[static_cast<size_t>(e.task)];
   };
   bool started = false;
-  const auto r = RunOnLoop(loop, Sleep(milliseconds(5)), TaskIndices(kTasks), {},
+  const auto r = RunOnLoop(loop, SleepTask(milliseconds(5)), TaskIndices(kTasks), {},
                            {.on_started = [&] { started = true; }, .observer = &seen});
   EXPECT_TRUE(started);
   EXPECT_EQ(std::count(ends.begin(), ends.end(), 1), kTasks);
@@ -158,7 +146,7 @@ TEST(AsyncTest, ZeroTasksReturnAtOnceUnderEveryVariant) {
     bool started = false;
     LoopOptions with_hook = o;
     with_hook.on_started = [&] { started = true; };
-    EXPECT_TRUE(RunOnLoop(loop, Sleep(milliseconds(50)), {}, {}, with_hook).empty()) << DescribeVariant(o);
+    EXPECT_TRUE(RunOnLoop(loop, SleepTask(milliseconds(50)), {}, {}, with_hook).empty()) << DescribeVariant(o);
     EXPECT_FALSE(started) << DescribeVariant(o);
   }
   EXPECT_EQ(loop.CountHandles(), 0);
@@ -187,17 +175,17 @@ TEST(AsyncTest, AnExceptionFromAHookStopsTheBatchAndLeavesNoHandle) {
   for (const LoopOptions& variant : EveryVariant()) {
     LoopOptions o = variant;
     o.observer = &throw_at_2;
-    EXPECT_THROW(RunOnLoop(loop, Sleep(milliseconds(1)), TaskIndices(5), {}, o), std::runtime_error)
+    EXPECT_THROW(RunOnLoop(loop, SleepTask(milliseconds(1)), TaskIndices(5), {}, o), std::runtime_error)
         << DescribeVariant(o);
     EXPECT_EQ(loop.CountHandles(), 0) << DescribeVariant(o);
   }
   // From on_started, with every gathered task pending.
-  EXPECT_THROW(RunOnLoop(loop, Sleep(milliseconds(1)), TaskIndices(5), {},
+  EXPECT_THROW(RunOnLoop(loop, SleepTask(milliseconds(1)), TaskIndices(5), {},
                          {.on_started = [] { throw std::runtime_error("on_started failed"); }}),
                std::runtime_error);
   EXPECT_EQ(loop.CountHandles(), 0);
   // The loop is still usable afterwards, and closes.
-  EXPECT_EQ(RunOnLoop(loop, Sleep(milliseconds(0)), TaskIndices(2), {}, {}), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(RunOnLoop(loop, SleepTask(milliseconds(0)), TaskIndices(2), {}, {}), (std::vector<int64_t>{1, 2}));
   EXPECT_NO_THROW(loop.Close());
 }
 

@@ -27,8 +27,6 @@ namespace {
 using std::chrono::milliseconds;
 using Kind = RecordingObserver::Kind;
 
-TaskSpec Sleep(milliseconds wait) { return {{SleepStep(wait)}}; }
-
 // Every variant of the runner: start × compute (models/coro_runner.h).
 std::vector<CoroRunOptions> EveryVariant() {
   std::vector<CoroRunOptions> all;
@@ -46,20 +44,9 @@ auto AsCoroutines(UvLoop& loop) {
                  const CoroRunOptions& o) { return RunCoroutines(loop, spec, inputs, env, o); };
 }
 
-TEST(CoroRunnerTest, FiveGatheredSleepsOverlap) {
+TEST(CoroRunnerTest, GatheredSleepsOverlapAndSequentialOnesAdd) {
   UvLoop loop;
-  ExpectFiveSleepTasksTake(
-      [&](int64_t n, milliseconds w) { return RunCoroutines(loop, Sleep(w), TaskIndices(n), {}, {}); },
-      milliseconds(100), 1, 4.5);
-}
-
-TEST(CoroRunnerTest, FiveSequentialSleepsTakeAtLeastFiveSleeps) {
-  UvLoop loop;
-  ExpectFiveSleepTasksTake(
-      [&](int64_t n, milliseconds w) {
-        return RunCoroutines(loop, Sleep(w), TaskIndices(n), {}, {.start = LoopStart::kSequential});
-      },
-      milliseconds(50), 5);
+  ExpectGatheredSleepsOverlapAndSequentialOnesAdd<CoroRunOptions>(AsCoroutines(loop));
 }
 
 TEST(CoroRunnerTest, ComputeThenSleepGivesTheSameResultsUnderEveryVariant) {
@@ -92,7 +79,7 @@ TEST(CoroRunnerTest, OffloadedStepsRunOnThePoolAndInlineOnesOnTheLoop) {
 TEST(CoroRunnerTest, ZeroTasksAndSpecsAWorkerCannotRun) {
   UvLoop loop;
   for (const CoroRunOptions& o : EveryVariant()) {
-    EXPECT_TRUE(RunCoroutines(loop, Sleep(milliseconds(50)), {}, {}, o).empty()) << DescribeVariant(o);
+    EXPECT_TRUE(RunCoroutines(loop, SleepTask(milliseconds(50)), {}, {}, o).empty()) << DescribeVariant(o);
   }
   try {
     RunCoroutines(loop, {{SleepStep(milliseconds(-1))}}, TaskIndices(2), {}, {});
@@ -174,7 +161,7 @@ TEST(CoroRunnerTest, OnStartedSeesEveryGatheredTaskPending) {
   UvLoop loop;
   RecordingObserver seen;
   int64_t begun = -1, ended = -1;
-  RunCoroutines(loop, Sleep(milliseconds(5)), TaskIndices(4), {},
+  RunCoroutines(loop, SleepTask(milliseconds(5)), TaskIndices(4), {},
                 {.on_started =
                      [&] {
                        begun = ended = 0;

@@ -16,6 +16,7 @@
 #include "echo_test_support.h"
 #include "models/async.h"
 #include "observer_support.h"
+#include "sleep_batch_checks.h"
 #include "sys/uv_loop.h"
 #include "workload/cpu.h"
 #include "workload/echo_protocol.h"
@@ -30,6 +31,24 @@ std::string DescribeVariant(const Options& o) {
   std::string s = o.start == LoopStart::kGather ? "gather" : "sequential";
   if constexpr (requires { o.waits; }) s += o.waits == LoopWaits::kOnLoop ? "/on_loop" : "/blocking";
   return s + (o.compute == LoopCompute::kInline ? "/inline" : o.compute == LoopCompute::kThreadpool ? "/threadpool" : "/processes");
+}
+
+// A task of one sleep.
+inline TaskSpec SleepTask(std::chrono::milliseconds wait) { return {{SleepStep(wait)}}; }
+
+// Five one-sleep tasks: gathered, their waits overlap (at least one wait, less than 4.5); started
+// in sequence, they add up (at least five). The timing contract of sleep_batch_checks.h.
+template <class Options, class Run>
+void ExpectGatheredSleepsOverlapAndSequentialOnesAdd(Run run) {
+  const auto five_sleeps = [&run](Options o) {
+    return [&run, o](int64_t n, std::chrono::milliseconds wait) {
+      return run(SleepTask(wait), TaskIndices(n), TaskEnv{}, o);
+    };
+  };
+  ExpectFiveSleepTasksTake(five_sleeps(Options{}), std::chrono::milliseconds(100), 1, 4.5);
+  Options sequential{};
+  sequential.start = LoopStart::kSequential;
+  ExpectFiveSleepTasksTake(five_sleeps(sequential), std::chrono::milliseconds(50), 5);
 }
 
 // A compute step then a sleep: cpu_intensivo(20000) = 959757, then the sleep's input + 1, under

@@ -61,8 +61,9 @@ def render(testcase, run: str, defect=None):
 
 
 class EveryChartKeepsTheRulesTest(unittest.TestCase):
-    def check_run(self, run):
-        """Every chart of the run drawn (which ones: test_plot.py) and checked."""
+    def check_run(self, run, answers=None):
+        """Every chart of the run drawn (which ones: test_plot.py) and checked; `answers` maps
+        a chart's file to the line it must print under its title."""
         charts, found = render(self, run)
         self.assertEqual([c.title for c in charts if c.error], [])
         drawn = sorted(c.filename for c in charts if c.filename)
@@ -73,6 +74,9 @@ class EveryChartKeepsTheRulesTest(unittest.TestCase):
             if c.filename and not c.filename.startswith("timelines/"):
                 self.assertTrue(c.title.split(" — ")[0].endswith("?"), c.title)
                 self.assertTrue(c.answer.endswith(".") and "\n" not in c.answer, c.answer)
+        drawn_answers = {c.filename: c.answer for c in charts if c.filename}
+        for filename, answer in (answers or {}).items():
+            self.assertEqual(drawn_answers[filename], answer)
         return charts
 
     def test_the_notebook_suite(self):
@@ -85,34 +89,32 @@ class EveryChartKeepsTheRulesTest(unittest.TestCase):
                          skipped["Which model stays flat as tasks grow?"])
 
     def test_the_notebook_suite_with_its_python_and_traces(self):
-        charts = self.check_run("python")
+        charts = self.check_run("python", {
+            "notebook.png":
+                "C++ is faster in 10 of 17 cells, up to 266× (§4 threads: 4 × "
+                "cpu_intensivo(200000)); 7 take the same time in both — they wait, "
+                "and a wait costs the same in any language.",
+            "chunksize_trabajo_pairs.png":
+                "processes: chunksize 20 1.25× faster than 1 (p = 0.008); "
+                "processes.with_startup: chunksize 20 1.24× faster than 1 (p = 0.008); "
+                "python.processes.with_startup: chunksize 20 1.04× faster than 1 "
+                "(p = 0.008)."})
         self.assertEqual(len([c for c in charts if c.filename
                               and c.filename.startswith("timelines/")]), 7)
-        answers = {c.filename: c.answer for c in charts if c.filename}
-        self.assertEqual(answers["notebook.png"],
-                         "C++ is faster in 10 of 17 cells, up to 266× (§4 threads: 4 × "
-                         "cpu_intensivo(200000)); 7 take the same time in both — they wait, "
-                         "and a wait costs the same in any language.")
-        self.assertEqual(answers["chunksize_trabajo_pairs.png"],
-                         "processes: chunksize 20 1.25× faster than 1 (p = 0.008); "
-                         "processes.with_startup: chunksize 20 1.24× faster than 1 (p = 0.008); "
-                         "python.processes.with_startup: chunksize 20 1.04× faster than 1 "
-                         "(p = 0.008).")
 
     def test_a_sweep(self):
-        charts = self.check_run("sweep")
-        answers = {c.filename: c.answer for c in charts if c.filename}
-        self.assertEqual(answers["time_vs_tasks_sleep.png"],
-                         "sleep 1 ms: async stays within 2× of its 1-task time up to 256 tasks; "
-                         "threads · 16 workers climbs from 64 tasks, threads.per_task from 64, "
-                         "threads · 4 workers from 16 and 4 more.")
-        self.assertEqual(answers["speedup_vs_workers_cpu.png"],
-                         "n=200,000, 8 tasks: threads: 2× at 4 workers (ideal 2×); processes: "
-                         "1.94× at 8 workers (ideal 2×); threads.gil: 0.985× at 2 workers "
-                         "(ideal 1×) (over sync).")
-        self.assertEqual(answers["memory_per_task.png"],
-                         "At 1,000 tasks alive: async: 327 B; threads.per_task: 74.2 KiB; "
-                         "processes.per_task: 108 KiB.")
+        self.check_run("sweep", {
+            "time_vs_tasks_sleep.png":
+                "sleep 1 ms: async stays within 2× of its 1-task time up to 256 tasks; "
+                "threads · 16 workers climbs from 64 tasks, threads.per_task from 64, "
+                "threads · 4 workers from 16 and 4 more.",
+            "speedup_vs_workers_cpu.png":
+                "n=200,000, 8 tasks: threads: 2× at 4 workers (ideal 2×); processes: "
+                "1.94× at 8 workers (ideal 2×); threads.gil: 0.985× at 2 workers "
+                "(ideal 1×) (over sync).",
+            "memory_per_task.png":
+                "At 1,000 tasks alive: async: 327 B; threads.per_task: 74.2 KiB; "
+                "processes.per_task: 108 KiB."})
 
     def test_a_partial_run(self):
         self.check_run("partial")

@@ -35,6 +35,13 @@ def run_compare(*args, env=None):
                           timeout=240, env=dict(os.environ, **(env or {})))
 
 
+def gate(test, a, b, pct, code):
+    """`scripts/compare A B --fail-on-regression=PCT`, checked to exit with `code`."""
+    p = run_compare(a, b, "--no-chart", f"--fail-on-regression={pct}")
+    test.assertEqual(p.returncode, code, p.stderr)
+    return p
+
+
 def two_runs(cleanup):
     """Folders A/ and B/ holding the compare fixtures as results.json, removed by `cleanup`
     (a test's addCleanup or addClassCleanup); returns (A, B)."""
@@ -187,16 +194,14 @@ class SummaryOptionsTest(unittest.TestCase):
 
     def test_fail_on_regression_above_the_slowdown_exits_1(self):
         a, b = two_runs(self.addCleanup)
-        p = run_compare(a, b, "--no-chart", "--fail-on-regression=10")
-        self.assertEqual(p.returncode, 1, p.stderr)
+        p = gate(self, a, b, 10, 1)
         self.assertEqual(p.stderr, "regression: processes/cpu/tasks:4/workers:2/n:200000/"
                          "chunksize:1: "
                          "+15.1 %, slower (p = 0.008), beyond --fail-on-regression=10\n")
 
     def test_fail_on_regression_below_the_slowdown_exits_0(self):
         a, b = two_runs(self.addCleanup)
-        p = run_compare(a, b, "--no-chart", "--fail-on-regression=20")
-        self.assertEqual(p.returncode, 0, p.stderr)
+        p = gate(self, a, b, 20, 0)
         self.assertEqual(p.stderr, "")
 
     def test_a_slowdown_without_enough_repetitions_is_not_a_regression(self):
@@ -263,8 +268,7 @@ class DriftTest(unittest.TestCase):
 
     def test_a_change_inside_the_drift_is_not_called(self):
         a, b = self.runs((1.15, 1.17))
-        p = run_compare(a, b, "--no-chart", "--fail-on-regression=20")
-        self.assertEqual(p.returncode, 0, p.stderr)
+        p = gate(self, a, b, 20, 0)
         self.assertIn("a change is called only beyond ±17 %", p.stdout)
         rows = table_rows(p.stdout)
         self.assertTrue(rows["processes/cpu/…/n:200000/chunksize:1"].endswith(
@@ -284,16 +288,14 @@ class DriftTest(unittest.TestCase):
 
     def test_the_gate_says_it_cannot_tell_and_exits_3(self):
         a, b = self.runs((1.25, 1.31))
-        p = run_compare(a, b, "--no-chart", "--fail-on-regression=5")
-        self.assertEqual(p.returncode, 3, p.stderr)
+        p = gate(self, a, b, 5, 3)
         self.assertEqual(p.stderr, "inconclusive: the two runs' single-core speed differs by up "
                          "to 31 % (1.00 to 1.31 ns a step of cpu_intensivo), more than "
                          "--fail-on-regression=5: these runs cannot tell; use scripts/ab\n")
 
     def test_the_gate_fails_on_a_regression_beyond_the_drift(self):
         a, b = self.runs((1.02, 1.03))
-        p = run_compare(a, b, "--no-chart", "--fail-on-regression=10")
-        self.assertEqual(p.returncode, 1, p.stderr)
+        p = gate(self, a, b, 10, 1)
         self.assertIn("regression: processes/cpu/tasks:4/workers:2/n:200000/chunksize:1: +15.1 %", p.stderr)
 
     def test_the_largest_record_names_the_drift(self):
