@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -35,7 +36,6 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 struct ComputeCost {
   std::vector<double> task_seconds;  // each task's compute, seconds (all 0 without compute)
   int64_t checksum = 0;              // Σ of the compute steps' results
-  double total_seconds = 0;
 };
 
 std::string SpecKey(const TaskSpec& spec) {
@@ -61,7 +61,7 @@ const ComputeCost& CachedComputeCost(const TaskSpec& spec, std::span<const int64
     const TaskFn fn = gil ? TaskFn([&](int64_t x) { return RunTaskUnderGil(compute, x, none, lock); })
                           : TaskFn([&](int64_t x) { return RunTaskBlocking(compute, x, none); });
     const Calibration c = Calibrate(inputs, fn, 3, 0.2);
-    cost = {c.task_seconds, c.checksum, c.total_seconds};
+    cost = {c.task_seconds, c.checksum};
   }
   return cache.emplace(std::move(key), std::move(cost)).first->second;
 }
@@ -105,15 +105,30 @@ struct MachineNow {
   double ideal_s;
   double capacity;
 };
+
+// How many of the batch's first tasks the calibration runs: enough for one of its rounds (and at
+// least one per thread), not the whole batch. A round that must run the whole batch lasts as long
+// as the batch: 64 tasks of 10 ms made every repetition of the map's CPU-heavy cells pay 3.5 s of
+// calibration (a first pass and three pairs of rounds), most of the default map's 16 minutes.
+size_t CalibrationPrefix(const std::vector<double>& task_seconds, int threads) {
+  const double round = CapacityForOptions{}.round_seconds;
+  double sum = 0;
+  size_t m = 0;
+  while (m < task_seconds.size() && (sum < round || m < static_cast<size_t>(threads))) sum += task_seconds[m++];
+  return m;
+}
+
 MachineNow MachineIdeal(const TaskSpec& spec, std::span<const int64_t> inputs, const ComputeCost& cost,
-                    const BatchShape& shape) {
+                        const BatchShape& shape) {
   const TaskSpec compute = ComputeOnly(spec);
   const TaskEnv none;
+  const int threads = static_cast<int>(std::min<int64_t>(shape.cpu_slots, UsableCores()));
+  const size_t m = CalibrationPrefix(cost.task_seconds, threads);
   const BatchCapacity now = MeasureBatchCapacity(
-      inputs, [&](int64_t x) { return RunTaskBlocking(compute, x, none); },
-      static_cast<int>(std::min<int64_t>(shape.cpu_slots, UsableCores())));
+      inputs.first(m), [&](int64_t x) { return RunTaskBlocking(compute, x, none); }, threads);
+  const double calibrated = std::accumulate(cost.task_seconds.begin(), cost.task_seconds.begin() + static_cast<ptrdiff_t>(m), 0.0);
   std::vector<double> task_seconds = cost.task_seconds;
-  const double scale = cost.total_seconds > 0 && now.serial_seconds > 0 ? now.serial_seconds / cost.total_seconds : 1.0;
+  const double scale = calibrated > 0 && now.serial_seconds > 0 ? now.serial_seconds / calibrated : 1.0;
   for (double& t : task_seconds) t *= scale;
   return {BatchIdealSeconds(task_seconds, WaitSeconds(spec), LastWaitSeconds(spec), shape, now.capacity),
           now.capacity};
@@ -137,6 +152,7 @@ void RunBatchFamily(benchmark::State& state, const Args& args, const ModelInfo& 
   const int64_t ipc_payload = OwnsArg(workload, "payload") ? 0 : args.Get("payload", 0);
   std::unique_ptr<BatchRunner> runner =
       model.make_runner({.args = args, .spec = spec, .inputs = inputs, .env = env, .ipc_payload = ipc_payload});
+  if (model.warm_up) runner->WarmUp();
   const auto meter = TimeIterations(
       state,
       {.checksum = expected,
@@ -194,6 +210,16 @@ Estimate EstimateFor(const ModelInfo& model, const WorkloadInfo& workload) {
   };
 }
 
+// A repetition's time outside its iterations: the warm-up batch, and the calibration of
+// machine_ideal_s (MeasureBatchCapacity's budget, its first pass and a last pair of rounds).
+constexpr double kCapacityCalibrationS = 0.18;
+Estimate SetupFor(const ModelInfo& model, const WorkloadInfo& workload) {
+  return [&model, &workload, iteration = EstimateFor(model, workload)](const Args& a) {
+    const bool computes = (StepKindsOf(workload.spec(a)) & StepKindBit(StepKind::kCompute)) != 0;
+    return (model.warm_up ? iteration(a) : 0.0) + (computes && model.parallel ? kCapacityCalibrationS : 0.0);
+  };
+}
+
 }  // namespace
 
 int RegisterBatchFamilies(const Options& o, std::string_view base) {
@@ -208,7 +234,9 @@ int RegisterBatchFamilies(const Options& o, std::string_view base) {
             o, {.name = std::string(model.name) + "/" + std::string(workload.name),
                 .grids = g.grids,
                 .body = [&model, &workload](benchmark::State& s, const Args& a) { RunBatchFamily(s, a, model, workload); },
-                .budget = Fixed(waits ? kWaitBudgetS : kComputeBudgetS, EstimateFor(model, workload))});
+                .budget = {.seconds = waits ? kWaitBudgetS : kComputeBudgetS,
+                           .estimate = EstimateFor(model, workload),
+                           .setup = SetupFor(model, workload)}});
       }
     }
   }

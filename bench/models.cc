@@ -138,6 +138,11 @@ class ThreadsRunner final : public BatchRunner {
     return out;
   }
 
+  void WarmUp() override {
+    Run(nullptr);
+    switches_before_ = gil_.switches();
+  }
+
   void AddCounters(benchmark::State& state, const Meter&) override {
     if (!gil_mode_) return;
     SetCounter(state, "gil_switches",
@@ -212,6 +217,11 @@ class LoopRunner final : public BatchRunner {
     }
   }
 
+  void WarmUp() override {
+    RunBatch(s_.spec, nullptr, {});
+    if (processes_) ipc_before_ = processes_->ipc();
+  }
+
   ~LoopRunner() override {
     processes_.reset();  // its poll handles close on the loop before the loop does
     loop_.Close();
@@ -230,7 +240,7 @@ class LoopRunner final : public BatchRunner {
       SetCounter(state, "pool_threads", UvThreadpoolSize());
       SetCounter(state, "threads_used", threads_used_);
     }
-    if (processes_) SetIpcCounters(state, processes_->ipc());
+    if (processes_) SetIpcCounters(state, processes_->ipc() - ipc_before_);
     if (timers_only_) {
       const auto tasks = static_cast<int64_t>(s_.inputs.size());
       SetOverheadPerTask(state, meter, WaitSeconds(s_.spec), tasks);
@@ -279,6 +289,7 @@ class LoopRunner final : public BatchRunner {
   LoopCompute compute_;
   UvLoop loop_;
   std::unique_ptr<LoopProcessPool> processes_;  // after loop_: goes first
+  IpcStats ipc_before_;                            // the pool's messages before the timed loop
   bool timers_only_ = false;
   std::optional<int64_t> pending_kib_;
   int64_t frame_bytes_ = 0;
@@ -326,6 +337,11 @@ class ProcessesRunner final : public BatchRunner {
     }
     ipc_ += p->ipc() - before;
     return values;
+  }
+
+  void WarmUp() override {
+    Run(nullptr);
+    ipc_ = {};
   }
 
   LiveWorkers live_workers() override {
@@ -390,7 +406,7 @@ constexpr ModelInfo LoopModel(std::string_view name, std::string_view summary, s
                                                                 : LoopProcesses;
   return {name, summary, python, kComputeAndWaits, shape, /*parallel=*/kCompute != LoopCompute::kInline,
           /*gil=*/false, /*task_tracks=*/true, kCompute == LoopCompute::kProcesses ? Messages : Timers,
-          Make<LoopRunner, kCoroutines, kStart, kWaits, kCompute>};
+          Make<LoopRunner, kCoroutines, kStart, kWaits, kCompute>, /*warm_up=*/kCompute != LoopCompute::kInline};
 }
 
 // The table. Python twins are the notebook's own code run live (scripts/notebook_python.py).
@@ -400,11 +416,11 @@ const ModelInfo kModels[] = {
     {"sync.keepalive", "sync over one connection kept open for every request", "", 0},
     {"sync.bare", "sync against a minimal blocking peer: the floor of one request", "", 0},
     {"threads", "concbench's thread pool: submit, map(chunksize), as_completed (sections 2, 4, 5.2)", "python.threads",
-     kComputeAndWaits, Pool, true, false, false, Wakeups, Make<ThreadsRunner, false>},
+     kComputeAndWaits, Pool, true, false, false, Wakeups, Make<ThreadsRunner, false>, true},
     {"threads.per_task", "one std::thread per task, created and joined in every batch", "", kComputeAndWaits,
      EveryTaskAtOnce, true, false, false, ThreadPerTask, Make<ThreadPerTaskRunner>},
     {"threads.gil", "the thread pool under an emulated CPython GIL: one thread computes at a time",
-     "python.threads", kComputeAndWaits, PoolUnderGil, false, true, false, Wakeups, Make<ThreadsRunner, true>},
+     "python.threads", kComputeAndWaits, PoolUnderGil, false, true, false, Wakeups, Make<ThreadsRunner, true>, true},
     {"threads.keepalive", "threads, each worker on one connection kept open", "", 0},
     {"threads.submit", "Submit() and a future per task: the pool's dispatch cost", "", 0},
     {"threads.queue", "a minimal mutex + condition-variable queue: the floor of dispatch", "", 0},
@@ -434,7 +450,7 @@ const ModelInfo kModels[] = {
         "async.coro.offload", "coroutines awaiting compute on libuv's threadpool", ""),
     {"processes", "concbench's fork-based worker pool over pipes, warm (sections 4, 4.1, 5.3)", "python.processes",
      kComputeAndWaits,
-     Pool, true, false, false, Messages, Make<ProcessesRunner, false>},
+     Pool, true, false, false, Messages, Make<ProcessesRunner, false>, true},
     {"processes.with_startup", "the pool built and shut down in every batch (`with ProcessPoolExecutor()`)",
      "python.processes.with_startup", kComputeAndWaits, Pool, true, false, false, MessagesAndForks,
      Make<ProcessesRunner, true>},

@@ -39,6 +39,12 @@ class BatchRunner {
   // Runs task i = inputs[i] for every i; the results in input order. `observer` (the traced
   // iteration) sees every task and step, or is null.
   virtual std::vector<int64_t> Run(TaskObserver* observer) = 0;
+  // One untimed batch before the timed loop, for a model that keeps the threads or processes it
+  // started (ModelInfo::warm_up); the runner's counters start after it. The first batch on fresh
+  // workers pays what later ones do not: a forked worker's copy-on-write faults, the first
+  // touches of stacks and buffers. In the notebook's one-batch echo and sleep cells that was
+  // 2–6 ms (processes/echo read 1.0096 of its ideal before, 1.0025 after).
+  virtual void WarmUp() {}
   // Usage of processes alive through the whole timed loop (a pool's workers), for cpu_util.
   virtual LiveWorkers live_workers() { return {}; }
   // The counters only this model has, after a successful timed loop.
@@ -74,6 +80,9 @@ struct ModelInfo {
   // messages, timers), only to size runs.
   double (*overhead_s)(const Args& args, int64_t tasks) = nullptr;
   std::unique_ptr<BatchRunner> (*make_runner)(const RunnerSetup& setup) = nullptr;
+  // It keeps threads or processes it started (a pool): one untimed batch warms them before the
+  // timed loop (BatchRunner::WarmUp).
+  bool warm_up = false;
 };
 
 // Every model, in the notebook's order.

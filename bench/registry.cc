@@ -163,7 +163,7 @@ int64_t PlannedIterations(const Budget& budget, const Args& args, Suite s) {
 double PlannedSeconds(const Planned& p, int64_t repetitions, double min_time_s) {
   const double one = p.iterations > 0 ? static_cast<double>(p.iterations) * p.estimate_s
                                       : std::max(min_time_s, p.estimate_s);
-  return static_cast<double>(std::max<int64_t>(repetitions, 1)) * one;
+  return static_cast<double>(std::max<int64_t>(repetitions, 1)) * (one + p.setup_s);
 }
 
 int RegisterFamily(const Options& o, const Family& f) {
@@ -175,7 +175,7 @@ int RegisterFamily(const Options& o, const Family& f) {
     // with the exception's message instead of taking the whole run down through std::terminate.
     const int64_t iterations = PlannedIterations(f.budget, args, o.suite);
     const Planned planned{BenchmarkName(f.name, args, iterations), iterations,
-                          f.budget.estimate ? f.budget.estimate(args) : 0};
+                          f.budget.estimate ? f.budget.estimate(args) : 0, f.budget.setup ? f.budget.setup(args) : 0};
     const double deadline_s = RunDeadlineSeconds(PlannedSeconds(planned, 1, o.min_time_s), o.timeout_s);
     // The watchdog (bench/watchdog.h) knows which benchmark runs, since when, and its deadline.
     auto guarded = [body = f.body, args, name = planned.name, deadline_s, iterations, calls = std::make_shared<int64_t>(0),

@@ -106,6 +106,9 @@ using Estimate = std::function<double(const Args&)>;
 struct Budget {
   double seconds = 0;
   Estimate estimate;
+  // Seconds each repetition spends outside its timed iterations (a warm-up batch, a calibration),
+  // or none: they count in the plan, the deadline and the time left.
+  Estimate setup;
 };
 
 inline constexpr double kSmokeSeconds = 0.02;
@@ -139,10 +142,11 @@ struct Planned {
   std::string name;         // Google Benchmark's name: ".../iterations:N/real_time"
   int64_t iterations = 0;   // 0: chosen by Google Benchmark
   double estimate_s = 0;    // one iteration, from the family's estimate
+  double setup_s = 0;       // one repetition's time outside its iterations (Budget::setup)
 };
 
-// Planned seconds of one benchmark: its repetitions of `iterations` × `estimate_s`, or, when
-// Google Benchmark sizes the run, about `min_time_s` per repetition.
+// Planned seconds of one benchmark: its repetitions of `setup_s` plus `iterations` ×
+// `estimate_s`, or, when Google Benchmark sizes the run, about `min_time_s` per repetition.
 double PlannedSeconds(const Planned& p, int64_t repetitions, double min_time_s);
 
 // Registers one benchmark per argument tuple of `f` in the chosen suite, with UseRealTime, the

@@ -142,6 +142,8 @@ TEST(ProgressTest, NamesAndTimesReadAsAPersonWouldSayThem) {
   EXPECT_EQ(FormatSeconds(62e-9), "62 ns");
   EXPECT_DOUBLE_EQ(PlannedSeconds({"x", 10, 0.02}, 3, 0.5), 0.6);
   EXPECT_DOUBLE_EQ(PlannedSeconds({"x", 0, 0.02}, 3, 0.5), 1.5);
+  // A repetition's setup (a warm-up batch, a calibration) counts once per repetition.
+  EXPECT_DOUBLE_EQ(PlannedSeconds({"x", 10, 0.02, 0.1}, 3, 0.5), 0.9);
 }
 
 }  // namespace
