@@ -22,8 +22,9 @@ constexpr CounterDef kCounters[] = {
     {"machine_efficiency", "machine_ideal_s / measured wall time per iteration: the model against what the machine "
                            "could give at that moment."},
     {"machine_capacity", "the parallel capacity machine_ideal_s used, in cores: the time of the batch's compute "
-                         "serially ÷ its time split in equal shares over min(workers, usable cores) threads, "
-                         "measured just before the timed loop (CPU-parallel families)."},
+                         "(its first tasks, enough for 10 ms) serially ÷ its time split in equal shares over "
+                         "min(workers, usable cores) threads, measured just before the timed loop (CPU-parallel "
+                         "families)."},
     {"checksum", "Σ of the task results of one iteration, checked against the expected value after timing; a "
                  "mismatch ends the benchmark with an error."},
     {"cpu_util", "CPU seconds (user + system: every thread of the process, its reaped children and a live pool's "

@@ -198,13 +198,9 @@ def key_of(name: str) -> str:
 
 # What the binary does besides the planned repetitions, which --list_planned leaves out
 # (bench/batch_family.cc): each run calibrates a cell's compute once per spec and GIL flag
-# (Calibrate: at least 3 serial rounds and 0.2 s), and a family that computes on several
-# cores measures the machine's capacity on its own batch before every repetition
-# (MeasureBatchCapacity, for machine_ideal_s: 3 pairs of 4 serial and 4 parallel rounds, about
-# 20 serial batches' compute when the batch is long; about 60 ms when it is short).
+# (Calibrate: at least 3 serial rounds and 0.2 s). A repetition's own set-up (a pool's warm-up
+# batch, the capacity behind machine_ideal_s) is in the plan's planned_s.
 CALIBRATION_ROUNDS, CALIBRATION_MIN_S = 3, 0.2
-CAPACITY_SERIAL_BATCHES, CAPACITY_MIN_S = 20, 0.06
-NO_MACHINE_IDEAL = "--no_machine_ideal"  # a binary that has it skips that measurement
 
 
 def serial_compute_s(row: dict, cell_rows: list[dict]) -> float:
@@ -216,28 +212,16 @@ def serial_compute_s(row: dict, cell_rows: list[dict]) -> float:
     return max(r.get("estimate_s", 0) for r in cell_rows)
 
 
-def cpp_costs(rows: list[dict], machine_ideal: bool) -> float:
+def cpp_costs(rows: list[dict]) -> float:
     """Sets each row's `rep_s`, a repetition's seconds with the work the plan leaves out, and
     returns a run's calibration seconds for these rows' cells."""
     cells: dict = {}
     for r in rows:
+        r["rep_s"] = r["planned_s"] + CPP_PER_BENCH_S
         b = cr.Bench(r["name"], cr.parse_name(r["name"]), 0)
         cells.setdefault(decide.cell_key(b), []).append(r)
-    calibration = 0.0
-    for members in cells.values():
-        S = serial_compute_s(members[0], members)
-        if S <= 0:
-            for r in members:
-                r["rep_s"] = r["planned_s"] + CPP_PER_BENCH_S
-            continue
-        calibration += 2 * max(CALIBRATION_ROUNDS * S, CALIBRATION_MIN_S)
-        a = cr.parse_name(members[0]["name"]).args
-        one_thread = S + a.get("io_ms", 0) * 1e-3
-        for r in members:
-            parallel = machine_ideal and r.get("estimate_s", 0) < 0.9 * one_thread
-            r["rep_s"] = r["planned_s"] + CPP_PER_BENCH_S + \
-                (max(CAPACITY_SERIAL_BATCHES * S, CAPACITY_MIN_S) if parallel else 0)
-    return calibration
+    return sum(2 * max(CALIBRATION_ROUNDS * S, CALIBRATION_MIN_S)
+               for S in (serial_compute_s(m[0], m) for m in cells.values()) if S > 0)
 
 
 def python_costs(rows: list[dict]) -> float:
@@ -260,11 +244,6 @@ def racing_estimate(planned: list[dict], reps: int, within: float) -> float:
     return reps * sum(by_name[b.run_name]["rep_s"] for b in chosen)
 
 
-def binary_has(binary: str, flag: str) -> bool:
-    p = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=60)
-    return flag in p.stdout
-
-
 class Plan:
     def __init__(self, args, binary: str):
         self.args, self.binary = args, binary
@@ -285,9 +264,6 @@ class Plan:
         self.target_s = CROSSOVER_TARGET_S if args.crossovers else MAP_TARGET_S
         self.racing = not args.crossovers and args.race_within > 0 and args.repetitions > 1
         self.cpp = binary_plan(binary, self.suite, self.grid, self.flt)
-        # Neither the map nor the crossovers read machine_ideal_s: a binary that can skip
-        # measuring it is told to.
-        self.skip_machine_ideal = binary_has(binary, NO_MACHINE_IDEAL)
         self.python, self.left_out, self.uvloop = None, [], False
         self.py = None
         if not args.no_python and not args.echo:
@@ -306,7 +282,7 @@ class Plan:
     def estimate(self) -> None:
         reps = self.args.repetitions
         first = 1 if self.racing else reps
-        self.calibration_s = cpp_costs(self.cpp, not self.skip_machine_ideal)
+        self.calibration_s = cpp_costs(self.cpp)
         python_costs(self.python or [])
         cpp_one = sum(r["rep_s"] for r in self.cpp)
         py_one = sum(r["rep_s"] for r in self.python or [])
@@ -452,8 +428,7 @@ def cpp_command(plan: Plan, out: str, reps: int, names: list[str] | None, probe:
     return [plan.binary, f"--suite={plan.suite}", *plan.grid, "--display=progress",
             f"--benchmark_repetitions={reps}", "--benchmark_enable_random_interleaving=true",
             f"--benchmark_out={out}", "--benchmark_out_format=json"] + \
-        ([f"--benchmark_filter={flt}"] if flt else []) + ([] if probe else ["--no_probe"]) + \
-        ([NO_MACHINE_IDEAL] if plan.skip_machine_ideal else [])
+        ([f"--benchmark_filter={flt}"] if flt else []) + ([] if probe else ["--no_probe"])
 
 
 def python_command(plan: Plan, out: str, reps: int) -> list[str]:
