@@ -73,12 +73,16 @@ std::vector<WorkloadInfo> MakeTable() {
   // Section 4's cell grown until the winner has changed and stayed changed.
   const std::vector<int64_t> crossover_n = {1'000, 3'000, 10'000, 30'000, 100'000, 200'000, 300'000,
                                             1'000'000, 3'000'000, 10'000'000, 30'000'000, 100'000'000};
+  // The smoke suite's CPU families are CPU-bound (a task of cpu_intensivo(1,000,000) is about
+  // 1 ms; 20 × trabajo and 8 × tarea_normal a few ms): a comparison's positive control
+  // (--inject_slowdown, scripts/ab) must show on them, and with tasks of a few µs a pool's
+  // messages were 99 % of the time (processes/cpu of n 1,000: 0.4 % of compute).
   const SuiteGrids cpu_serial = {.notebook = {},
-                                 .smoke = {{{"tasks", {2}}, {"n", {1'000}}}},
+                                 .smoke = {{{"tasks", {2}}, {"n", {1'000'000}}}},
                                  .sweep = {{{"tasks", {1, 2, 4, 8, 16}}, {"n", {200'000}}}},
                                  .crossover = {{{"tasks", {4}}, {"n", crossover_n}}}};
   const SuiteGrids cpu_threads = {.notebook = {},
-                                  .smoke = {{{"tasks", {2}}, {"workers", {2}}, {"n", {1'000}}}},
+                                  .smoke = {{{"tasks", {2}}, {"workers", {2}}, {"n", {1'000'000}}}},
                                   .sweep = {{{"tasks", {1, 2, 4, 8, 16}}, {"workers", {1, 2, 4, 8}}, {"n", {200'000}}}},
                                   .crossover = {{{"tasks", {4}}, {"workers", {4}}, {"n", crossover_n}}}};
   const Grid crossover_pool = {{"tasks", {4}}, {"workers", {cores}}, {"n", crossover_n}, {"chunksize", {1}}};
@@ -112,7 +116,7 @@ std::vector<WorkloadInfo> MakeTable() {
       {"async.coro.offload", mixed(std::nullopt, false)},
   };
   const SuiteGrids tarea_threads = {.notebook = {{{"tasks", {4}}, {"workers", {4}}}},
-                                    .smoke = {{{"tasks", {2}}, {"workers", {2}}}},
+                                    .smoke = {{{"tasks", {8}}, {"workers", {2}}}},
                                     .sweep = {{{"tasks", {4, 16}}, {"workers", {1, 2, 4}}}}};
   // Kept-open connections and the bare peer are families of their own models' files.
   const SuiteGrids echo_serial{
@@ -183,7 +187,7 @@ std::vector<WorkloadInfo> MakeTable() {
            {"threads.gil", cpu_threads},
            {"async.offload", {.notebook = {{{"tasks", {4}}, {"n", {200'000}}}}, .smoke = cpu_serial.smoke, .sweep = cpu_serial.sweep}},
            {"processes", {.notebook = {{{"tasks", {4}}, {"workers", {cores}}, {"n", {200'000}}, {"chunksize", {1}}}},
-                          .smoke = {{{"tasks", {2}}, {"workers", {2}}, {"n", {1'000}}, {"chunksize", {1}}}},
+                          .smoke = {{{"tasks", {2}}, {"workers", {2}}, {"n", {1'000'000}}, {"chunksize", {1}}}},
                           .sweep = {{{"tasks", {4, 16}}, {"workers", {1, 2, 4}}, {"n", {200'000}}, {"chunksize", {1}}}},
                           .crossover = {crossover_pool}}},
            {"processes.with_startup", {.notebook = {},
@@ -197,14 +201,14 @@ std::vector<WorkloadInfo> MakeTable() {
       {"trabajo", "trabajo(i) for task i (section 4.1)",
        StepKindBit(StepKind::kCompute), {}, TrabajoSpec, Indices, TrabajoEstimate,
        {
-           {"sync", {.notebook = {}, .smoke = {{{"tasks", {3}}}}, .sweep = {{{"tasks", {200}}}},
+           {"sync", {.notebook = {}, .smoke = {{{"tasks", {20}}}}, .sweep = {{{"tasks", {200}}}},
                      .crossover = {{crossover_chunks.front()}}}},
            {"threads", {.notebook = {},
-                        .smoke = {{{"tasks", {3}}, {"workers", {2}}, {"chunksize", {2}}}},
+                        .smoke = {{{"tasks", {20}}, {"workers", {2}}, {"chunksize", {2}}}},
                         .sweep = {{{"tasks", {200}}, {"workers", {2, 4}}, {"chunksize", {1, 20}}}}}},
-           {"async.offload", {.notebook = {{{"tasks", {200}}}}, .smoke = {{{"tasks", {3}}}}, .sweep = {{{"tasks", {200}}}}}},
+           {"async.offload", {.notebook = {{{"tasks", {200}}}}, .smoke = {{{"tasks", {20}}}}, .sweep = {{{"tasks", {200}}}}}},
            {"processes", {.notebook = {{{"tasks", {200}}, {"workers", {cores}}, {"chunksize", {1, 20}}, {"payload", {0}}}},
-                          .smoke = {{{"tasks", {3}}, {"workers", {2}}, {"chunksize", {1, 2}}, {"payload", {0, 16}}}},
+                          .smoke = {{{"tasks", {20}}, {"workers", {2}}, {"chunksize", {1, 2}}, {"payload", {0, 16}}}},
                           .sweep = {{{"tasks", {200}},
                                      {"workers", {cores}},
                                      {"chunksize", {1, 2, 5, 10, 20, 50, 100, 200}},
@@ -216,12 +220,12 @@ std::vector<WorkloadInfo> MakeTable() {
       {"tarea_normal", "tarea_normal(i) for task i (section 5.3)",
        StepKindBit(StepKind::kCompute), {}, TareaNormalSpec, Indices, TareaNormalEstimate,
        {
-           {"sync", {.notebook = {}, .smoke = {{{"tasks", {2}}}}, .sweep = {{{"tasks", {4, 16}}}}}},
+           {"sync", {.notebook = {}, .smoke = {{{"tasks", {8}}}}, .sweep = {{{"tasks", {4, 16}}}}}},
            {"threads", tarea_threads},
            {"threads.gil", tarea_threads},
-           {"async.offload", {.notebook = {{{"tasks", {4}}}}, .smoke = {{{"tasks", {2}}}}, .sweep = {{{"tasks", {4, 16}}}}}},
+           {"async.offload", {.notebook = {{{"tasks", {4}}}}, .smoke = {{{"tasks", {8}}}}, .sweep = {{{"tasks", {4, 16}}}}}},
            {"processes", {.notebook = {{{"tasks", {4}}, {"workers", {cores}}, {"chunksize", {1}}}},
-                          .smoke = {{{"tasks", {2}}, {"workers", {2}}, {"chunksize", {1}}}},
+                          .smoke = {{{"tasks", {8}}, {"workers", {2}}, {"chunksize", {1}}}},
                           .sweep = {{{"tasks", {4, 16}}, {"workers", {2}}, {"chunksize", {1, 4}}}}}},
            {"processes.with_startup", {}},
            {"processes.per_task", {.notebook = {{{"tasks", {4}}}}, .smoke = {}, .sweep = {{{"tasks", {4, 16}}}}}},
