@@ -27,6 +27,23 @@ namespace {
 
 constexpr double kWaitBudgetS = 0.5;     // seconds per benchmark repetition when tasks wait
 constexpr double kComputeBudgetS = 0.1;  // when they only compute
+// The smoke suite is a quick check, and the suite scripts/ab compares two builds with: its
+// compute families time 0.1 s a repetition (20 ms of a two-thread batch wandered by 15–30 % on a
+// 2-vCPU VM, too much to see a 10 % change in 20 pairs), and its calibrations are the shortest
+// that give a median (three rounds), which pays for it.
+constexpr double kSmokeComputeS = 0.1;
+
+// How long a family calibrates: the compute's serial cost (Calibrate's rounds and least seconds)
+// and the machine's capacity before each repetition (MeasureBatchCapacity's pairs of rounds).
+struct Effort {
+  int rounds = 3;
+  double calibrate_min_s = 0.2;
+  CapacityForOptions capacity;
+};
+Effort EffortFor(Suite suite) {
+  if (suite != Suite::kSmoke) return {};
+  return {.rounds = 3, .calibrate_min_s = 0.0, .capacity = {.min_pairs = 3, .max_pairs = 3}};
+}
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // What a batch's compute costs and gives, from a serial calibration (measure/ideal.h's
@@ -44,7 +61,8 @@ std::string SpecKey(const TaskSpec& spec) {
   return key;
 }
 
-const ComputeCost& CachedComputeCost(const TaskSpec& spec, std::span<const int64_t> inputs, bool gil) {
+const ComputeCost& CachedComputeCost(const TaskSpec& spec, std::span<const int64_t> inputs, bool gil,
+                                     const Effort& effort) {
   static std::map<std::tuple<std::string, std::vector<int64_t>, bool>, ComputeCost> cache;
   const TaskSpec compute = ComputeOnly(spec);
   auto key = std::make_tuple(SpecKey(compute), std::vector<int64_t>(inputs.begin(), inputs.end()), gil);
@@ -60,7 +78,7 @@ const ComputeCost& CachedComputeCost(const TaskSpec& spec, std::span<const int64
     const TaskEnv none;
     const TaskFn fn = gil ? TaskFn([&](int64_t x) { return RunTaskUnderGil(compute, x, none, lock); })
                           : TaskFn([&](int64_t x) { return RunTaskBlocking(compute, x, none); });
-    const Calibration c = Calibrate(inputs, fn, 3, 0.2);
+    const Calibration c = Calibrate(inputs, fn, effort.rounds, effort.calibrate_min_s);
     cost = {c.task_seconds, c.checksum};
   }
   return cache.emplace(std::move(key), std::move(cost)).first->second;
@@ -119,13 +137,13 @@ size_t CalibrationPrefix(const std::vector<double>& task_seconds, int threads) {
 }
 
 MachineNow MachineIdeal(const TaskSpec& spec, std::span<const int64_t> inputs, const ComputeCost& cost,
-                        const BatchShape& shape) {
+                        const BatchShape& shape, const CapacityForOptions& options) {
   const TaskSpec compute = ComputeOnly(spec);
   const TaskEnv none;
   const int threads = static_cast<int>(std::min<int64_t>(shape.cpu_slots, UsableCores()));
   const size_t m = CalibrationPrefix(cost.task_seconds, threads);
   const BatchCapacity now = MeasureBatchCapacity(
-      inputs.first(m), [&](int64_t x) { return RunTaskBlocking(compute, x, none); }, threads);
+      inputs.first(m), [&](int64_t x) { return RunTaskBlocking(compute, x, none); }, threads, options);
   const double calibrated = std::accumulate(cost.task_seconds.begin(), cost.task_seconds.begin() + static_cast<ptrdiff_t>(m), 0.0);
   std::vector<double> task_seconds = cost.task_seconds;
   const double scale = calibrated > 0 && now.serial_seconds > 0 ? now.serial_seconds / calibrated : 1.0;
@@ -134,7 +152,8 @@ MachineNow MachineIdeal(const TaskSpec& spec, std::span<const int64_t> inputs, c
           now.capacity};
 }
 
-void RunBatchFamily(benchmark::State& state, const Args& args, const ModelInfo& model, const WorkloadInfo& workload) {
+void RunBatchFamily(benchmark::State& state, const Args& args, const ModelInfo& model, const WorkloadInfo& workload,
+                    const Effort& effort) {
   const TaskSpec spec = workload.spec(args);
   const std::vector<int64_t> inputs = workload.inputs(args);
   const auto tasks = static_cast<int64_t>(inputs.size());
@@ -142,12 +161,12 @@ void RunBatchFamily(benchmark::State& state, const Args& args, const ModelInfo& 
   EchoResources echo;
   const TaskEnv env = MakeEnv(spec, tasks, shape.lanes > 0 ? std::min(shape.lanes, tasks) : tasks, &echo);
 
-  const ComputeCost& cost = CachedComputeCost(spec, inputs, model.gil);
+  const ComputeCost& cost = CachedComputeCost(spec, inputs, model.gil, effort);
   const int64_t expected = cost.checksum + WaitChecksum(spec, inputs, env);
   const bool computes = (StepKindsOf(spec) & StepKindBit(StepKind::kCompute)) != 0;
   const double ideal = BatchIdealSeconds(cost.task_seconds, WaitSeconds(spec), LastWaitSeconds(spec), shape, kInf);
   const std::optional<MachineNow> machine =
-      computes && model.parallel ? std::optional<MachineNow>(MachineIdeal(spec, inputs, cost, shape)) : std::nullopt;
+      computes && model.parallel ? std::optional<MachineNow>(MachineIdeal(spec, inputs, cost, shape, effort.capacity)) : std::nullopt;
 
   const int64_t ipc_payload = OwnsArg(workload, "payload") ? 0 : args.Get("payload", 0);
   std::unique_ptr<BatchRunner> runner =
@@ -211,12 +230,15 @@ Estimate EstimateFor(const ModelInfo& model, const WorkloadInfo& workload) {
 }
 
 // A repetition's time outside its iterations: the warm-up batch, and the calibration of
-// machine_ideal_s (MeasureBatchCapacity's budget, its first pass and a last pair of rounds).
-constexpr double kCapacityCalibrationS = 0.18;
-Estimate SetupFor(const ModelInfo& model, const WorkloadInfo& workload) {
-  return [&model, &workload, iteration = EstimateFor(model, workload)](const Args& a) {
+// machine_ideal_s (MeasureBatchCapacity: at most its budget and a last pair of rounds of 10 ms
+// and 5 ms, or its fewest pairs, after a first pass).
+Estimate SetupFor(const ModelInfo& model, const WorkloadInfo& workload, const Effort& effort) {
+  const CapacityForOptions& c = effort.capacity;
+  const double calibration = std::min(c.budget_seconds + 1.5 * c.round_seconds, c.max_pairs * 1.5 * c.round_seconds) +
+                             c.round_seconds;
+  return [&model, &workload, calibration, iteration = EstimateFor(model, workload)](const Args& a) {
     const bool computes = (StepKindsOf(workload.spec(a)) & StepKindBit(StepKind::kCompute)) != 0;
-    return (model.warm_up ? iteration(a) : 0.0) + (computes && model.parallel ? kCapacityCalibrationS : 0.0);
+    return (model.warm_up ? iteration(a) : 0.0) + (computes && model.parallel ? calibration : 0.0);
   };
 }
 
@@ -230,13 +252,17 @@ int RegisterBatchFamilies(const Options& o, std::string_view base) {
       for (const ModelGrids& g : workload.models) {
         if (g.model != model.name) continue;
         const bool waits = (workload.steps & (StepKindBit(StepKind::kSleep) | StepKindBit(StepKind::kEcho))) != 0;
+        const Effort effort = EffortFor(o.suite);
         registered += RegisterFamily(
             o, {.name = std::string(model.name) + "/" + std::string(workload.name),
                 .grids = g.grids,
-                .body = [&model, &workload](benchmark::State& s, const Args& a) { RunBatchFamily(s, a, model, workload); },
+                .body = [&model, &workload, effort](benchmark::State& s, const Args& a) {
+                  RunBatchFamily(s, a, model, workload, effort);
+                },
                 .budget = {.seconds = waits ? kWaitBudgetS : kComputeBudgetS,
                            .estimate = EstimateFor(model, workload),
-                           .setup = SetupFor(model, workload)}});
+                           .setup = SetupFor(model, workload, effort),
+                           .smoke_seconds = waits ? kSmokeSeconds : kSmokeComputeS}});
       }
     }
   }

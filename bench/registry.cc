@@ -154,8 +154,9 @@ int64_t PlannedIterations(const Budget& budget, const Args& args, Suite s) {
   const bool smoke = s == Suite::kSmoke, map = s == Suite::kMap;
   if (!smoke && !map && budget.seconds <= 0) return 0;
   const double estimate = budget.estimate ? budget.estimate(args) : 0;
-  const double seconds = smoke ? kSmokeSeconds : map ? kMapSeconds : budget.seconds;
-  const double most = static_cast<double>(smoke ? kSmokeMaxIterations : map ? kMapMaxIterations : 1'000'000);
+  const double seconds = smoke ? budget.smoke_seconds : map ? kMapSeconds : budget.seconds;
+  const double most = smoke ? std::ceil(budget.smoke_seconds / kSmokeSeconds) * static_cast<double>(kSmokeMaxIterations)
+                            : static_cast<double>(map ? kMapMaxIterations : 1'000'000);
   const double n = estimate > 0 ? std::ceil(seconds / estimate) : most;
   return static_cast<int64_t>(std::clamp(n, 1.0, most));
 }

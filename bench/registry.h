@@ -100,19 +100,22 @@ using Estimate = std::function<double(const Args&)>;
 //     whose iterations are long or whose duration is known (sleeps, I/O, forks).
 //   - adaptive (seconds == 0): Google Benchmark sizes the run itself (--benchmark_min_time),
 //     for families quick and steady enough.
-//   - the smoke suite: every family runs ceil(kSmokeSeconds / estimate) iterations, at least 1
-//     and at most kSmokeMaxIterations, fixed; the map suite likewise with kMapSeconds and
-//     kMapMaxIterations.
+//   - the smoke suite: every family runs ceil(smoke_seconds / estimate) iterations, at least 1
+//     and at most kSmokeMaxIterations per kSmokeSeconds, fixed; the map suite likewise with
+//     kMapSeconds and kMapMaxIterations.
+inline constexpr double kSmokeSeconds = 0.02;
+inline constexpr int64_t kSmokeMaxIterations = 10;
+
 struct Budget {
   double seconds = 0;
   Estimate estimate;
   // Seconds each repetition spends outside its timed iterations (a warm-up batch, a calibration),
   // or none: they count in the plan, the deadline and the time left.
   Estimate setup;
+  // A smoke repetition's seconds; a family given more gets proportionally more iterations (at
+  // most kSmokeMaxIterations per kSmokeSeconds).
+  double smoke_seconds = kSmokeSeconds;
 };
-
-inline constexpr double kSmokeSeconds = 0.02;
-inline constexpr int64_t kSmokeMaxIterations = 10;
 // The map suite (scripts/map) runs hundreds of benchmarks and gets its samples from repetitions:
 // each repetition lasts about kMapSeconds (at least one batch, at most kMapMaxIterations).
 inline constexpr double kMapSeconds = 0.05;

@@ -147,6 +147,12 @@ TEST(RegistryTest, OneBudgetPolicyClampsIterations) {
   EXPECT_EQ(PlannedIterations(Fixed(0.5, take(0.005)), a, Suite::kSmoke), 4);
   EXPECT_EQ(PlannedIterations(Fixed(0.5, take(1e-9)), a, Suite::kSmoke), kSmokeMaxIterations);
   EXPECT_EQ(PlannedIterations(Fixed(0.5, take(3)), a, Suite::kSmoke), 1);
+  // A family given a longer smoke repetition (a compute family: 0.1 s) gets its iterations, and
+  // a cap raised in proportion.
+  const Budget longer{.seconds = 0.5, .estimate = take(0.004), .smoke_seconds = 0.1};
+  EXPECT_EQ(PlannedIterations(longer, a, Suite::kSmoke), 25);
+  const Budget tiny{.seconds = 0.5, .estimate = take(1e-9), .smoke_seconds = 0.1};
+  EXPECT_EQ(PlannedIterations(tiny, a, Suite::kSmoke), 5 * kSmokeMaxIterations);
 }
 
 }  // namespace
