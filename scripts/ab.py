@@ -133,9 +133,9 @@ def git(*args: str, check: bool = True) -> subprocess.CompletedProcess:
                           check=check)
 
 
-def resolve(side: Side, log=print) -> None:
-    """Sets side.binary (and side.commit for a revision), building the revision if its binary is
-    not cached yet."""
+def resolve(side: Side) -> None:
+    """Sets side.binary (and side.commit for a revision); a revision's binary is the cached one,
+    built by ensure_built."""
     spec = side.spec
     if os.path.isfile(spec):
         if not os.access(spec, os.X_OK):
@@ -151,7 +151,10 @@ def resolve(side: Side, log=print) -> None:
                          f"of {REPO}")
     side.commit = p.stdout.strip()
     side.binary = os.path.join(CACHE, side.commit, BINARY)
-    if not os.access(side.binary, os.X_OK):
+
+
+def ensure_built(side: Side, log) -> None:
+    if side.commit and not os.access(side.binary, os.X_OK):
         build(side, log)
 
 
@@ -678,8 +681,11 @@ def run(argv) -> int:
     a, b = args.sides
     out = output_folder(args)
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    # Both revisions are named before either is built: HEAD or a branch may move during a build.
     for side in (a, b):
-        resolve(side, log)
+        resolve(side)
+    for side in (a, b):
+        ensure_built(side, log)
     for side in (a, b):
         list_benchmarks(side, args.flags)
     keys = common_keys(a, b)
