@@ -489,12 +489,37 @@ def merged(screen: dict | None, race: dict | None, extra_context: dict) -> dict 
     return {"context": ctx, "benchmarks": rows}
 
 
+def setup_s(row: dict) -> float:
+    """A planned row's seconds outside its timed iterations (a pool's warm-up batch, the capacity
+    calibration): --list_planned's planned_s is iterations × estimate_s plus that."""
+    return max(0.0, row["planned_s"] - row.get("iterations", 0) * row.get("estimate_s", 0)) \
+        if row.get("iterations", 0) > 0 else 0.0
+
+
 def measured_race_s(rows: list[dict], names: set, costs: dict, reps: int, fixed_s: float) -> float:
-    """Seconds a racing run will take: each candidate's cost as the screening measured it (set-up
-    included), `reps` times, plus the run's fixed costs; 0 without candidates."""
+    """Seconds a racing run will take: each candidate's cost as the screening measured it, `reps`
+    times, plus the run's fixed costs; 0 without candidates. `costs` maps a candidate to one
+    repetition's seconds."""
     mine = [r for r in rows if key_of(r["name"]) in names]
     return reps * sum(costs.get(key_of(r["name"]), r["rep_s"]) for r in mine) + fixed_s \
         if mine else 0.0
+
+
+def cpp_race_costs(rows: list[dict], screened: list) -> dict:
+    """One C++ repetition's seconds for the race: the screening's timed iterations plus the
+    planned set-up of each repetition. Not the screening's wall time between two benchmarks: the
+    first benchmark of a cell there also calibrated the cell's compute (three serial batches, 2 s
+    for 64 tasks of 10 ms), which a run does once, and the map's C++ race came out 20 % short of
+    its estimate that way."""
+    planned = {key_of(r["name"]): r for r in rows}
+    out = {}
+    for b in screened:
+        key = key_of(b.run_name)
+        if key in planned and b.reps:
+            r = b.reps[0]
+            out[key] = row_seconds(r) * r.get("iterations", 1) + setup_s(planned[key]) + \
+                CPP_PER_BENCH_S
+    return out
 
 
 def run(plan: Plan) -> int:
@@ -569,15 +594,17 @@ def race(plan: Plan, out: str, clock: Clock, parts: dict, phase, reps: int,
     """The racing phase: each cell's candidates from the screening, run `reps` times anew in
     one run (the binary calibrates cpu_us's n once per run: all of a finalist's repetitions then
     do the same work)."""
-    screened = []
+    screened, by_side = [], {}
     for key in ("cpp", "py"):
         if parts.get(key):
-            screened += cr.from_json(parts[key], key).benches
+            by_side[key] = cr.from_json(parts[key], key).benches
+            screened += by_side[key]
     cells = decide.cells_of(screened)
     chosen = decide.race_candidates(cells, plan.args.race_within)
     names = {key_of(b.run_name) for b in chosen}
     cpp_full = [r["name"] for r in plan.cpp if key_of(r["name"]) in names]
     py_full = [r["name"] for r in plan.python or [] if key_of(r["name"]) in names]
+    costs = {**costs, **cpp_race_costs(plan.cpp, by_side.get("cpp", []))}
     est_cpp = measured_race_s(plan.cpp, names, costs, reps, CPP_RUN_S + plan.calibration_s)
     est_py = measured_race_s(plan.python or [], names, costs, reps, PY_RUN_S)
     est = est_cpp + est_py

@@ -85,7 +85,7 @@ def chart_decision_map(results: cr.Results, cells: list[decide.Cell], outdir: st
         handles.append(matplotlib.patches.Patch(facecolor="#dddddd", hatch="///",
                                                 edgecolor="#888888",
                                                 label="tie: the U test cannot\nseparate the "
-                                                      "best two"))
+                                                      "best two,\nor they are < 1 % apart"))
         fig.legend(handles=handles, loc="upper left", fontsize=8, frameon=False,
                    bbox_to_anchor=((1.3 + panel_w) / fig_w, 1 - top / fig_h),
                    title="fastest model's family\n(the cell names the model;\nPython as its C++ twin)",
