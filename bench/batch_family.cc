@@ -42,7 +42,7 @@ struct Effort {
 };
 Effort EffortFor(Suite suite) {
   if (suite != Suite::kSmoke) return {};
-  return {.rounds = 3, .calibrate_min_s = 0.0, .capacity = {.min_pairs = 3, .max_pairs = 3}};
+  return {.calibrate_min_s = 0.0, .capacity = {.min_pairs = 3, .max_pairs = 3}};
 }
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -128,8 +128,7 @@ struct MachineNow {
 // least one per thread), not the whole batch. A round that must run the whole batch lasts as long
 // as the batch: 64 tasks of 10 ms made every repetition of the map's CPU-heavy cells pay 3.5 s of
 // calibration (a first pass and three pairs of rounds), most of the default map's 16 minutes.
-size_t CalibrationPrefix(const std::vector<double>& task_seconds, int threads) {
-  const double round = CapacityForOptions{}.round_seconds;
+size_t CalibrationPrefix(const std::vector<double>& task_seconds, int threads, double round) {
   double sum = 0;
   size_t m = 0;
   while (m < task_seconds.size() && (sum < round || m < static_cast<size_t>(threads))) sum += task_seconds[m++];
@@ -141,7 +140,7 @@ MachineNow MachineIdeal(const TaskSpec& spec, std::span<const int64_t> inputs, c
   const TaskSpec compute = ComputeOnly(spec);
   const TaskEnv none;
   const int threads = static_cast<int>(std::min<int64_t>(shape.cpu_slots, UsableCores()));
-  const size_t m = CalibrationPrefix(cost.task_seconds, threads);
+  const size_t m = CalibrationPrefix(cost.task_seconds, threads, options.round_seconds);
   const BatchCapacity now = MeasureBatchCapacity(
       inputs.first(m), [&](int64_t x) { return RunTaskBlocking(compute, x, none); }, threads, options);
   const double calibrated = std::accumulate(cost.task_seconds.begin(), cost.task_seconds.begin() + static_cast<ptrdiff_t>(m), 0.0);

@@ -283,9 +283,10 @@ int main(int argc, char** argv) {
   if (opt.list == "planned") {
     std::string json = "{\"repetitions\": " + std::to_string(repetitions) + ", \"benchmarks\": [";
     for (size_t i = 0; i < planned.size(); ++i) {
-      char seconds[64];
-      std::snprintf(seconds, sizeof seconds, "%.6g, \"estimate_s\": %.6g",
-                    concbench::PlannedSeconds(planned[i], repetitions, min_time_s), planned[i].estimate_s);
+      char seconds[96];
+      std::snprintf(seconds, sizeof seconds, "%.6g, \"estimate_s\": %.6g, \"setup_s\": %.6g",
+                    concbench::PlannedSeconds(planned[i], repetitions, min_time_s), planned[i].estimate_s,
+                    planned[i].setup_s);
       json += std::string(i ? "," : "") + "\n  {\"name\": " + concbench::JsonString(planned[i].name) +
               ", \"iterations\": " + std::to_string(planned[i].iterations) + ", \"planned_s\": " + seconds + "}";
     }

@@ -489,13 +489,6 @@ def merged(screen: dict | None, race: dict | None, extra_context: dict) -> dict 
     return {"context": ctx, "benchmarks": rows}
 
 
-def setup_s(row: dict) -> float:
-    """A planned row's seconds outside its timed iterations (a pool's warm-up batch, the capacity
-    calibration): --list_planned's planned_s is iterations × estimate_s plus that."""
-    return max(0.0, row["planned_s"] - row.get("iterations", 0) * row.get("estimate_s", 0)) \
-        if row.get("iterations", 0) > 0 else 0.0
-
-
 def measured_race_s(rows: list[dict], names: set, costs: dict, reps: int, fixed_s: float) -> float:
     """Seconds a racing run will take: each candidate's cost as the screening measured it, `reps`
     times, plus the run's fixed costs; 0 without candidates. `costs` maps a candidate to one
@@ -517,8 +510,8 @@ def cpp_race_costs(rows: list[dict], screened: list) -> dict:
         key = key_of(b.run_name)
         if key in planned and b.reps:
             r = b.reps[0]
-            out[key] = row_seconds(r) * r.get("iterations", 1) + setup_s(planned[key]) + \
-                CPP_PER_BENCH_S
+            out[key] = row_seconds(r) * r.get("iterations", 1) + \
+                planned[key].get("setup_s", 0.0) + CPP_PER_BENCH_S
     return out
 
 
