@@ -156,14 +156,17 @@ int64_t HoldChildren(int64_t tasks, const std::function<void(std::span<const pid
   pids.reserve(static_cast<size_t>(tasks));
   FlushBeforeFork();
 
-  // Releases every child (EOF on the release pipe), closes our ends and reaps by pid. Released
-  // children exit at once, so reaping gets a `timeout` of its own: with the deadline of the
-  // forks, 10,000 children whose memory took long to read were killed at it and reported as
-  // "killed by signal 9".
+  // Releases every child (EOF on the release pipe), closes our ends and reaps by pid. Reaping
+  // gets a deadline of its own, `timeout` plus what the forks took: with the deadline of the
+  // forks, 10,000 children whose memory took long to read were killed at it, and with `timeout`
+  // alone (20 ms) 500 released children under a sanitizer on a busy 2-vCPU machine could not
+  // all exit in time; both were reported as "killed by signal 9". N exits cost about N forks.
+  const auto forks_began = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration forks_took{};
   auto cleanup = [&] {
     release = Pipe();
     results = Pipe();
-    return ReapChildren(pids, std::chrono::steady_clock::now() + timeout);
+    return ReapChildren(pids, std::chrono::steady_clock::now() + timeout + forks_took);
   };
   auto fail = [&](const std::string& what) {
     const std::string how = cleanup();
@@ -191,6 +194,7 @@ int64_t HoldChildren(int64_t tasks, const std::function<void(std::span<const pid
     }
     pids.push_back(pid);
   }
+  forks_took = std::chrono::steady_clock::now() - forks_began;
   results.write_end.Reset();
   release.read_end.Reset();
   if (fork_errno != 0) {
