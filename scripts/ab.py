@@ -1,8 +1,9 @@
 """Did a change make concbench's benchmarks faster or slower? Two builds, measured in pairs in one
 session, on the same machine at the same time.
 
-    scripts/ab A B [--pairs=N] [--a-flags='...'] [--b-flags='...'] [--fail-on-regression=PCT]
-                   [-o DIR] [--all] [--seed=N] [concbench flags, e.g. --suite=smoke]
+    scripts/ab A B [--pairs=N] [--more-pairs=M] [--a-flags='...'] [--b-flags='...']
+                   [--fail-on-regression=PCT] [-o DIR] [--all] [--seed=N]
+                   [concbench flags, e.g. --suite=smoke]
 
 A and B are git revisions of this repository (HEAD, main, a1b2c3d, HEAD~3) or paths to two
 concbench binaries; A is the baseline. A revision is built once, out of the working tree (a
@@ -29,6 +30,15 @@ under the same load). So one pair of processes measures every benchmark once in 
 B, about one suite-run apart (≈ 5 s for the smoke suite), in both orders at random: whatever
 drifts more slowly than that hits both halves of a pair alike and cancels in the ratio B/A,
 and the random order cancels what favours the first or the second process of a pair.
+
+Then the follow-up (--more-pairs, default 20; 0 for none): the benchmarks still "too noisy"
+after the first N pairs get more pairs, in blocks of 10, from processes that run only them,
+until none is too noisy or the M pairs are spent (Chromium's Pinpoint also adds repeats when a
+result is unclear). The time goes where the doubt is: on the 2-vCPU VM a process of the ~40
+benchmarks a smoke session leaves undecided takes 2.2 s against 4.1 s for the whole suite, and
+those are mostly pairs of processes that one wild pair or two kept from a verdict. Each
+benchmark is judged on all its pairs; it is looked at no more than three times with the default
+M (after 20, 30 and 40 pairs), so its chance of a false verdict stays under 3 × 0.2 %.
 
 The verdict on each benchmark comes from its paired ratios B/A (scripts/stats.py, judge_pairs):
 the median ratio, its 99.8 % interval (the Wilcoxon signed-rank interval, exact here because a
@@ -77,6 +87,9 @@ CACHE = os.path.join(REPO, "build", "ab")
 BINARY = "concbench"
 
 DEFAULT_PAIRS = 20
+DEFAULT_MORE_PAIRS = 20
+# The follow-up's pairs come in blocks of this many, each of the benchmarks still too noisy.
+FOLLOW_UP_BLOCK = 10
 
 # concbench flags that ab refuses, and why: it sets them itself on every measuring process, or
 # they would make a process print a table instead of measuring, or write one file per process.
@@ -291,7 +304,7 @@ def run_command(side: Side, flags: list[str], keys: list[str], out: str) -> list
 
 @dataclass
 class Session:
-    pairs: int
+    pairs: int  # pairs of every common benchmark
     seed: int
     order: list[str] = field(default_factory=list)  # "AB" or "BA" per pair
     rows: dict[str, list[dict]] = field(default_factory=lambda: {"A": [], "B": []})
@@ -299,6 +312,11 @@ class Session:
     seconds: float = 0.0
     load: tuple[float, float] = (float("nan"), float("nan"))
     lost: list[str] = field(default_factory=list)  # processes that gave no results, and why
+    follow_up: list[tuple[int, int]] = field(default_factory=list)  # (pairs, benchmarks) a block
+
+    @property
+    def total_pairs(self) -> int:
+        return self.pairs + sum(n for n, _ in self.follow_up)
 
 
 def run_one(cmd: list[str], deadline_s: float) -> tuple[int, str]:
@@ -328,46 +346,70 @@ def read_rows(path: str) -> tuple[dict, list[dict]]:
         return {}, []
 
 
-def measure(a: Side, b: Side, flags: list[str], keys: list[str], pairs: int, seed: int,
-            progress) -> Session:
-    """Runs the pairs; each row is tagged with its pair (repetition_index)."""
+def measure(a: Side, b: Side, flags: list[str], keys: list[str], pairs: int, more: int,
+            seed: int, progress) -> Session:
+    """Runs the pairs of every benchmark, then the follow-up's blocks of the benchmarks still
+    too noisy; each row is tagged with its pair (repetition_index, counted over the session)."""
     rng = random.Random(seed)
     s = Session(pairs, seed)
+    most = pairs + more
     sides = {"A": a, "B": b}
     failures = {"A": 0, "B": 0}
     longest = 0.0
     start = time.monotonic()
     s.load = (os.getloadavg()[0], float("nan"))
     with tempfile.TemporaryDirectory(prefix="concbench-ab-") as tmp:
-        for i in range(pairs):
-            order = rng.choice(("AB", "BA"))
-            s.order.append(order)
-            for label in order:
-                out = os.path.join(tmp, f"{label}{i}.json")
-                deadline = (FIRST_DEADLINE_S if not longest
-                            else max(MIN_DEADLINE_S, DEADLINE_FACTOR * longest))
-                t0 = time.monotonic()
-                rc, last = run_one(run_command(sides[label], flags, keys, out), deadline)
-                longest = max(longest, time.monotonic() - t0)
-                context, rows = read_rows(out)
-                if not rows:
-                    failures[label] += 1
-                    s.lost.append(f"pair {i + 1}, {label}: exit {rc}" + (f": {last}" if last
-                                                                           else ""))
-                    if failures[label] >= MAX_FAILURES_IN_A_ROW:
-                        raise UsageError(f"{label}'s concbench gave no results {failures[label]} "
-                                         f"times in a row (exit {rc}" + (f": {last})" if last
-                                                                          else ")"))
-                    continue
-                failures[label] = 0
-                s.contexts.setdefault(label, context)
-                for r in rows:
-                    if r.get("run_type", "iteration") == "iteration":
-                        s.rows[label].append(dict(r, repetition_index=i, repetitions=pairs))
-            progress(i + 1, pairs, time.monotonic() - start)
+        def run_pairs(selected: list[str], n: int, of: str) -> None:
+            nonlocal longest
+            for _ in range(n):
+                i = len(s.order)
+                order = rng.choice(("AB", "BA"))
+                s.order.append(order)
+                for label in order:
+                    out = os.path.join(tmp, f"{label}{i}.json")
+                    deadline = (FIRST_DEADLINE_S if not longest
+                                else max(MIN_DEADLINE_S, DEADLINE_FACTOR * longest))
+                    t0 = time.monotonic()
+                    rc, last = run_one(run_command(sides[label], flags, selected, out), deadline)
+                    longest = max(longest, time.monotonic() - t0)
+                    context, rows = read_rows(out)
+                    if not rows:
+                        failures[label] += 1
+                        s.lost.append(f"pair {i + 1}, {label}: exit {rc}" + (f": {last}" if last
+                                                                               else ""))
+                        if failures[label] >= MAX_FAILURES_IN_A_ROW:
+                            raise UsageError(f"{label}'s concbench gave no results "
+                                             f"{failures[label]} times in a row (exit {rc}"
+                                             + (f": {last})" if last else ")"))
+                        continue
+                    failures[label] = 0
+                    s.contexts.setdefault(label, context)
+                    for r in rows:
+                        if r.get("run_type", "iteration") == "iteration":
+                            s.rows[label].append(dict(r, repetition_index=i))
+                progress(i + 1, most, time.monotonic() - start, of)
+
+        run_pairs(keys, pairs, f"{plural(len(keys), 'benchmark')}")
+        while more > 0:
+            noisy = still_too_noisy(a, b, s, keys)
+            if not noisy:
+                break
+            n = min(FOLLOW_UP_BLOCK, more)
+            s.follow_up.append((n, len(noisy)))
+            run_pairs(noisy, n, f"follow-up: the {len(noisy)} still too noisy")
+            more -= n
     s.seconds = time.monotonic() - start
     s.load = (s.load[0], os.getloadavg()[0])
     return s
+
+
+def still_too_noisy(a: Side, b: Side, s: Session, keys: list[str]) -> list[str]:
+    """The benchmarks among `keys` whose verdict on the pairs so far is "too noisy"."""
+    if not s.rows["A"] or not s.rows["B"]:
+        return []
+    an = analyse(cr.from_json(results_json(a, s), "A"), cr.from_json(results_json(b, s), "B"))
+    noisy = {r.key for r in an.rows if r.verdict.verdict == "too noisy"}
+    return [k for k in keys if k in noisy]
 
 
 # --- the verdicts -------------------------------------------------------------------------------
@@ -459,9 +501,19 @@ def slowdown_lines(an: Analysis) -> list[str]:
 def header_lines(a: Side, b: Side, s: Session, flags: list[str], an: Analysis) -> list[str]:
     load = " → ".join(f"{x:.2f}" for x in s.load)
     return [a.describe(), b.describe(), *slowdown_lines(an),
-            f"session: {plural(s.pairs, 'pair')} in {format_duration(s.seconds)}, one repetition of each "
-            f"benchmark per process, A and B in a random order per pair (seed {s.seed}); "
-            f"load {load}; concbench flags: {shlex.join(flags) or '(none)'}"]
+            f"session: {plural(s.pairs, 'pair')}{follow_up_text(s)} in "
+            f"{format_duration(s.seconds)}, one repetition of each benchmark per process, A and B "
+            f"in a random order per pair (seed {s.seed}); load {load}; concbench flags: "
+            f"{shlex.join(flags) or '(none)'}"]
+
+
+def follow_up_text(s: Session) -> str:
+    """', then 10 more pairs of the 43 benchmarks still too noisy and 10 of 30', or ''."""
+    if not s.follow_up:
+        return ""
+    (n, k), rest = s.follow_up[0], s.follow_up[1:]
+    text = f", then {n} more of the {plural(k, 'benchmark')} still too noisy"
+    return text + "".join(f", {m} of {j}" for m, j in rest)
 
 
 def tally_line(an: Analysis) -> str:
@@ -544,7 +596,8 @@ def draw(an: Analysis, a: Side, b: Side, s: Session, path: str) -> None:
         xlabel="median ratio B/A over the pairs (log scale; left = B faster)",
         title="B against A, measured in pairs: each benchmark's ratio B/A",
         subtitle="\n".join([a.describe(), b.describe(), *slowdown_lines(an)]) +
-        f"\n{s.pairs} pairs, A and B in a random order per pair; bars: "
+        f"\n{s.pairs} pairs" + (f" (+ {s.total_pairs - s.pairs} of those still too noisy)"
+                                if s.follow_up else "") + ", A and B in a random order per pair; bars: "
         f"{stats.PAIRED_LEVEL * 100:g} % interval (Wilcoxon signed-rank); grey band: "
         f"±{stats.MIN_EFFECT * 100:g} %, never called a change")
 
@@ -562,13 +615,21 @@ def count(text: str) -> int:
     return int(text)
 
 
+def count_or_zero(text: str) -> int:
+    return 0 if text == "0" else count(text)
+
+
 def create_parser():
     p = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
                allow_abbrev=False)
     p.add_argument("baseline", help="A: a revision (HEAD, main, a1b2c3d) or a concbench binary")
     p.add_argument("contender", help="B: a revision or a concbench binary")
     p.add_argument("--pairs", type=count, default=DEFAULT_PAIRS,
-                   help=f"pairs of processes, A and B (default {DEFAULT_PAIRS})")
+                   help=f"pairs of processes, A and B, of every benchmark (default "
+                        f"{DEFAULT_PAIRS})")
+    p.add_argument("--more-pairs", type=count_or_zero, default=DEFAULT_MORE_PAIRS, metavar="M",
+                   help=f"then at most M more pairs, in blocks of {FOLLOW_UP_BLOCK}, of the "
+                        f"benchmarks still too noisy (default {DEFAULT_MORE_PAIRS}; 0: none)")
     p.add_argument("--a-flags", default="", metavar="FLAGS",
                    help="concbench flags for A only, e.g. --a-flags='--inject_slowdown=10'")
     p.add_argument("--b-flags", default="", metavar="FLAGS", help="concbench flags for B only")
@@ -616,11 +677,17 @@ def output_folder(args) -> str:
 
 
 def results_json(side: Side, s: Session) -> dict:
+    """One side's rows, each with `repetitions` = the pairs its benchmark was measured in."""
     context = dict(s.contexts.get(side.label, {}))
     context.update({"ab_side": side.label, "ab_spec": side.spec, "ab_pairs": s.pairs,
+                    "ab_follow_up": " ".join(f"{n}x{k}" for n, k in s.follow_up),
                     "ab_order": " ".join(s.order), "ab_seed": s.seed,
                     "ab_side_flags": shlex.join(side.flags)})
-    return {"context": context, "benchmarks": s.rows[side.label]}
+    counts: dict[str, int] = {}
+    for r in s.rows[side.label]:
+        counts[r.get("run_name", "")] = counts.get(r.get("run_name", ""), 0) + 1
+    rows = [dict(r, repetitions=counts[r.get("run_name", "")]) for r in s.rows[side.label]]
+    return {"context": context, "benchmarks": rows}
 
 
 def write_folder(out: str, a: Side, b: Side, s: Session, summary: list[str],
@@ -648,15 +715,23 @@ def write_folder(out: str, a: Side, b: Side, s: Session, summary: list[str],
 def stderr_progress():
     tty = sys.stderr.isatty()
 
-    def progress(done, total, elapsed):
-        left = elapsed / done * (total - done)
-        text = (f"ab: pair {done}/{total}, {format_duration(elapsed)}"
-                + (f", about {format_duration(left)} left" if done < total else ""))
+    last = [""]
+
+    def progress(done, most, elapsed, of):
+        """Pair `done` of at most `most`, measuring `of`; the follow-up's pairs are shorter and
+        may not all be needed, so no time left is guessed for them."""
+        text = f"ab: pair {done} of at most {most} ({of}), {format_duration(elapsed)}"
         if tty:
-            print("\r" + text.ljust(60), end="" if done < total else "\n", file=sys.stderr,
-                  flush=True)
-        elif done == 1 or done == total or done % 5 == 0:
+            end = "\n" if of != last[0] and last[0] else ""
+            print(end + "\r" + text.ljust(78), end="", file=sys.stderr, flush=True)
+        elif done == 1 or of != last[0] or done % 5 == 0:
             print(text, file=sys.stderr, flush=True)
+        last[0] = of
+
+    def finish():
+        if tty and last[0]:
+            print(file=sys.stderr, flush=True)
+    progress.finish = finish
     return progress
 
 
@@ -689,8 +764,14 @@ def run(argv) -> int:
     for side in (a, b):
         list_benchmarks(side, args.flags)
     keys = common_keys(a, b)
-    log(f"ab: {plural(len(keys), 'benchmark')} in both; {plural(args.pairs, 'pair')} of processes")
-    s = measure(a, b, args.flags, keys, args.pairs, args.seed, stderr_progress())
+    log(f"ab: {plural(len(keys), 'benchmark')} in both; {plural(args.pairs, 'pair')} of processes"
+        + (f", then at most {args.more_pairs} more of those still too noisy" if args.more_pairs
+           else ""))
+    progress = stderr_progress()
+    try:
+        s = measure(a, b, args.flags, keys, args.pairs, args.more_pairs, args.seed, progress)
+    finally:
+        progress.finish()
     a.context, b.context = s.contexts.get("A", {}), s.contexts.get("B", {})
     if not s.rows["A"] or not s.rows["B"]:
         raise UsageError("the session measured nothing: " + "; ".join(s.lost[-2:]))

@@ -219,6 +219,56 @@ class SessionTest(unittest.TestCase):
         self.assertNotIn("only in", p.stdout)
 
 
+class FollowUpTest(unittest.TestCase):
+    """An A/A session whose one benchmark wanders by ±40 %: after the first 10 pairs it alone is
+    too noisy, and the follow-up measures it alone."""
+
+    NOISY = "threads/sleep/tasks:16/workers:4/sleep_ms:1/real_time"
+
+    def test_the_benchmarks_still_too_noisy_get_more_pairs_and_no_other_does(self):
+        tmp = tempfile.mkdtemp(prefix="ab-follow-")
+        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
+        out = os.path.join(tmp, "out")
+        env = dict(os.environ, FAKE_CONCBENCH_NOISE=self.NOISY)
+        p = subprocess.run([sys.executable, AB, FAKE_BINARY, FAKE_BINARY, "--suite=sweep",
+                            "--pairs=10", "--more-pairs=15", "--seed=3", "-o", out],
+                           capture_output=True, text=True, timeout=240,
+                           env=dict(env, FAKE_CONCBENCH_TABLES=fixture("concbench_tables.json")))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("then at most 15 more of those still too noisy", p.stderr)
+        self.assertIn("(follow-up: the 1 still too noisy)", p.stderr)
+        with open(os.path.join(out, "B.json")) as f:
+            b = json.load(f)
+        pairs = {}
+        for r in b["benchmarks"]:
+            pairs.setdefault(r["run_name"], []).append(r["repetition_index"])
+        noisy = pairs.pop(self.NOISY)
+        for name, got in pairs.items():
+            self.assertEqual(got, list(range(10)), name)
+        # 10 pairs of everything, then blocks of 10 and 5 while it stays too noisy.
+        self.assertIn(len(noisy), (20, 25), b["context"]["ab_follow_up"])
+        self.assertEqual(noisy, list(range(len(noisy))))
+        self.assertEqual({r["repetitions"] for r in b["benchmarks"]
+                          if r["run_name"] == self.NOISY}, {len(noisy)})
+        self.assertEqual(b["context"]["ab_follow_up"], "10x1" if len(noisy) == 20 else "10x1 5x1")
+        self.assertEqual(len(b["context"]["ab_order"].split()), len(noisy))
+        self.assertIn("then 10 more of the 1 benchmark still too noisy", p.stdout)
+
+    def test_no_follow_up_with_zero_more_pairs(self):
+        tmp = tempfile.mkdtemp(prefix="ab-follow-")
+        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
+        out = os.path.join(tmp, "out")
+        p = subprocess.run([sys.executable, AB, FAKE_BINARY, FAKE_BINARY, "--suite=sweep",
+                            "--pairs=10", "--more-pairs=0", "-o", out], capture_output=True,
+                           text=True, timeout=240,
+                           env=dict(os.environ, FAKE_CONCBENCH_NOISE=self.NOISY,
+                                    FAKE_CONCBENCH_TABLES=fixture("concbench_tables.json")))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn("follow-up", p.stderr)
+        with open(os.path.join(out, "B.json")) as f:
+            self.assertEqual(json.load(f)["context"]["ab_follow_up"], "")
+
+
 class RevisionTest(unittest.TestCase):
     """Revisions of a throwaway repository holding scripts/ and the fake binary, whose
     CMakeLists "builds" concbench by copying the fake; a broken and a hanging CMakeLists."""
