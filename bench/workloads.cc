@@ -73,16 +73,18 @@ std::vector<WorkloadInfo> MakeTable() {
   // Section 4's cell grown until the winner has changed and stayed changed.
   const std::vector<int64_t> crossover_n = {1'000, 3'000, 10'000, 30'000, 100'000, 200'000, 300'000,
                                             1'000'000, 3'000'000, 10'000'000, 30'000'000, 100'000'000};
-  // The smoke suite's CPU families are CPU-bound (a task of cpu_intensivo(1,000,000) is about
-  // 1 ms; 20 × trabajo and 8 × tarea_normal a few ms): a comparison's positive control
+  // The smoke suite's CPU families are CPU-bound (a task of cpu_intensivo(10,000,000) is about
+  // 10 ms; 20 × trabajo and 8 × tarea_normal a few ms): a comparison's positive control
   // (--inject_slowdown, scripts/ab) must show on them, and with tasks of a few µs a pool's
-  // messages were 99 % of the time (processes/cpu of n 1,000: 0.4 % of compute).
+  // messages were 99 % of the time (processes/cpu of n 1,000: 0.4 % of compute). At n 1,000,000
+  // (1 ms a task) a two-thread batch's hand-offs and wake-ups were still 30 % of threads/cpu, so
+  // an injected 10 % moved it by 6 % under 16 % of noise a repetition.
   const SuiteGrids cpu_serial = {.notebook = {},
-                                 .smoke = {{{"tasks", {2}}, {"n", {1'000'000}}}},
+                                 .smoke = {{{"tasks", {2}}, {"n", {10'000'000}}}},
                                  .sweep = {{{"tasks", {1, 2, 4, 8, 16}}, {"n", {200'000}}}},
                                  .crossover = {{{"tasks", {4}}, {"n", crossover_n}}}};
   const SuiteGrids cpu_threads = {.notebook = {},
-                                  .smoke = {{{"tasks", {2}}, {"workers", {2}}, {"n", {1'000'000}}}},
+                                  .smoke = {{{"tasks", {2}}, {"workers", {2}}, {"n", {10'000'000}}}},
                                   .sweep = {{{"tasks", {1, 2, 4, 8, 16}}, {"workers", {1, 2, 4, 8}}, {"n", {200'000}}}},
                                   .crossover = {{{"tasks", {4}}, {"workers", {4}}, {"n", crossover_n}}}};
   const Grid crossover_pool = {{"tasks", {4}}, {"workers", {cores}}, {"n", crossover_n}, {"chunksize", {1}}};
@@ -187,7 +189,7 @@ std::vector<WorkloadInfo> MakeTable() {
            {"threads.gil", cpu_threads},
            {"async.offload", {.notebook = {{{"tasks", {4}}, {"n", {200'000}}}}, .smoke = cpu_serial.smoke, .sweep = cpu_serial.sweep}},
            {"processes", {.notebook = {{{"tasks", {4}}, {"workers", {cores}}, {"n", {200'000}}, {"chunksize", {1}}}},
-                          .smoke = {{{"tasks", {2}}, {"workers", {2}}, {"n", {1'000'000}}, {"chunksize", {1}}}},
+                          .smoke = {{{"tasks", {2}}, {"workers", {2}}, {"n", {10'000'000}}, {"chunksize", {1}}}},
                           .sweep = {{{"tasks", {4, 16}}, {"workers", {1, 2, 4}}, {"n", {200'000}}, {"chunksize", {1}}}},
                           .crossover = {crossover_pool}}},
            {"processes.with_startup", {.notebook = {},

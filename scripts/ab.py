@@ -31,14 +31,14 @@ B, about one suite-run apart (≈ 5 s for the smoke suite), in both orders at ra
 drifts more slowly than that hits both halves of a pair alike and cancels in the ratio B/A,
 and the random order cancels what favours the first or the second process of a pair.
 
-Then the follow-up (--more-pairs, default 20; 0 for none): the benchmarks still "too noisy"
+Then the follow-up (--more-pairs, default 30; 0 for none): the benchmarks still "too noisy"
 after the first N pairs get more pairs, in blocks of 10, from processes that run only them,
 until none is too noisy or the M pairs are spent (Chromium's Pinpoint also adds repeats when a
 result is unclear). The time goes where the doubt is: on the 2-vCPU VM a process of the ~40
 benchmarks a smoke session leaves undecided takes 2.2 s against 4.1 s for the whole suite, and
 those are mostly pairs of processes that one wild pair or two kept from a verdict. Each
-benchmark is judged on all its pairs; it is looked at no more than three times with the default
-M (after 20, 30 and 40 pairs), so its chance of a false verdict stays under 3 × 0.2 %.
+benchmark is judged on all its pairs; it is looked at no more than four times with the default
+M (after 20, 30, 40 and 50 pairs), so its chance of a false verdict stays under 4 × 0.2 %.
 
 The verdict on each benchmark comes from its paired ratios B/A (scripts/stats.py, judge_pairs):
 the median ratio, its 99.8 % interval (the Wilcoxon signed-rank interval, exact here because a
@@ -87,7 +87,7 @@ CACHE = os.path.join(REPO, "build", "ab")
 BINARY = "concbench"
 
 DEFAULT_PAIRS = 20
-DEFAULT_MORE_PAIRS = 20
+DEFAULT_MORE_PAIRS = 30
 # The follow-up's pairs come in blocks of this many, each of the benchmarks still too noisy.
 FOLLOW_UP_BLOCK = 10
 
@@ -508,12 +508,13 @@ def header_lines(a: Side, b: Side, s: Session, flags: list[str], an: Analysis) -
 
 
 def follow_up_text(s: Session) -> str:
-    """', then 10 more pairs of the 43 benchmarks still too noisy and 10 of 30', or ''."""
+    """', then 20 more of those still too noisy (10 pairs of 35 benchmarks, 10 of 22)', or
+    ''."""
     if not s.follow_up:
         return ""
-    (n, k), rest = s.follow_up[0], s.follow_up[1:]
-    text = f", then {n} more of the {plural(k, 'benchmark')} still too noisy"
-    return text + "".join(f", {m} of {j}" for m, j in rest)
+    blocks = ", ".join(f"{n} pairs of {plural(k, 'benchmark')}" if i == 0 else f"{n} of {k}"
+                       for i, (n, k) in enumerate(s.follow_up))
+    return f", then {s.total_pairs - s.pairs} more of those still too noisy ({blocks}),"
 
 
 def tally_line(an: Analysis) -> str:

@@ -252,7 +252,8 @@ class FollowUpTest(unittest.TestCase):
                           if r["run_name"] == self.NOISY}, {len(noisy)})
         self.assertEqual(b["context"]["ab_follow_up"], "10x1" if len(noisy) == 20 else "10x1 5x1")
         self.assertEqual(len(b["context"]["ab_order"].split()), len(noisy))
-        self.assertIn("then 10 more of the 1 benchmark still too noisy", p.stdout)
+        self.assertIn(f"then {len(noisy) - 10} more of those still too noisy (10 pairs of 1 "
+                      "benchmark", p.stdout)
 
     def test_no_follow_up_with_zero_more_pairs(self):
         tmp = tempfile.mkdtemp(prefix="ab-follow-")
