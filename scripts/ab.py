@@ -34,7 +34,9 @@ and the random order cancels what favours the first or the second process of a p
 Then the follow-up (--more-pairs, default 30; 0 for none): the benchmarks still "too noisy"
 after the first N pairs get more pairs, in blocks of 10, from processes that run only them,
 until none is too noisy or the M pairs are spent (Chromium's Pinpoint also adds repeats when a
-result is unclear). The time goes where the doubt is: on the 2-vCPU VM a process of the ~40
+result is unclear). A benchmark whose pairs wander too much for the M pairs to settle (its
+interval at all of them would still be wider than ±10 %: stats.could_settle) is left out, and
+the summary says how many were. The time goes where the doubt is: on the 2-vCPU VM a process of the ~40
 benchmarks a smoke session leaves undecided takes 2.2 s against 4.1 s for the whole suite, and
 those are mostly pairs of processes that one wild pair or two kept from a verdict. Each
 benchmark is judged on all its pairs; it is looked at no more than four times with the default
@@ -313,6 +315,8 @@ class Session:
     load: tuple[float, float] = (float("nan"), float("nan"))
     lost: list[str] = field(default_factory=list)  # processes that gave no results, and why
     follow_up: list[tuple[int, int]] = field(default_factory=list)  # (pairs, benchmarks) a block
+    # Too noisy, and too noisy for the follow-up's pairs to settle (stats.could_settle): left out.
+    unsettled: dict[str, float] = field(default_factory=dict)  # key -> its pairs' noise
 
     @property
     def total_pairs(self) -> int:
@@ -391,7 +395,7 @@ def measure(a: Side, b: Side, flags: list[str], keys: list[str], pairs: int, mor
 
         run_pairs(keys, pairs, f"{plural(len(keys), 'benchmark')}")
         while more > 0:
-            noisy = still_too_noisy(a, b, s, keys)
+            noisy = still_too_noisy(a, b, s, keys, more)
             if not noisy:
                 break
             n = min(FOLLOW_UP_BLOCK, more)
@@ -403,12 +407,20 @@ def measure(a: Side, b: Side, flags: list[str], keys: list[str], pairs: int, mor
     return s
 
 
-def still_too_noisy(a: Side, b: Side, s: Session, keys: list[str]) -> list[str]:
-    """The benchmarks among `keys` whose verdict on the pairs so far is "too noisy"."""
+def still_too_noisy(a: Side, b: Side, s: Session, keys: list[str], more: int) -> list[str]:
+    """The benchmarks among `keys` whose verdict on the pairs so far is "too noisy" and that
+    `more` pairs could settle; the others too noisy go to s.unsettled."""
     if not s.rows["A"] or not s.rows["B"]:
         return []
     an = analyse(cr.from_json(results_json(a, s), "A"), cr.from_json(results_json(b, s), "B"))
-    noisy = {r.key for r in an.rows if r.verdict.verdict == "too noisy"}
+    noisy = set()
+    for r in an.rows:
+        if r.verdict.verdict != "too noisy" or r.key in s.unsettled:
+            continue
+        if stats.could_settle(r.verdict, more):
+            noisy.add(r.key)
+        else:
+            s.unsettled[r.key] = r.verdict.noise
     return [k for k in keys if k in noisy]
 
 
@@ -554,7 +566,13 @@ def summary_lines(a: Side, b: Side, s: Session, flags: list[str], an: Analysis,
         r for r in an.rows if r.verdict.verdict != "no change"
         or (r.expected is not None and abs(r.expected) >= stats.MIN_EFFECT)]
     hidden = len(an.rows) - len(shown)
-    lines = header_lines(a, b, s, flags, an) + ["", tally_line(an), ""]
+    lines = header_lines(a, b, s, flags, an) + ["", tally_line(an)]
+    if s.unsettled:
+        noise = sorted(s.unsettled.values())
+        lines.append(f"not followed up: {plural(len(noise), 'benchmark')} too noisy to settle in "
+                     f"the follow-up's pairs (a pair's ratio wanders by {noise[0] * 100:.0f}–"
+                     f"{noise[-1] * 100:.0f} %; see the noise column)")
+    lines.append("")
     if shown:
         lines += table_lines(shown)
     if hidden:

@@ -343,6 +343,15 @@ def robust_sd(values: Sequence[float]) -> float:
     return 1.4826 * statistics.median(abs(v - m) for v in values)
 
 
+def could_settle(v: PairedVerdict, more: int) -> bool:
+    """Whether `more` pairs could settle a "too noisy" verdict: with the pairs' own noise, the
+    interval of n + more pairs (about ± z · noise / √(n + more) in log B/A, z of PAIRED_LEVEL)
+    would fit within ±MAX_UNSEEN_CHANGE. A benchmark whose pairs wander by 35 % needs some 130
+    pairs for that; adding 30 would only look at it again."""
+    z = statistics.NormalDist().inv_cdf((1 + PAIRED_LEVEL) / 2)
+    return z * v.noise / math.sqrt(v.n + more) <= math.log1p(MAX_UNSEEN_CHANGE)
+
+
 def judge_pairs(pairs: Sequence[tuple[float, float]]) -> PairedVerdict:
     """The verdict on B against A from pairs (a_i, b_i) of times in seconds (all > 0):
     - too few pairs: fewer than MIN_PAIRS;

@@ -18,8 +18,8 @@ Environment knobs for the error paths:
                                does. Its pid, which is its process group, goes to
                                FAKE_CONCBENCH_PIDFILE when set.
   FAKE_CONCBENCH_IGNORE_TERM=1 with _HANG: ignore SIGTERM (the child too), so only SIGKILL ends it
-  FAKE_CONCBENCH_NOISE=NAME    that benchmark's times (full name) wander by up to ±40 %, at
-                               random: the only benchmark scripts/ab finds too noisy
+  FAKE_CONCBENCH_NOISE=NAME:PCT  that benchmark's times (full name) wander by up to ±PCT %,
+                               at random: the only benchmark scripts/ab finds too noisy
 Like concbench, it rewrites the --benchmark_out file whole after every benchmark, marked
 "concbench_partial" until the run is complete.
 """
@@ -167,8 +167,9 @@ def main(argv):
             continue
         for r in range(reps):
             t = ideal * 1.05 + 1e-4
-            if os.environ.get("FAKE_CONCBENCH_NOISE") == name:
-                t *= random.uniform(0.6, 1.4)
+            noisy, _, pct = os.environ.get("FAKE_CONCBENCH_NOISE", "").rpartition(":")
+            if noisy == name:
+                t *= random.uniform(1 - float(pct) / 100, 1 + float(pct) / 100)
             rows.append({"name": name, "run_name": name, "run_type": "iteration",
                          "repetitions": reps, "repetition_index": r, "threads": 1,
                          "iterations": 10, "real_time": t * 1e3, "cpu_time": 0.01,

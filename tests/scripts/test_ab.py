@@ -99,6 +99,15 @@ class PairedVerdictTest(unittest.TestCase):
         self.assertEqual(k, 27)
         self.assertAlmostEqual(level, 1 - 2 * 1041 / 2 ** 20)
 
+    def test_more_pairs_are_asked_only_where_they_could_settle_the_verdict(self):
+        def noisy(noise, n=20):
+            return stats.PairedVerdict(1, 1, 1, (0.8, 1.2), 0.998, noise, n, "too noisy")
+        # ± 3.09 · noise / √(n + more) must fit in ±log(1.1) = ±0.095.
+        self.assertTrue(stats.could_settle(noisy(0.15), 30))    # 0.066
+        self.assertFalse(stats.could_settle(noisy(0.35), 30))   # 0.153
+        self.assertTrue(stats.could_settle(noisy(0.35), 150))   # 0.082
+        self.assertFalse(stats.could_settle(noisy(0.15), 0))    # 0.104
+
     def test_bad_times_are_refused(self):
         with self.assertRaises(ValueError):
             stats.judge_pairs([])
@@ -220,28 +229,33 @@ class SessionTest(unittest.TestCase):
 
 
 class FollowUpTest(unittest.TestCase):
-    """An A/A session whose one benchmark wanders by ±40 %: after the first 10 pairs it alone is
-    too noisy, and the follow-up measures it alone."""
+    """A/A sessions whose one benchmark wanders at random: by ±15 %, after the first 10 pairs it
+    alone is too noisy and the follow-up measures it alone; by ±60 %, no 15 more pairs could
+    settle it, and it is left out."""
 
     NOISY = "threads/sleep/tasks:16/workers:4/sleep_ms:1/real_time"
 
-    def test_the_benchmarks_still_too_noisy_get_more_pairs_and_no_other_does(self):
+    def session(self, noise_pct, *flags):
         tmp = tempfile.mkdtemp(prefix="ab-follow-")
         self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
         out = os.path.join(tmp, "out")
-        env = dict(os.environ, FAKE_CONCBENCH_NOISE=self.NOISY)
+        env = dict(os.environ, FAKE_CONCBENCH_NOISE=f"{self.NOISY}:{noise_pct}",
+                   FAKE_CONCBENCH_TABLES=fixture("concbench_tables.json"))
         p = subprocess.run([sys.executable, AB, FAKE_BINARY, FAKE_BINARY, "--suite=sweep",
-                            "--pairs=10", "--more-pairs=15", "--seed=3", "-o", out],
-                           capture_output=True, text=True, timeout=240,
-                           env=dict(env, FAKE_CONCBENCH_TABLES=fixture("concbench_tables.json")))
+                            "--pairs=10", "--seed=3", "-o", out, *flags], capture_output=True,
+                           text=True, timeout=240, env=env)
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertIn("then at most 15 more of those still too noisy", p.stderr)
-        self.assertIn("(follow-up: the 1 still too noisy)", p.stderr)
         with open(os.path.join(out, "B.json")) as f:
             b = json.load(f)
         pairs = {}
         for r in b["benchmarks"]:
             pairs.setdefault(r["run_name"], []).append(r["repetition_index"])
+        return p, b, pairs
+
+    def test_the_benchmarks_still_too_noisy_get_more_pairs_and_no_other_does(self):
+        p, b, pairs = self.session(15, "--more-pairs=15")
+        self.assertIn("then at most 15 more of those still too noisy", p.stderr)
+        self.assertIn("(follow-up: the 1 still too noisy)", p.stderr)
         noisy = pairs.pop(self.NOISY)
         for name, got in pairs.items():
             self.assertEqual(got, list(range(10)), name)
@@ -254,20 +268,20 @@ class FollowUpTest(unittest.TestCase):
         self.assertEqual(len(b["context"]["ab_order"].split()), len(noisy))
         self.assertIn(f"then {len(noisy) - 10} more of those still too noisy (10 pairs of 1 "
                       "benchmark", p.stdout)
+        self.assertNotIn("not followed up", p.stdout)
+
+    def test_a_benchmark_no_follow_up_could_settle_is_left_out_and_said_so(self):
+        p, b, pairs = self.session(60, "--more-pairs=15")
+        self.assertEqual(set(map(len, pairs.values())), {10})
+        self.assertEqual(b["context"]["ab_follow_up"], "")
+        self.assertRegex(p.stdout, r"\nnot followed up: 1 benchmark too noisy to settle in the "
+                                   r"follow-up's pairs \(a pair's ratio wanders by (\d+)–\1 %;")
 
     def test_no_follow_up_with_zero_more_pairs(self):
-        tmp = tempfile.mkdtemp(prefix="ab-follow-")
-        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
-        out = os.path.join(tmp, "out")
-        p = subprocess.run([sys.executable, AB, FAKE_BINARY, FAKE_BINARY, "--suite=sweep",
-                            "--pairs=10", "--more-pairs=0", "-o", out], capture_output=True,
-                           text=True, timeout=240,
-                           env=dict(os.environ, FAKE_CONCBENCH_NOISE=self.NOISY,
-                                    FAKE_CONCBENCH_TABLES=fixture("concbench_tables.json")))
-        self.assertEqual(p.returncode, 0, p.stderr)
+        p, b, pairs = self.session(15, "--more-pairs=0")
         self.assertNotIn("follow-up", p.stderr)
-        with open(os.path.join(out, "B.json")) as f:
-            self.assertEqual(json.load(f)["context"]["ab_follow_up"], "")
+        self.assertEqual(b["context"]["ab_follow_up"], "")
+        self.assertEqual(set(map(len, pairs.values())), {10})
 
 
 class RevisionTest(unittest.TestCase):
