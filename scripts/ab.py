@@ -36,11 +36,11 @@ after the first N pairs get more pairs, in blocks of 10, from processes that run
 until none is too noisy or the M pairs are spent (Chromium's Pinpoint also adds repeats when a
 result is unclear). A benchmark whose pairs wander too much for the M pairs to settle (its
 interval at all of them would still be wider than ±10 %: stats.could_settle) is left out, and
-the summary says how many were. The time goes where the doubt is: on the 2-vCPU VM a process of the ~40
-benchmarks a smoke session leaves undecided takes 2.2 s against 4.1 s for the whole suite, and
-those are mostly pairs of processes that one wild pair or two kept from a verdict. Each
-benchmark is judged on all its pairs; it is looked at no more than four times with the default
-M (after 20, 30, 40 and 50 pairs), so its chance of a false verdict stays under 4 × 0.2 %.
+the summary says how many were. The time goes where the doubt is: on the 2-vCPU VM a process of
+the 20–35 benchmarks a smoke session leaves undecided takes about 2 s against 5 s for the whole
+suite. Each benchmark is judged on all its pairs; it is looked at no more than four times with
+the default M (after 20, 30, 40 and 50 pairs), so its chance of a false verdict is at most about
+4 × 0.2 %.
 
 The verdict on each benchmark comes from its paired ratios B/A (scripts/stats.py, judge_pairs):
 the median ratio, its 99.8 % interval (the Wilcoxon signed-rank interval, exact here because a
