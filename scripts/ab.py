@@ -568,10 +568,11 @@ def summary_lines(a: Side, b: Side, s: Session, flags: list[str], an: Analysis,
     hidden = len(an.rows) - len(shown)
     lines = header_lines(a, b, s, flags, an) + ["", tally_line(an)]
     if s.unsettled:
-        noise = sorted(s.unsettled.values())
-        lines.append(f"not followed up: {plural(len(noise), 'benchmark')} too noisy to settle in "
-                     f"the follow-up's pairs (a pair's ratio wanders by {noise[0] * 100:.0f}–"
-                     f"{noise[-1] * 100:.0f} %; see the noise column)")
+        low, high = (f"{x * 100:.0f}" for x in (min(s.unsettled.values()),
+                                               max(s.unsettled.values())))
+        lines.append(f"not followed up: {plural(len(s.unsettled), 'benchmark')} too noisy to "
+                     f"settle in the follow-up's pairs (a pair's ratio wanders by "
+                     f"{low if low == high else f'{low}–{high}'} %; see the noise column)")
     lines.append("")
     if shown:
         lines += table_lines(shown)

@@ -19,7 +19,9 @@ Environment knobs for the error paths:
                                FAKE_CONCBENCH_PIDFILE when set.
   FAKE_CONCBENCH_IGNORE_TERM=1 with _HANG: ignore SIGTERM (the child too), so only SIGKILL ends it
   FAKE_CONCBENCH_NOISE=NAME:PCT  that benchmark's times (full name) wander by up to ±PCT %,
-                               at random: the only benchmark scripts/ab finds too noisy
+                               at random (the same draws for the same --benchmark_out file
+                               name, so that a session with ab's --seed is repeatable): the
+                               only benchmark scripts/ab finds too noisy
 Like concbench, it rewrites the --benchmark_out file whole after every benchmark, marked
 "concbench_partial" until the run is complete.
 """
@@ -168,8 +170,9 @@ def main(argv):
         for r in range(reps):
             t = ideal * 1.05 + 1e-4
             noisy, _, pct = os.environ.get("FAKE_CONCBENCH_NOISE", "").rpartition(":")
-            if noisy == name:
-                t *= random.uniform(1 - float(pct) / 100, 1 + float(pct) / 100)
+            if noisy == name:  # at random, but the same for the same output file's name
+                draw = random.Random(f"{os.path.basename(out or '')}:{name}:{r}")
+                t *= draw.uniform(1 - float(pct) / 100, 1 + float(pct) / 100)
             rows.append({"name": name, "run_name": name, "run_type": "iteration",
                          "repetitions": reps, "repetition_index": r, "threads": 1,
                          "iterations": 10, "real_time": t * 1e3, "cpu_time": 0.01,
