@@ -64,6 +64,7 @@ after one `fatal:` line and with nothing written; 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import random
@@ -393,7 +394,7 @@ def measure(a: Side, b: Side, flags: list[str], keys: list[str], pairs: int, mor
                             s.rows[label].append(dict(r, repetition_index=i))
                 progress(i + 1, most, time.monotonic() - start, of)
 
-        run_pairs(keys, pairs, f"{plural(len(keys), 'benchmark')}")
+        run_pairs(keys, pairs, plural(len(keys), "benchmark"))
         while more > 0:
             noisy = still_too_noisy(a, b, s, keys, more)
             if not noisy:
@@ -703,9 +704,7 @@ def results_json(side: Side, s: Session) -> dict:
                     "ab_follow_up": " ".join(f"{n}x{k}" for n, k in s.follow_up),
                     "ab_order": " ".join(s.order), "ab_seed": s.seed,
                     "ab_side_flags": shlex.join(side.flags)})
-    counts: dict[str, int] = {}
-    for r in s.rows[side.label]:
-        counts[r.get("run_name", "")] = counts.get(r.get("run_name", ""), 0) + 1
+    counts = collections.Counter(r.get("run_name", "") for r in s.rows[side.label])
     rows = [dict(r, repetitions=counts[r.get("run_name", "")]) for r in s.rows[side.label]]
     return {"context": context, "benchmarks": rows}
 

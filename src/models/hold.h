@@ -11,10 +11,9 @@
 // When the system refuses another thread or process (ENOMEM from a stack's mmap, EAGAIN from
 // pthread_create or fork, EMFILE from pipe), the tasks already started are released and joined or reaped, and LimitError names
 // the call, the error and the limits in force (sys/rlimit.h); the process is left as it was. Every wait is
-// bounded by `timeout` (the children's reports from the last fork; the reaping, from the release,
-// by `timeout` plus what the forks took):
-// a child that dies or never reports makes HoldChildren throw instead of
-// hanging, after killing and reaping the rest. A child never returns into the caller's code: it
+// bounded: the children's reports by `timeout` from the last fork, the reaping by `timeout` plus
+// what the forks took from the release. A child that dies or never reports makes HoldChildren
+// throw instead of hanging, after killing and reaping the rest. A child never returns into the caller's code: it
 // ends with _exit. Standard streams are flushed before forking.
 //
 //   int64_t sum = HoldThreads(1000, 64, [&] { rss = ReadProcStatusKib("VmRSS"); });
