@@ -188,17 +188,23 @@ TEST(GilTest, TheObserverSeesTheTaskAndEveryStep) {
   ExpectEveryTaskAndStepSeen(seen, 1, 3);
 }
 
-// Whether another thread takes `gil` within `within` (a thread left blocked on it is detached: it
-// ends with the process).
+// Whether another thread takes `gil` within `within`. A thread that took it is joined, so it has
+// released it before `gil` can go out of scope; a thread left blocked on it is detached (it ends
+// with the process).
 bool AnotherThreadTakesIt(Gil& gil, std::chrono::seconds within) {
   auto took = std::make_shared<std::atomic<bool>>(false);
-  std::thread([&gil, took] {
+  std::thread taker([&gil, took] {
     GilHold hold(gil);
     *took = true;
-  }).detach();
+  });
   const Stopwatch w;
   while (!*took && w.ElapsedSeconds() < static_cast<double>(within.count())) {
     std::this_thread::sleep_for(milliseconds(1));
+  }
+  if (*took) {
+    taker.join();
+  } else {
+    taker.detach();
   }
   return *took;
 }
