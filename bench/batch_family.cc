@@ -34,15 +34,19 @@ constexpr double kComputeBudgetS = 0.1;  // when they only compute
 constexpr double kSmokeComputeS = 0.1;
 
 // How long a family calibrates: the compute's serial cost (Calibrate's rounds and least seconds)
-// and the machine's capacity before each repetition (MeasureBatchCapacity's pairs of rounds).
+// and the machine's capacity before each repetition (MeasureBatchCapacity's pairs of rounds),
+// unless --no_machine_ideal.
 struct Effort {
   int rounds = 3;
   double calibrate_min_s = 0.2;
   CapacityForOptions capacity;
+  bool machine_ideal = true;
 };
-Effort EffortFor(Suite suite) {
-  if (suite != Suite::kSmoke) return {};
-  return {.calibrate_min_s = 0.0, .capacity = {.min_pairs = 3, .max_pairs = 3}};
+Effort EffortFor(const Options& o) {
+  Effort e;
+  if (o.suite == Suite::kSmoke) e = {.calibrate_min_s = 0.0, .capacity = {.min_pairs = 3, .max_pairs = 3}};
+  e.machine_ideal = !o.no_machine_ideal;
+  return e;
 }
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -165,7 +169,9 @@ void RunBatchFamily(benchmark::State& state, const Args& args, const ModelInfo& 
   const bool computes = (StepKindsOf(spec) & StepKindBit(StepKind::kCompute)) != 0;
   const double ideal = BatchIdealSeconds(cost.task_seconds, WaitSeconds(spec), LastWaitSeconds(spec), shape, kInf);
   const std::optional<MachineNow> machine =
-      computes && model.parallel ? std::optional<MachineNow>(MachineIdeal(spec, inputs, cost, shape, effort.capacity)) : std::nullopt;
+      computes && model.parallel && effort.machine_ideal
+          ? std::optional<MachineNow>(MachineIdeal(spec, inputs, cost, shape, effort.capacity))
+          : std::nullopt;
 
   const int64_t ipc_payload = OwnsArg(workload, "payload") ? 0 : args.Get("payload", 0);
   std::unique_ptr<BatchRunner> runner =
@@ -235,9 +241,9 @@ Estimate SetupFor(const ModelInfo& model, const WorkloadInfo& workload, const Ef
   const CapacityForOptions& c = effort.capacity;
   const double calibration = std::min(c.budget_seconds + 1.5 * c.round_seconds, c.max_pairs * 1.5 * c.round_seconds) +
                              c.round_seconds;
-  return [&model, &workload, calibration, iteration = EstimateFor(model, workload)](const Args& a) {
+  return [&model, &workload, calibration, on = effort.machine_ideal, iteration = EstimateFor(model, workload)](const Args& a) {
     const bool computes = (StepKindsOf(workload.spec(a)) & StepKindBit(StepKind::kCompute)) != 0;
-    return (model.warm_up ? iteration(a) : 0.0) + (computes && model.parallel ? calibration : 0.0);
+    return (model.warm_up ? iteration(a) : 0.0) + (computes && model.parallel && on ? calibration : 0.0);
   };
 }
 
@@ -251,7 +257,7 @@ int RegisterBatchFamilies(const Options& o, std::string_view base) {
       for (const ModelGrids& g : workload.models) {
         if (g.model != model.name) continue;
         const bool waits = (workload.steps & (StepKindBit(StepKind::kSleep) | StepKindBit(StepKind::kEcho))) != 0;
-        const Effort effort = EffortFor(o.suite);
+        const Effort effort = EffortFor(o);
         registered += RegisterFamily(
             o, {.name = std::string(model.name) + "/" + std::string(workload.name),
                 .grids = g.grids,

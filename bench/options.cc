@@ -215,9 +215,9 @@ std::optional<std::string> ParseOwnFlags(int* argc, char** argv, Options* out) {
     const std::string_view key = arg.substr(2, eq == std::string_view::npos ? arg.npos : eq - 2);
     const bool has_value = eq != std::string_view::npos;
     const std::string_view value = has_value ? arg.substr(eq + 1) : std::string_view();
-    if (key == "probe" || key == "no_probe") {
+    if (key == "probe" || key == "no_probe" || key == "no_machine_ideal") {
       if (has_value) return "--" + std::string(key) + " takes no value";
-      (key == "probe" ? out->probe : out->no_probe) = true;
+      (key == "probe" ? out->probe : key == "no_probe" ? out->no_probe : out->no_machine_ideal) = true;
       continue;
     }
     if (key == "list_models" || key == "list_workloads" || key == "list_cells" || key == "list_planned") {
@@ -296,6 +296,9 @@ std::string OwnFlagsHelp() {
       "      sleep overshoot, fork, load...), print its card and exit\n"
       "  --no_probe                     skip the machine probe a run starts and ends with\n"
       "      (its machine_* context keys are then absent)\n"
+      "  --no_machine_ideal             skip the calibration before each repetition of a\n"
+      "      parallel model's compute (machine_ideal_s, machine_capacity and\n"
+      "      machine_efficiency are then absent)\n"
       "  --list_models                  print the table of models (JSON) and exit\n"
       "  --list_workloads               print the table of workloads (JSON) and exit\n"
       "  --list_cells                   print the notebook's cells and the benchmarks that\n"
@@ -327,6 +330,7 @@ std::string OwnFlagsHelp() {
 std::string DescribeOptions(const Options& o) {
   std::string s = "suite=" + std::string(SuiteName(o.suite));
   if (o.inject_slowdown_pct > 0) s += " inject_slowdown=" + Fixed(o.inject_slowdown_pct);
+  if (o.no_machine_ideal) s += " no_machine_ideal";
   for (const auto& [key, values] : o.overrides) {
     s += " " + key + "=";
     for (size_t i = 0; i < values.size(); ++i) {

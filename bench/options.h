@@ -51,6 +51,10 @@ struct Options {
   // --probe: print the machine card (bench/probe) and exit; --no_probe: run without probing.
   bool probe = false;
   bool no_probe = false;
+  // --no_machine_ideal: skip the calibration behind machine_ideal_s (a few tens of ms before
+  // every repetition of a parallel model's compute); its counters are then absent. For runs that
+  // do not read them, e.g. scripts/ab's measuring processes.
+  bool no_machine_ideal = false;
   // --list_models, --list_workloads, --list_cells, --list_planned: "models", "workloads",
   // "cells" or "planned"; print that table as JSON and exit.
   std::string list;

@@ -15,7 +15,9 @@ Both binaries list their benchmarks with the same concbench flags; the benchmark
 both (matched by name without Google Benchmark's iterations:N) are measured in N pairs (--pairs,
 default 20). Each pair is one process of A and one of B, in a random order (A B, B A, B A, A B,
 ...; --seed makes it repeatable), each running every common benchmark once
-(--benchmark_repetitions=1, --no_probe) with the same arguments. --a-flags and --b-flags add
+(--benchmark_repetitions=1, --no_probe, and --no_machine_ideal when both binaries have it: ab
+does not read the calibration behind machine_ideal_s, which is a quarter of a smoke process)
+with the same arguments. --a-flags and --b-flags add
 flags to one side only: `--b-flags='--inject_slowdown=10'` makes B do 10 % more work in every
 compute step, a positive control that the comparison must catch.
 
@@ -88,6 +90,8 @@ from sweep import stop
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(REPO, "build", "ab")
 BINARY = "concbench"
+# Skips the calibration behind machine_ideal_s, which ab does not read; older binaries lack it.
+NO_MACHINE_IDEAL = "--no_machine_ideal"
 
 DEFAULT_PAIRS = 20
 DEFAULT_MORE_PAIRS = 30
@@ -132,6 +136,7 @@ class Side:
     commit: str | None = None
     names: dict[str, str] = field(default_factory=dict)  # key name -> full benchmark name
     context: dict = field(default_factory=dict)
+    skips_calibration: bool = False  # its processes get NO_MACHINE_IDEAL (both sides or neither)
 
     def describe(self) -> str:
         """'A = HEAD  (commit a03fffa22ae0, build/ab/a03f…/concbench)', or for a binary the
@@ -261,12 +266,19 @@ def escape(name: str) -> str:
 
 
 def list_benchmarks(side: Side, flags: list[str]) -> None:
-    """side.names from `concbench <flags> --benchmark_list_tests=true`."""
-    cmd = [side.binary, *flags, *side.flags, "--benchmark_list_tests=true"]
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise UsageError(f"{side.label}: cannot run {side.binary}: {e}") from None
+    """side.names from `concbench <flags> --benchmark_list_tests=true`, and whether the binary
+    has NO_MACHINE_IDEAL (listed with it first; a binary that refuses it is listed again
+    without)."""
+    def listing(extra):
+        cmd = [side.binary, *flags, *side.flags, *extra, "--benchmark_list_tests=true"]
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise UsageError(f"{side.label}: cannot run {side.binary}: {e}") from None
+    p = listing([NO_MACHINE_IDEAL])
+    side.skips_calibration = p.returncode == 0
+    if not side.skips_calibration and NO_MACHINE_IDEAL in p.stderr:
+        p = listing([])
     if p.returncode != 0:
         lines = [ln.strip() for ln in p.stderr.splitlines() if ln.strip()]
         why = lines[-1] if lines else f"exit {p.returncode}"
@@ -299,7 +311,8 @@ def run_command(side: Side, flags: list[str], keys: list[str], out: str) -> list
     else:
         selected = without_filter(flags) + [
             "--benchmark_filter=^(" + "|".join(escape(side.names[k]) for k in keys) + ")$"]
-    return [side.binary, *selected, *side.flags, "--no_probe", "--benchmark_repetitions=1",
+    return [side.binary, *selected, *side.flags, "--no_probe",
+            *([NO_MACHINE_IDEAL] if side.skips_calibration else []), "--benchmark_repetitions=1",
             f"--benchmark_out={out}", "--benchmark_out_format=json"]
 
 
@@ -783,6 +796,8 @@ def run(argv) -> int:
     for side in (a, b):
         list_benchmarks(side, args.flags)
     keys = common_keys(a, b)
+    # Both sides are measured the same way: without the calibration only if both can skip it.
+    a.skips_calibration = b.skips_calibration = a.skips_calibration and b.skips_calibration
     log(f"ab: {plural(len(keys), 'benchmark')} in both; {plural(args.pairs, 'pair')} of processes"
         + (f", then at most {args.more_pairs} more of those still too noisy" if args.more_pairs
            else ""))

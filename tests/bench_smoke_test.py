@@ -147,6 +147,44 @@ class SmokeRun(unittest.TestCase):
                 self.assertEqual(int(r["checksum"]), t * (t + 1) // 2, r["name"])
 
 
+class NoMachineIdeal(unittest.TestCase):
+    """--no_machine_ideal skips the calibration before each repetition: the counters it gives are
+    absent, the others are not, and the plan no longer counts its time."""
+    FILTER = "--benchmark_filter=^(threads|processes)/cpu/"
+    COUNTERS = ("machine_ideal_s", "machine_capacity", "machine_efficiency")
+
+    def rows(self, *flags):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "out.json")
+            p = run("--suite=smoke", "--no_probe", self.FILTER, *flags,
+                    f"--benchmark_out={out}", "--benchmark_out_format=json", timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+            with open(out) as f:
+                data = json.load(f)
+        self.assertEqual(len(data["benchmarks"]), 2)
+        return data
+
+    def planned_setup(self, *flags):
+        p = run("--suite=smoke", self.FILTER, *flags, "--list_planned", timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return sum(b["setup_s"] for b in json.loads(p.stdout)["benchmarks"])
+
+    def test_its_counters_are_absent_and_the_others_present(self):
+        for r in self.rows()["benchmarks"]:
+            for c in self.COUNTERS:
+                self.assertIn(c, r, r["name"])
+        data = self.rows("--no_machine_ideal")
+        self.assertIn("no_machine_ideal", data["context"]["concbench_options"])
+        for r in data["benchmarks"]:
+            for c in self.COUNTERS:
+                self.assertNotIn(c, r, r["name"])
+            for c in MODEL_COUNTERS:
+                self.assertIn(c, r, r["name"])
+
+    def test_the_plan_leaves_out_its_time(self):
+        self.assertLess(self.planned_setup("--no_machine_ideal") + 0.05, self.planned_setup())
+
+
 @unittest.skipIf(os.environ.get("CONCBENCH_SANITIZE"),
                  "sanitizer runtimes need descriptors, threads and address space of their own")
 class Faults(unittest.TestCase):

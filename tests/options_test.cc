@@ -48,6 +48,15 @@ TEST(OptionsTest, ListPlanTakesNoValue) {
   EXPECT_EQ(Parse({"--list_planned=yes"}).error, "--list_planned takes no value");
 }
 
+TEST(OptionsTest, NoMachineIdealTakesNoValueAndIsInTheContext) {
+  const Parsed p = Parse({"--no_machine_ideal"});
+  EXPECT_EQ(p.error, "");
+  EXPECT_TRUE(p.options.no_machine_ideal);
+  EXPECT_FALSE(Parse({}).options.no_machine_ideal);
+  EXPECT_EQ(DescribeOptions(p.options), "suite=notebook no_machine_ideal");
+  EXPECT_EQ(Parse({"--no_machine_ideal=1"}).error, "--no_machine_ideal takes no value");
+}
+
 TEST(OptionsTest, UnknownFlagsAreLeftForGoogleBenchmark) {
   const Parsed p = Parse({"--bogus=1"});
   EXPECT_EQ(p.error, "");

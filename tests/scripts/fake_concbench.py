@@ -2,7 +2,9 @@
 """A stand-in for the concbench binary, for testing scripts/sweep without building or waiting.
 
 It speaks the same command line (--help with the grid flags, --suite, --KEY=LIST overrides,
---no_probe, --inject_slowdown=PCT (cpu workloads' ideal and time grow by PCT %),
+--no_probe, --no_machine_ideal (named in the context's concbench_options; refused, as an older
+binary does, when FAKE_CONCBENCH_OLD=1), --inject_slowdown=PCT (cpu workloads' ideal and time
+grow by PCT %),
 --benchmark_list_tests, --list_planned (FAKE_PLAN_S seconds planned a repetition, default 0.01),
 --benchmark_filter, --benchmark_repetitions, --benchmark_out, and --list_models, --list_workloads,
 --list_cells from the saved copy of the real binary's tables in fixtures/concbench_tables.json) and
@@ -70,6 +72,7 @@ def main(argv):
     suite, overrides, listing, filt, reps, out = "notebook", {}, False, "", 1, None
     slowdown = 0.0
     plan = False
+    options = ""
     for a in argv:
         key, _, value = a[2:].partition("=")
         if a == "--help":
@@ -110,6 +113,8 @@ def main(argv):
             out = value
         elif key == "benchmark_out_format" or a == "--no_probe":
             pass
+        elif a == "--no_machine_ideal" and os.environ.get("FAKE_CONCBENCH_OLD") != "1":
+            options = " no_machine_ideal"
         elif key == "inject_slowdown":
             try:
                 slowdown = float(value)
@@ -146,7 +151,9 @@ def main(argv):
         if out:
             extra = {"concbench_inject_slowdown_pct": f"{slowdown:g}"} if slowdown else {}
             with open(out + ".tmp", "w") as f:
-                json.dump({"context": {**CONTEXT, "concbench_suite": suite, **extra, **partial},
+                json.dump({"context": {**CONTEXT, "concbench_suite": suite,
+                                       "concbench_options": f"suite={suite}{options}",
+                                       **extra, **partial},
                            "benchmarks": rows}, f, indent=2)
             os.replace(out + ".tmp", out)
 

@@ -218,6 +218,24 @@ class SessionTest(unittest.TestCase):
         with open(os.path.join(self.out, "ab.txt")) as f:
             self.assertIn("slower 2, no change 9", f.read())
 
+    def test_both_sides_skip_the_calibration_ab_does_not_read(self):
+        for side in ("A", "B"):
+            with open(os.path.join(self.out, f"{side}.json")) as f:
+                self.assertIn("no_machine_ideal", json.load(f)["context"]["concbench_options"])
+
+    def test_neither_side_skips_it_when_one_binary_lacks_the_flag(self):
+        old = os.path.join(self.tmp, "old_concbench")
+        with open(old, "w") as f:
+            f.write(f"#!/bin/sh\nFAKE_CONCBENCH_OLD=1 exec {sys.executable} {FAKE_BINARY} \"$@\"\n")
+        os.chmod(old, 0o755)
+        out = os.path.join(self.tmp, "old")
+        p = run_ab(old, FAKE_BINARY, "--suite=sweep", "--pairs=10", "--benchmark_filter=^sync",
+                   "-o", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for side in ("A", "B"):
+            with open(os.path.join(out, f"{side}.json")) as f:
+                self.assertEqual(json.load(f)["context"]["concbench_options"], "suite=sweep")
+
     def test_a_and_a_is_no_change_everywhere_and_passes_the_gate(self):
         out = os.path.join(self.tmp, "same")
         p = run_ab(FAKE_BINARY, FAKE_BINARY, "--suite=sweep", "--pairs=10",
