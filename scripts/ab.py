@@ -33,16 +33,18 @@ B, about one suite-run apart (≈ 5 s for the smoke suite), in both orders at ra
 drifts more slowly than that hits both halves of a pair alike and cancels in the ratio B/A,
 and the random order cancels what favours the first or the second process of a pair.
 
-Then the follow-up (--more-pairs, default 30; 0 for none): the benchmarks still "too noisy"
-after the first N pairs get more pairs, in blocks of 10, from processes that run only them,
-until none is too noisy or the M pairs are spent (Chromium's Pinpoint also adds repeats when a
-result is unclear). A benchmark whose pairs wander too much for the M pairs to settle (its
-interval at all of them would still be wider than ±10 %: stats.could_settle) is left out, and
-the summary says how many were. The time goes where the doubt is: on the 2-vCPU VM a process of
-the 20–35 benchmarks a smoke session leaves undecided takes about 2 s against 5 s for the whole
-suite. Each benchmark is judged on all its pairs; it is looked at no more than four times with
-the default M (after 20, 30, 40 and 50 pairs), so its chance of a false verdict is at most about
-4 × 0.2 %.
+Then the follow-up (--more-pairs, default 70; 0 for none): the benchmarks still "too noisy"
+after the first N pairs get more pairs, in blocks of 10, 20 and 40, from processes that run only
+them, until none is too noisy or the M pairs are spent (Chromium's Pinpoint also adds repeats
+when a result is unclear). A benchmark whose pairs wander too much for the M pairs to settle
+(its interval at all of them would still be wider than ±10 %: stats.could_settle) is left out,
+and the summary says how many were. The time goes where the doubt is: on the 2-vCPU VM a
+process of the handful of benchmarks still undecided after 50 pairs takes well under a second,
+against 4 s for the whole smoke suite. A block runs only the pairs that fit in the session's
+--max-minutes (default 5), estimated from what the processes so far took; the first N pairs
+always run, and the summary says when the limit stopped the follow-up. Each benchmark is judged
+on all its pairs and looked at no more than four times with the defaults (after 20, 30, 50 and
+90 pairs), so its chance of a false verdict is at most about 4 × 0.2 %.
 
 The verdict on each benchmark comes from its paired ratios B/A (scripts/stats.py, judge_pairs):
 the median ratio, its 99.8 % interval (the Wilcoxon signed-rank interval, exact here because a
@@ -94,9 +96,14 @@ BINARY = "concbench"
 NO_MACHINE_IDEAL = "--no_machine_ideal"
 
 DEFAULT_PAIRS = 20
-DEFAULT_MORE_PAIRS = 30
-# The follow-up's pairs come in blocks of this many, each of the benchmarks still too noisy.
-FOLLOW_UP_BLOCK = 10
+DEFAULT_MORE_PAIRS = 70
+# The follow-up's blocks of pairs, each of the benchmarks still too noisy, grow: a benchmark is
+# looked at after 20, 30, 50 and 90 pairs with the defaults, four looks, however many pairs.
+FOLLOW_UP_BLOCKS = (10, 20, 40)
+# The session's time: the first pairs always run; a follow-up block runs only as many pairs as
+# fit before DEFAULT_MAX_MINUTES (--max-minutes), and none when that is under MIN_BLOCK.
+DEFAULT_MAX_MINUTES = 5.0
+MIN_BLOCK = 5
 
 # concbench flags that ab refuses, and why: it sets them itself on every measuring process, or
 # they would make a process print a table instead of measuring, or write one file per process.
@@ -331,6 +338,9 @@ class Session:
     follow_up: list[tuple[int, int]] = field(default_factory=list)  # (pairs, benchmarks) a block
     # Too noisy, and too noisy for the follow-up's pairs to settle (stats.could_settle): left out.
     unsettled: dict[str, float] = field(default_factory=dict)  # key -> its pairs' noise
+    max_seconds: float = DEFAULT_MAX_MINUTES * 60
+    # Benchmarks still too noisy when the next block would have passed max_seconds (0: none).
+    cut_by_time: int = 0
 
     @property
     def total_pairs(self) -> int:
@@ -364,15 +374,59 @@ def read_rows(path: str) -> tuple[dict, list[dict]]:
         return {}, []
 
 
+def follow_up_blocks(more: int):
+    """The follow-up's block sizes for `more` pairs: FOLLOW_UP_BLOCKS, then its last one again,
+    the last cut to what is left (15 → 10, 5; 70 → 10, 20, 40)."""
+    i = 0
+    while more > 0:
+        n = min(FOLLOW_UP_BLOCKS[min(i, len(FOLLOW_UP_BLOCKS) - 1)], more)
+        yield n
+        more -= n
+        i += 1
+
+
+class Costs:
+    """What a measuring process costs, to fit the follow-up into the session's time: each
+    benchmark's timed seconds in a process (its iterations × time, the median over its
+    processes) and, from the latest processes, their wall time over the sum of those."""
+
+    def __init__(self):
+        self.timed: dict[str, list[float]] = collections.defaultdict(list)
+        self.factors: list[float] = []  # wall ÷ timed seconds, per process, newest last
+
+    def add(self, names: dict[str, str], rows: list[dict], wall: float) -> None:
+        key_of = {full: key for key, full in names.items()}
+        total = 0.0
+        for r in rows:
+            t, key = cr._row_seconds(r), key_of.get(r.get("run_name", ""))
+            if t is not None and key is not None:
+                self.timed[key].append(t * int(r.get("iterations") or 1))
+                total += self.timed[key][-1]
+        if total > 0:
+            self.factors.append(wall / total)
+
+    def pair_seconds(self, keys: list[str]) -> float:
+        """A pair of processes of `keys`: twice their timed seconds × the newest processes'
+        factor (a benchmark never timed counts as the median one)."""
+        medians = {k: statistics.median(v) for k, v in self.timed.items() if v}
+        if not medians or not self.factors:
+            return 0.0
+        typical = statistics.median(medians.values())
+        factor = statistics.median(self.factors[-4:])
+        return 2 * factor * sum(medians.get(k, typical) for k in keys)
+
+
 def measure(a: Side, b: Side, flags: list[str], keys: list[str], pairs: int, more: int,
-            seed: int, progress) -> Session:
+            seed: int, progress, max_seconds: float = DEFAULT_MAX_MINUTES * 60) -> Session:
     """Runs the pairs of every benchmark, then the follow-up's blocks of the benchmarks still
-    too noisy; each row is tagged with its pair (repetition_index, counted over the session)."""
+    too noisy, each as many pairs as fit in what is left of max_seconds; each row is tagged with
+    its pair (repetition_index, counted over the session)."""
     rng = random.Random(seed)
-    s = Session(pairs, seed)
+    s = Session(pairs, seed, max_seconds=max_seconds)
     most = pairs + more
     sides = {"A": a, "B": b}
     failures = {"A": 0, "B": 0}
+    costs = Costs()
     longest = 0.0
     start = time.monotonic()
     s.load = (os.getloadavg()[0], float("nan"))
@@ -389,8 +443,10 @@ def measure(a: Side, b: Side, flags: list[str], keys: list[str], pairs: int, mor
                                 else max(MIN_DEADLINE_S, DEADLINE_FACTOR * longest))
                     t0 = time.monotonic()
                     rc, last = run_one(run_command(sides[label], flags, selected, out), deadline)
-                    longest = max(longest, time.monotonic() - t0)
+                    wall = time.monotonic() - t0
+                    longest = max(longest, wall)
                     context, rows = read_rows(out)
+                    costs.add(sides[label].names, rows, wall)
                     if not rows:
                         failures[label] += 1
                         s.lost.append(f"pair {i + 1}, {label}: exit {rc}" + (f": {last}" if last
@@ -408,11 +464,16 @@ def measure(a: Side, b: Side, flags: list[str], keys: list[str], pairs: int, mor
                 progress(i + 1, most, time.monotonic() - start, of)
 
         run_pairs(keys, pairs, plural(len(keys), "benchmark"))
-        while more > 0:
+        for block in follow_up_blocks(more):
             noisy = still_too_noisy(a, b, s, keys, more)
             if not noisy:
                 break
-            n = min(FOLLOW_UP_BLOCK, more)
+            left = max_seconds - (time.monotonic() - start)
+            per_pair = costs.pair_seconds(noisy)
+            n = min(block, int(left // per_pair) if per_pair > 0 else block)
+            if n < min(block, MIN_BLOCK):
+                s.cut_by_time = len(noisy)
+                break
             s.follow_up.append((n, len(noisy)))
             run_pairs(noisy, n, f"follow-up: the {len(noisy)} still too noisy")
             more -= n
@@ -581,6 +642,9 @@ def summary_lines(a: Side, b: Side, s: Session, flags: list[str], an: Analysis,
         or (r.expected is not None and abs(r.expected) >= stats.MIN_EFFECT)]
     hidden = len(an.rows) - len(shown)
     lines = header_lines(a, b, s, flags, an) + ["", tally_line(an)]
+    if s.cut_by_time:
+        lines.append(f"stopped at the {s.max_seconds / 60:g}-minute limit (--max-minutes): "
+                     f"{plural(s.cut_by_time, 'benchmark')} still too noisy got no more pairs")
     if s.unsettled:
         low, high = (f"{x * 100:.0f}" for x in (min(s.unsettled.values()),
                                                max(s.unsettled.values())))
@@ -649,6 +713,17 @@ def count(text: str) -> int:
     return int(text)
 
 
+def minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 24 * 60:
+        raise argparse.ArgumentTypeError(f"expected minutes, more than 0 and at most a day, not "
+                                         f"{text!r}")
+    return value
+
+
 def count_or_zero(text: str) -> int:
     return 0 if text == "0" else count(text)
 
@@ -662,8 +737,12 @@ def create_parser():
                    help=f"pairs of processes, A and B, of every benchmark (default "
                         f"{DEFAULT_PAIRS})")
     p.add_argument("--more-pairs", type=count_or_zero, default=DEFAULT_MORE_PAIRS, metavar="M",
-                   help=f"then at most M more pairs, in blocks of {FOLLOW_UP_BLOCK}, of the "
-                        f"benchmarks still too noisy (default {DEFAULT_MORE_PAIRS}; 0: none)")
+                   help="then at most M more pairs, in blocks of "
+                        f"{', '.join(map(str, FOLLOW_UP_BLOCKS))}, of the benchmarks still too "
+                        f"noisy (default {DEFAULT_MORE_PAIRS}; 0: none)")
+    p.add_argument("--max-minutes", type=minutes, default=DEFAULT_MAX_MINUTES, metavar="MIN",
+                   help="the follow-up runs only the pairs that fit in a session of MIN minutes "
+                        f"(default {DEFAULT_MAX_MINUTES:g}); the first --pairs always run")
     p.add_argument("--a-flags", default="", metavar="FLAGS",
                    help="concbench flags for A only, e.g. --a-flags='--inject_slowdown=10'")
     p.add_argument("--b-flags", default="", metavar="FLAGS", help="concbench flags for B only")
@@ -803,7 +882,8 @@ def run(argv) -> int:
            else ""))
     progress = stderr_progress()
     try:
-        s = measure(a, b, args.flags, keys, args.pairs, args.more_pairs, args.seed, progress)
+        s = measure(a, b, args.flags, keys, args.pairs, args.more_pairs, args.seed, progress,
+                    args.max_minutes * 60)
     finally:
         progress.finish()
     a.context, b.context = s.contexts.get("A", {}), s.contexts.get("B", {})

@@ -295,6 +295,30 @@ class FollowUpTest(unittest.TestCase):
         self.assertRegex(p.stdout, r"\nnot followed up: 1 benchmark too noisy to settle in the "
                                    r"follow-up's pairs \(a pair's ratio wanders by \d+ %; see")
 
+    def test_the_follow_up_stops_at_the_time_limit_and_says_so(self):
+        p, b, pairs = self.session(15, "--more-pairs=15", "--max-minutes=0.001")
+        self.assertEqual(set(map(len, pairs.values())), {10})
+        self.assertEqual(b["context"]["ab_follow_up"], "")
+        self.assertIn("\nstopped at the 0.001-minute limit (--max-minutes): 1 benchmark still "
+                      "too noisy got no more pairs\n", p.stdout)
+
+    def test_blocks_grow_so_that_more_pairs_add_few_looks(self):
+        self.assertEqual(list(ab.follow_up_blocks(70)), [10, 20, 40])
+        self.assertEqual(list(ab.follow_up_blocks(15)), [10, 5])
+        self.assertEqual(list(ab.follow_up_blocks(100)), [10, 20, 40, 30])
+        self.assertEqual(list(ab.follow_up_blocks(0)), [])
+
+    def test_a_pair_is_estimated_from_the_benchmarks_it_runs(self):
+        costs = ab.Costs()
+        names = {"x": "x/real_time", "y": "y/real_time"}
+        row = lambda name, ms, it: {"run_name": name, "real_time": ms, "time_unit": "ms",  # noqa: E731
+                                    "iterations": it}
+        # x: 10 × 10 ms = 0.1 s timed, y: 0.3 s; the process took 0.8 s: a factor of 2.
+        costs.add(names, [row("x/real_time", 10, 10), row("y/real_time", 30, 10)], 0.8)
+        self.assertAlmostEqual(costs.pair_seconds(["y"]), 2 * 2 * 0.3)
+        self.assertAlmostEqual(costs.pair_seconds(["x", "y"]), 2 * 0.8)
+        self.assertAlmostEqual(costs.pair_seconds(["z"]), 2 * 2 * 0.2)  # the median benchmark
+
     def test_no_follow_up_with_zero_more_pairs(self):
         p, b, pairs = self.session(15, "--more-pairs=0")
         self.assertNotIn("follow-up", p.stderr)
