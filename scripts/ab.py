@@ -29,7 +29,7 @@ pair) adds a process start to every measurement: on the 2-vCPU VM, 10 pairs of t
 took 31 s a pair that way against 10.5 s a pair as whole-suite processes, and the pairs' spread
 was no smaller (the median benchmark's robust sd of log(B/A) was 0.41 against 0.37 and 0.38,
 under the same load). So one pair of processes measures every benchmark once in A and once in
-B, about one suite-run apart (≈ 5 s for the smoke suite), in both orders at random: whatever
+B, about one suite-run apart (≈ 3.5 s for the smoke suite), in both orders at random: whatever
 drifts more slowly than that hits both halves of a pair alike and cancels in the ratio B/A,
 and the random order cancels what favours the first or the second process of a pair.
 
@@ -39,8 +39,8 @@ them, until none is too noisy or the M pairs are spent (Chromium's Pinpoint also
 when a result is unclear). A benchmark whose pairs wander too much for the M pairs to settle
 (its interval at all of them would still be wider than ±10 %: stats.could_settle) is left out,
 and the summary says how many were. The time goes where the doubt is: on the 2-vCPU VM a
-process of the handful of benchmarks still undecided after 50 pairs takes well under a second,
-against 4 s for the whole smoke suite. A block runs only the pairs that fit in the session's
+process of the 5–10 benchmarks still undecided after 50 pairs takes a tenth of a second, against
+3.5 s for the whole smoke suite. A block runs only the pairs that fit in the session's
 --max-minutes (default 5), estimated from what the processes so far took; the first N pairs
 always run, and the summary says when the limit stopped the follow-up. Each benchmark is judged
 on all its pairs and looked at no more than four times with the defaults (after 20, 30, 50 and
