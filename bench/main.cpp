@@ -23,6 +23,7 @@
 #include <system_error>
 #include <vector>
 
+#include "concbench/git_commit.h"
 #include "concbench/version.h"
 #include "filter.h"
 #include "measure/probe.h"
