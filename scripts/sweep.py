@@ -480,6 +480,10 @@ def exited(pid: int, timeout: float) -> bool:
         time.sleep(0.05)
 
 
+# How long stop() waits for a killed group's last processes to be gone.
+GROUP_GONE_S = 5.0
+
+
 def stop(proc, steps=((signal.SIGINT, 5), (signal.SIGTERM, 5), (signal.SIGKILL, 30))) -> str:
     """Signals proc's process group step by step until proc exits, then SIGKILLs whatever is
     left in the group and reaps proc; returns what ended it ("SIGTERM", "SIGKILL after 10 s")."""
@@ -503,6 +507,15 @@ def stop(proc, steps=((signal.SIGINT, 5), (signal.SIGTERM, 5), (signal.SIGKILL, 
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         pass
+    # SIGKILL lands asynchronously, and the group's orphans are reaped by init in its own time:
+    # wait (a few seconds at most) until none is left, so that nothing of it outlives the call.
+    deadline = time.monotonic() + GROUP_GONE_S
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            break
+        time.sleep(0.01)
     return ended_by
 
 
