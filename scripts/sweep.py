@@ -465,19 +465,35 @@ class SweepProgress:
         self.printed()
 
 
+def within(timeout: float, done, interval: float) -> bool:
+    """Whether done() is true within timeout seconds, asked every interval seconds (at least
+    once)."""
+    end = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() >= end:
+            return False
+        time.sleep(interval)
+    return True
+
+
 def exited(pid: int, timeout: float) -> bool:
     """Whether child pid exits within timeout seconds, leaving it unreaped: a group leader that is
     a zombie keeps its group's id from being reused, so the group can still be signalled."""
-    end = time.monotonic() + timeout
-    while True:
+    def done():
         try:
-            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None:
-                return True
+            return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None
         except ChildProcessError:
             return True
-        if time.monotonic() >= end:
-            return False
-        time.sleep(0.05)
+    return within(timeout, done, 0.05)
+
+
+def group_gone(pgid: int) -> bool:
+    """Whether no process, zombies included, is left in process group pgid."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return True
+    return False
 
 
 # How long stop() waits for a killed group's last processes to be gone.
@@ -509,13 +525,7 @@ def stop(proc, steps=((signal.SIGINT, 5), (signal.SIGTERM, 5), (signal.SIGKILL, 
         pass
     # SIGKILL lands asynchronously, and the group's orphans are reaped by init in its own time:
     # wait (a few seconds at most) until none is left, so that nothing of it outlives the call.
-    deadline = time.monotonic() + GROUP_GONE_S
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(proc.pid, 0)
-        except (ProcessLookupError, PermissionError):
-            break
-        time.sleep(0.01)
+    within(GROUP_GONE_S, lambda: group_gone(proc.pid), 0.01)
     return ended_by
 
 

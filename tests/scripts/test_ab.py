@@ -25,9 +25,9 @@ import stats
 AB = os.path.join(support.SCRIPTS, "ab.py")
 
 
-def run_ab(*args, cwd=None, script=AB, timeout=240):
+def run_ab(*args, cwd=None, script=AB, timeout=240, **fake_env):
     # A revision's fake binary is a copy under build/ab/, away from the fixtures it reads.
-    env = dict(os.environ, FAKE_CONCBENCH_TABLES=fixture("concbench_tables.json"))
+    env = dict(os.environ, FAKE_CONCBENCH_TABLES=fixture("concbench_tables.json"), **fake_env)
     return subprocess.run([sys.executable, script, *args], capture_output=True, text=True,
                           timeout=timeout, cwd=cwd, env=env)
 
@@ -257,11 +257,8 @@ class FollowUpTest(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="ab-follow-")
         self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
         out = os.path.join(tmp, "out")
-        env = dict(os.environ, FAKE_CONCBENCH_NOISE=f"{self.NOISY}:{noise_pct}",
-                   FAKE_CONCBENCH_TABLES=fixture("concbench_tables.json"))
-        p = subprocess.run([sys.executable, AB, FAKE_BINARY, FAKE_BINARY, "--suite=sweep",
-                            "--pairs=10", "--seed=3", "-o", out, *flags], capture_output=True,
-                           text=True, timeout=240, env=env)
+        p = run_ab(FAKE_BINARY, FAKE_BINARY, "--suite=sweep", "--pairs=10", "--seed=3", "-o", out,
+                   *flags, FAKE_CONCBENCH_NOISE=f"{self.NOISY}:{noise_pct}")
         self.assertEqual(p.returncode, 0, p.stderr)
         with open(os.path.join(out, "B.json")) as f:
             b = json.load(f)
